@@ -1,0 +1,78 @@
+package incident
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes shared by every layer. The web package maps each code to one
+// HTTP status; the CLI prints the message.
+const (
+	EINVALID       = "invalid"       // malformed input: 400
+	EUNAUTHORIZED  = "unauthorized"  // no or bad credentials: 401
+	EFORBIDDEN     = "forbidden"     // authenticated but not allowed: 403
+	ENOTFOUND      = "not_found"     // 404
+	ECONFLICT      = "conflict"      // stale version or duplicate: 409
+	ETOOLARGE      = "too_large"     // 413
+	EUNSUPPORTED   = "unsupported"   // wrong content type: 415
+	EUNPROCESSABLE = "unprocessable" // well-formed but impossible: 422
+	ERATELIMITED   = "rate_limited"  // 429
+	EUNAVAILABLE   = "unavailable"   // storage cannot take writes now: 503
+	EINTERNAL      = "internal"      // everything else: 500
+)
+
+// Error is an error a user can act on: a code, a message fit to show, and
+// the input field it is about, when there is one.
+type Error struct {
+	Code    string
+	Message string
+	Field   string
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s", e.Field, e.Message)
+	}
+	return e.Message
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldError returns an *Error about one input field.
+func FieldError(code, field, format string, args ...any) *Error {
+	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err, EINTERNAL for errors that are not *Error.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	if err == nil {
+		return ""
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the message of an *Error, or "internal error" for any
+// other error, whose text may hold details users must not see.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}
+
+// ErrorField returns the field an *Error is about, or "".
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
+}

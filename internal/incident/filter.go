@@ -1,0 +1,33 @@
+package incident
+
+import "time"
+
+// Filter selects incidents for a list, newest first.
+type Filter struct {
+	Status   Status
+	Severity Severity
+	Service  string
+	Query    string // text in the title or the impact
+	Limit    int
+	Cursor   string // opaque; from the previous page's NextCursor
+}
+
+// PageLimit returns the page size the filter asks for, within bounds.
+func (f Filter) PageLimit() int {
+	switch {
+	case f.Limit <= 0:
+		return DefaultPageLen
+	case f.Limit > MaxPageLen:
+		return MaxPageLen
+	}
+	return f.Limit
+}
+
+// TaskFilter selects tasks across incidents.
+type TaskFilter struct {
+	Status     TaskStatus
+	Owner      string
+	IncidentID int64
+	Overdue    bool // unfinished and past the due date at Now
+	Now        time.Time
+}

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"hindsight/internal/incident"
+)
+
+func prepareEvent(e *incident.Event, now time.Time) error {
+	e.Normalize()
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = now
+	}
+	e.UpdatedAt = now
+	return nil
+}
+
+// insertEvents writes events in batches, filling their ids.
+func insertEvents(tx *gorm.DB, events []incident.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	rows := make([]*eventRow, len(events))
+	for i := range events {
+		rows[i] = toEventRow(&events[i])
+	}
+	if err := tx.CreateInBatches(rows, 500).Error; err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	for i := range events {
+		events[i].ID = rows[i].ID
+	}
+	return nil
+}
+
+func loadEvents(db *gorm.DB, incidentID int64) ([]incident.Event, error) {
+	var rows []eventRow
+	if err := db.Where("incident_id = ?", incidentID).Order("at, id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load events: %w", err)
+	}
+	out := make([]incident.Event, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain()
+	}
+	return out, nil
+}
+
+// AddEvent adds an entry to the incident's timeline.
+func (s *Store) AddEvent(ctx context.Context, refOrIDText string, e *incident.Event) error {
+	now := s.Now()
+	if err := prepareEvent(e, now); err != nil {
+		return err
+	}
+	return s.transact(ctx, func(tx *gorm.DB) error {
+		row, err := findIncidentRow(tx, refOrIDText)
+		if err != nil {
+			return err
+		}
+		e.IncidentID = row.ID
+		evs := []incident.Event{*e}
+		if err := insertEvents(tx, evs); err != nil {
+			return err
+		}
+		e.ID = evs[0].ID
+		return nil
+	})
+}
+
+func (s *Store) findEvent(tx *gorm.DB, refOrIDText string, eventID int64) (*eventRow, error) {
+	inc, err := findIncidentRow(tx, refOrIDText)
+	if err != nil {
+		return nil, err
+	}
+	var row eventRow
+	res := tx.Where("id = ? AND incident_id = ?", eventID, inc.ID).Limit(1).Find(&row)
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return nil, incident.Errorf(incident.ENOTFOUND, "event %d not found in incident %s", eventID, inc.Ref)
+	}
+	return &row, nil
+}
+
+// UpdateEvent changes a timeline entry of the incident.
+func (s *Store) UpdateEvent(ctx context.Context, refOrIDText string, eventID int64, patch *incident.EventPatch) (*incident.Event, error) {
+	var ev incident.Event
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		row, err := s.findEvent(tx, refOrIDText, eventID)
+		if err != nil {
+			return err
+		}
+		ev = row.toDomain()
+		if err := patch.Apply(&ev, s.Now()); err != nil {
+			return err
+		}
+		return tx.Model(&eventRow{}).Select(eventColumns).Where("id = ?", ev.ID).Updates(toEventRow(&ev)).Error
+	})
+	if err != nil {
+		return nil, s.translate(err)
+	}
+	return &ev, nil
+}
+
+// DeleteEvent removes a timeline entry of the incident.
+func (s *Store) DeleteEvent(ctx context.Context, refOrIDText string, eventID int64) error {
+	return s.transact(ctx, func(tx *gorm.DB) error {
+		row, err := s.findEvent(tx, refOrIDText, eventID)
+		if err != nil {
+			return err
+		}
+		return tx.Delete(&eventRow{}, row.ID).Error
+	})
+}

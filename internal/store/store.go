@@ -1,0 +1,242 @@
+// Package store keeps Hindsight's data in SQLite (the default, one file) or
+// PostgreSQL (for several replicas). It is the only package that knows gorm;
+// it maps the domain types of package incident onto its own models.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"hindsight/internal/incident"
+)
+
+// Dialects.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Store is the database. Writes go through one connection on SQLite (the
+// database allows a single writer; queueing in Go beats spinning on
+// SQLITE_BUSY), reads through a pool.
+type Store struct {
+	dialect string
+	write   *gorm.DB
+	read    *gorm.DB
+	// sqliteDSN opens the SQLite file with the usual settings, for backups.
+	sqliteDSN string
+
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+	// OnError is called with every database error other than "not found",
+	// for the error counter of /metrics.
+	OnError func(error)
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open opens the database named by dsn (a SQLite file path, or a postgres://
+// URL), creating it when it does not exist, and applies any pending
+// migration.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	s := &Store{Now: time.Now}
+	var err error
+	if IsPostgres(dsn) {
+		err = s.openPostgres(dsn)
+	} else {
+		err = s.openSQLite(dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// gormConfig returns a new configuration for each gorm.Open, which keeps
+// its dialector and callbacks in it.
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true, // each service method owns its transaction
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+		TranslateError:         true,
+	}
+}
+
+func (s *Store) openSQLite(path string) error {
+	if path == "" {
+		return incident.Errorf(incident.EINVALID, "no database file given")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	s.dialect = SQLite
+	// synchronous=NORMAL in WAL mode: a commit survives a crash of the
+	// process; a power loss may lose the last transactions but never
+	// corrupts the file.
+	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_cache_size=-16000"
+	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params
+	s.sqliteDSN = base
+	var err error
+	s.write, err = gorm.Open(sqlite.Open(base+"&_txlock=immediate"), gormConfig())
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	wdb, _ := s.write.DB()
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	// The first connection turns WAL on; opening the read pool before it
+	// would race on creating the file.
+	if err := wdb.Ping(); err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	s.read, err = gorm.Open(sqlite.Open(base+"&_query_only=1"), gormConfig())
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	rdb, _ := s.read.DB()
+	n := max(4, runtime.NumCPU())
+	rdb.SetMaxOpenConns(n)
+	rdb.SetMaxIdleConns(n)
+	return nil
+}
+
+func (s *Store) openPostgres(dsn string) error {
+	s.dialect = Postgres
+	db, err := gorm.Open(postgres.Open(dsn), gormConfig())
+	if err != nil {
+		return fmt.Errorf("open postgres: %w", err)
+	}
+	sqlDB, _ := db.DB()
+	sqlDB.SetMaxOpenConns(20)
+	sqlDB.SetMaxIdleConns(10)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	s.write, s.read = db, db
+	return nil
+}
+
+// Dialect returns SQLite or Postgres.
+func (s *Store) Dialect() string { return s.dialect }
+
+// Close closes every connection.
+func (s *Store) Close() error {
+	err := closeDB(s.write)
+	if s.read != s.write {
+		err = errors.Join(err, closeDB(s.read))
+	}
+	return err
+}
+
+func closeDB(db *gorm.DB) error {
+	if db == nil {
+		return nil
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Ping checks that the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.read.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error
+}
+
+// transact runs fn in one write transaction.
+func (s *Store) transact(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	err := s.write.WithContext(ctx).Transaction(fn)
+	return s.translate(err)
+}
+
+// reader returns the read pool bound to ctx.
+func (s *Store) reader(ctx context.Context) *gorm.DB { return s.read.WithContext(ctx) }
+
+// translate turns database errors into domain errors where they mean
+// something to the user, and reports the others.
+func (s *Store) translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *incident.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound), errors.Is(err, sql.ErrNoRows):
+		return incident.Errorf(incident.ENOTFOUND, "not found")
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return incident.Errorf(incident.ECONFLICT, "already exists")
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	if s.OnError != nil {
+		s.OnError(err)
+	}
+	if isUnavailable(err) {
+		slog.Error("database refuses writes", "err", err)
+		return incident.Errorf(incident.EUNAVAILABLE, "the database cannot take writes right now; try again shortly")
+	}
+	return err
+}
+
+// isUnavailable reports errors that pass when the operator fixes the
+// machine (disk full, read-only file, lock held too long), as opposed to bugs.
+func isUnavailable(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"database or disk is full", "readonly database", "database is locked", "disk I/O error"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Exec runs one statement outside the model, for tests and maintenance.
+func (s *Store) Exec(ctx context.Context, sql string, args ...any) error {
+	return s.translate(s.write.WithContext(ctx).Exec(sql, args...).Error)
+}
+
+// QueryRow runs a query returning one value into dest, for tests and
+// maintenance (PRAGMA integrity_check).
+func (s *Store) QueryRow(ctx context.Context, sql string, dest any, args ...any) error {
+	return s.translate(scanRow(s.read.WithContext(ctx).Raw(sql, args...), dest))
+}
+
+// scanRow scans the one row q returns into dest. gorm's Row returns nil,
+// not a row holding the error, when the statement fails.
+func scanRow(q *gorm.DB, dest ...any) error {
+	row := q.Row()
+	if row == nil {
+		if q.Error != nil {
+			return q.Error
+		}
+		return errors.New("query returned no row")
+	}
+	return row.Scan(dest...)
+}
