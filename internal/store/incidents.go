@@ -58,6 +58,9 @@ func (s *Store) CreateIncident(ctx context.Context, d *incident.Detail) error {
 		if err := writeServices(tx, inc.ID, inc.Services); err != nil {
 			return err
 		}
+		if err := s.record(ctx, tx, inc.ID, "incident", inc.ID, incident.ActionCreate, nil, inc); err != nil {
+			return err
+		}
 		for i := range d.Events {
 			d.Events[i].IncidentID = inc.ID
 		}
@@ -293,6 +296,7 @@ func (s *Store) UpdateIncident(ctx context.Context, refOrIDText string, patch *i
 		if inc, err = loadIncident(tx, refOrIDText); err != nil {
 			return err
 		}
+		before := *inc
 		oldVersion := inc.Version
 		oldServices := strings.Join(inc.Services, "\x00")
 		now := s.Now()
@@ -312,6 +316,9 @@ func (s *Store) UpdateIncident(ctx context.Context, refOrIDText string, patch *i
 			if err := writeServices(tx, inc.ID, inc.Services); err != nil {
 				return err
 			}
+		}
+		if err := s.record(ctx, tx, inc.ID, "incident", inc.ID, incident.ActionUpdate, &before, inc); err != nil {
+			return err
 		}
 		if ev != nil {
 			ev.IncidentID = inc.ID

@@ -105,6 +105,17 @@ func incidentFilter(c *gin.Context) (incident.Filter, error) {
 	return f, nil
 }
 
+// auditLog answers the incident's history of changes. The trail has no
+// route that writes: only the changes themselves add to it.
+func (s *Server) auditLog(c *gin.Context) error {
+	entries, err := s.store.AuditLog(c.Request.Context(), c.Param("ref"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"items": entries})
+	return nil
+}
+
 func (s *Server) updateIncident(c *gin.Context) error {
 	var p incident.Patch
 	if err := decodeJSON(c, &p); err != nil {

@@ -16,6 +16,7 @@ func (s *Server) routes() {
 	api.POST("/incidents", s.handle(s.createIncident))
 	api.GET("/incidents/:ref", s.handle(s.getIncident))
 	api.PATCH("/incidents/:ref", s.handle(s.updateIncident))
+	api.GET("/incidents/:ref/audit", s.handle(s.auditLog))
 	api.POST("/incidents/:ref/events", s.handle(s.createEvent))
 	api.PATCH("/incidents/:ref/events/:id", s.handle(s.updateEvent))
 	api.DELETE("/incidents/:ref/events/:id", s.handle(s.deleteEvent))

@@ -380,3 +380,20 @@ func TestOperationalEndpoints(t *testing.T) {
 		t.Errorf("readyz with the database closed: %d", w.Code)
 	}
 }
+
+func TestAuditAPI(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	e.must(201, "POST", "/api/v1/incidents", `{"title":"Cache outage"}`, nil)
+	e.must(200, "PATCH", "/api/v1/incidents/INC-1", `{"version":1,"commander":"ana"}`, nil)
+	var log struct{ Items []incident.AuditEntry }
+	w := e.do(incident.RoleViewer, "GET", "/api/v1/incidents/INC-1/audit", "")
+	json.Unmarshal(w.Body.Bytes(), &log)
+	if w.Code != 200 || len(log.Items) != 2 || log.Items[1].Actor != "token:editor" || log.Items[1].Changes["commander"].New != "ana" {
+		t.Fatalf("audit: %d %s", w.Code, w.Body)
+	}
+	for _, m := range []string{"POST", "PATCH", "PUT", "DELETE"} {
+		if w := e.do(incident.RoleAdmin, m, "/api/v1/incidents/INC-1/audit", `{}`); w.Code != 405 {
+			t.Errorf("%s on the audit trail: %d, want 405", m, w.Code)
+		}
+	}
+}
