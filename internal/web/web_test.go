@@ -438,3 +438,7 @@ func TestSecretsStoredHashed(t *testing.T) {
 		}
 	}
 }
+
+func newServerLoggingTo(st *store.Store, w io.Writer) *web.Server {
+	return web.New(st, web.Config{Logger: slog.New(slog.NewTextHandler(w, nil))})
+}
