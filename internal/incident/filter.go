@@ -37,3 +37,13 @@ type TaskFilter struct {
 	DueBefore time.Time
 	Now       time.Time
 }
+
+// StatsFilter selects the incidents the figures are computed over: those
+// started in [From, To) (From nil: since the first), of one severity and
+// one service when given.
+type StatsFilter struct {
+	From     *time.Time
+	To       time.Time
+	Severity Severity
+	Service  string
+}
