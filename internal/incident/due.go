@@ -36,7 +36,7 @@ func ParseDuePolicy(s string) (DuePolicy, error) {
 		if !ok || !sev.Valid() {
 			return nil, Errorf(EINVALID, "task due policy: %q is not SEVn=PERIOD (e.g. SEV1=14d)", part)
 		}
-		d, err := parsePeriod(strings.TrimSpace(val))
+		d, err := ParsePeriod(strings.TrimSpace(val))
 		if err != nil {
 			return nil, Errorf(EINVALID, "task due policy: %s: %v", sev, err)
 		}
@@ -45,7 +45,9 @@ func ParseDuePolicy(s string) (DuePolicy, error) {
 	return p, nil
 }
 
-func parsePeriod(s string) (time.Duration, error) {
+// ParsePeriod reads a period: days ("14d"), weeks ("2w") or a Go duration
+// ("36h"); "none" and "0" are zero.
+func ParsePeriod(s string) (time.Duration, error) {
 	if s == "none" || s == "0" {
 		return 0, nil
 	}
