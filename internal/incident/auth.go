@@ -19,9 +19,6 @@ const (
 	RoleFeed Role = "feed"
 )
 
-// Roles lists every role.
-var Roles = []Role{RoleAdmin, RoleEditor, RoleViewer, RoleWebhook, RoleFeed}
-
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
 	return r == RoleViewer || r == RoleEditor || r == RoleAdmin || r == RoleWebhook || r == RoleFeed

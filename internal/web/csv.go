@@ -27,9 +27,9 @@ func wantCSV(c *gin.Context) (bool, error) {
 // writeCSV answers rows, the first being the header, as a CSV download.
 // The rows are built before anything is written, so that an error still
 // gets its JSON answer rather than half a file.
-func writeCSV(c *gin.Context, name string, rows [][]string) error {
+func (s *Server) writeCSV(c *gin.Context, name string, rows [][]string) error {
 	c.Header("Content-Type", "text/csv; charset=utf-8")
-	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.csv"`, name, time.Now().UTC().Format("2006-01-02")))
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.csv"`, name, s.cfg.Now().UTC().Format("2006-01-02")))
 	c.Status(http.StatusOK)
 	w := csv.NewWriter(c.Writer)
 	w.UseCRLF = true // RFC 4180, and what spreadsheets expect

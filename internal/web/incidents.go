@@ -111,7 +111,7 @@ func (s *Server) exportIncidents(c *gin.Context, f incident.Filter) error {
 		}
 		f.Cursor = next
 	}
-	return writeCSV(c, "incidents", rows)
+	return s.writeCSV(c, "incidents", rows)
 }
 
 // incidentFilter reads the list's query parameters, refusing unknown values.

@@ -74,7 +74,7 @@ func (s *Server) listTasks(c *gin.Context) error {
 		for i := range items {
 			rows = append(rows, taskCSVRow(&items[i], f.Now))
 		}
-		return writeCSV(c, "tasks", rows)
+		return s.writeCSV(c, "tasks", rows)
 	}
 	c.JSON(http.StatusOK, taskList{Items: items})
 	return nil
