@@ -33,7 +33,8 @@ func resolved(a incident.Alert, end time.Time) incident.Alert {
 
 // group returns a batch of one Alertmanager group that opens a SEV1.
 func group(key string, alerts ...incident.Alert) *incident.AlertBatch {
-	return &incident.AlertBatch{Source: "alertmanager", GroupKey: key, Alerts: alerts,
+	// A copy, as each request decodes its own: ingest normalizes in place.
+	return &incident.AlertBatch{Source: "alertmanager", GroupKey: key, Alerts: append([]incident.Alert(nil), alerts...),
 		Open: &incident.Incident{Title: "API latency", Severity: incident.SEV1, Services: []string{"api"}}}
 }
 
