@@ -1,9 +1,8 @@
 package store
 
 import (
-	"cmp"
 	"context"
-	"slices"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,8 +67,6 @@ type ingestRequest struct {
 	ctx   context.Context
 	batch *incident.AlertBatch
 	reply chan ingestReply // buffered: the writer never waits for a caller
-	res   *incident.IngestResult
-	err   error
 }
 
 type ingestReply struct {
@@ -184,8 +181,10 @@ func (w *AlertWriter) run() {
 // callers with an error instead of holding them forever.
 const writeTimeout = 30 * time.Second
 
-// write commits reqs in one transaction, each in its own savepoint, so
-// that a delivery that fails is rolled back alone and the others commit.
+// write commits reqs in one transaction. When that fails, it writes them
+// again one transaction each, so that a delivery that cannot be written
+// fails alone; failures are rare enough that this beats a savepoint per
+// delivery.
 func (w *AlertWriter) write(reqs []*ingestRequest) {
 	start := time.Now()
 	live := reqs[:0:0]
@@ -199,50 +198,63 @@ func (w *AlertWriter) write(reqs []*ingestRequest) {
 	if len(live) == 0 {
 		return
 	}
-	// Deliveries lock their groups' rows; taking them in one order keeps
-	// two replicas writing the same groups on PostgreSQL from deadlocking.
-	slices.SortStableFunc(live, func(a, b *ingestRequest) int {
-		return cmp.Or(cmp.Compare(a.batch.Source, b.batch.Source), cmp.Compare(a.batch.GroupKey, b.batch.GroupKey))
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-	defer cancel()
-	now := w.store.Now()
-	err := w.store.transact(ctx, func(tx *gorm.DB) error {
-		for _, r := range live {
-			r.res, r.err = nil, nil
-			r.err = tx.Transaction(func(sp *gorm.DB) error {
-				var err error
-				r.res, err = ingestBatch(sp, r.batch, now)
-				return err
-			})
-			if r.err != nil {
-				r.res = nil
-				if ctx.Err() != nil || isUnavailable(r.err) {
-					return r.err // the rest would fail the same way
-				}
+	batches := make([]*incident.AlertBatch, len(live))
+	for i, r := range live {
+		batches[i] = r.batch
+	}
+	results, err := w.commit(batches)
+	// A database that refuses writes or hangs fails the deliveries one by
+	// one just the same; anything else may be one delivery's fault.
+	retry := err != nil && len(live) > 1 && incident.ErrorCode(err) != incident.EUNAVAILABLE &&
+		!errors.Is(err, context.DeadlineExceeded)
+	if retry {
+		results = make([]*incident.IngestResult, len(live))
+		errs := make([]error, len(live))
+		for i := range live {
+			var res []*incident.IngestResult
+			res, errs[i] = w.commit(batches[i : i+1])
+			if errs[i] == nil {
+				results[i] = res[0]
 			}
 		}
-		return nil
-	})
-	if err == nil {
-		w.batches.Add(1)
-	}
-	for _, r := range live {
-		res, rerr := r.res, r.err
-		if err != nil {
-			res, rerr = nil, err
-		} else if rerr != nil {
-			rerr = w.store.translate(rerr)
+		for i, r := range live {
+			w.answer(r, results[i], errs[i])
 		}
-		if rerr != nil {
-			w.failed.Add(1)
-		} else {
-			w.deliveries.Add(1)
-			w.deduplicated.Add(int64(res.Duplicates))
+	} else {
+		for i, r := range live {
+			if err != nil {
+				w.answer(r, nil, err)
+			} else {
+				w.answer(r, results[i], nil)
+			}
 		}
-		r.reply <- ingestReply{res: res, err: rerr}
 	}
 	if w.cfg.OnBatch != nil {
 		w.cfg.OnBatch(len(live), time.Since(start))
 	}
+}
+
+func (w *AlertWriter) commit(batches []*incident.AlertBatch) ([]*incident.IngestResult, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	var results []*incident.IngestResult
+	err := w.store.transact(ctx, func(tx *gorm.DB) error {
+		var err error
+		results, err = ingestBatches(tx, batches, w.store.Now())
+		return err
+	})
+	if err == nil {
+		w.batches.Add(1)
+	}
+	return results, err
+}
+
+func (w *AlertWriter) answer(r *ingestRequest, res *incident.IngestResult, err error) {
+	if err != nil {
+		w.failed.Add(1)
+	} else {
+		w.deliveries.Add(1)
+		w.deduplicated.Add(int64(res.Duplicates))
+	}
+	r.reply <- ingestReply{res: res, err: err}
 }

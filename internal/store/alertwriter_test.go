@@ -234,3 +234,38 @@ func TestAlertWriterInvalidBatch(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// benchmarkIngest posts one new alert per delivery, all in one group, from
+// many goroutines: the shape of an alert storm.
+func benchmarkIngest(b *testing.B, ingest func(context.Context, *incident.AlertBatch) (*incident.IngestResult, error)) {
+	var n atomic.Int64
+	b.SetParallelism(8) // 8 × GOMAXPROCS concurrent requests
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			a := firing(fmt.Sprintf("fp%d", i), "APIHighLatency", fmt.Sprintf("api-%d", i), ts("10:00:00").Add(time.Duration(i)*time.Millisecond))
+			if _, err := ingest(context.Background(), group("storm", a)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkIngestAlerts(b *testing.B) {
+	for _, db := range []struct {
+		name string
+		open func(testing.TB) *store.Store
+	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
+		b.Run(db.name, func(b *testing.B) {
+			s := db.open(b)
+			b.Run("Writer", func(b *testing.B) {
+				w := store.NewAlertWriter(s, store.AlertWriterConfig{})
+				defer w.Close(context.Background())
+				benchmarkIngest(b, w.IngestAlerts)
+			})
+			b.Run("TransactionEach", func(b *testing.B) { benchmarkIngest(b, s.IngestAlerts) })
+		})
+	}
+}

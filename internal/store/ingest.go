@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,16 +23,16 @@ func (s *Store) IngestAlerts(ctx context.Context, b *incident.AlertBatch) (*inci
 	if err := prepareBatch(b, s.Now()); err != nil {
 		return nil, err
 	}
-	var res *incident.IngestResult
+	var res []*incident.IngestResult
 	err := s.transact(ctx, func(tx *gorm.DB) error {
 		var err error
-		res, err = ingestBatch(tx, b, s.Now())
+		res, err = ingestBatches(tx, []*incident.AlertBatch{b}, s.Now())
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	return res[0], nil
 }
 
 func prepareBatch(b *incident.AlertBatch, now time.Time) error {
@@ -41,90 +43,161 @@ func prepareBatch(b *incident.AlertBatch, now time.Time) error {
 	return b.Validate()
 }
 
-// ingestBatch does the work of IngestAlerts inside tx. Which alerts are new
-// is decided by the unique key (source, fingerprint, starts_at) and ON
-// CONFLICT, never by reading first, so concurrent deliveries of one
-// snapshot store each alert once.
-func ingestBatch(tx *gorm.DB, b *incident.AlertBatch, now time.Time) (*incident.IngestResult, error) {
+// ingestBatches applies prepared batches inside tx with the same outcome
+// as applying them one after the other, and returns what each changed.
+// Batches of one group are applied together, so that the group is locked,
+// its alerts inserted and its timeline updated once for all of them.
+// Groups go in (source, group key) order: two writers lock their groups'
+// rows in the same order and cannot deadlock on PostgreSQL.
+func ingestBatches(tx *gorm.DB, batches []*incident.AlertBatch, now time.Time) ([]*incident.IngestResult, error) {
 	now = now.UTC().Truncate(time.Microsecond)
-	res := &incident.IngestResult{Received: b.Size()}
-	if b.Empty() {
-		return res, nil
+	results := make([]*incident.IngestResult, len(batches))
+	groups := map[[2]string][]int{}
+	for i, b := range batches {
+		results[i] = &incident.IngestResult{Received: b.Size()}
+		if !b.Empty() {
+			k := [2]string{b.Source, b.GroupKey}
+			groups[k] = append(groups[k], i)
+		}
 	}
-	if b.DeliveryID != "" {
-		fresh, err := recordDelivery(tx, b.Source, b.DeliveryID, now)
+	keys := make([][2]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
+	for _, k := range keys {
+		g := &groupIngest{tx: tx, now: now, source: k[0], key: k[1]}
+		if err := g.apply(batches, groups[k], results); err != nil {
+			return nil, err
+		}
+	}
+	return results, nil
+}
+
+// groupIngest applies the batches of one alert group.
+type groupIngest struct {
+	tx          *gorm.DB
+	now         time.Time
+	source, key string
+	open        *incidentRow // the group's open incident, once known
+	marks       []alertMark  // timeline entries to write at the end
+}
+
+func (g *groupIngest) openID() *int64 {
+	if g.open == nil {
+		return nil
+	}
+	return &g.open.ID
+}
+
+// apply applies batches[idx...], in order, filling their results. Which
+// alerts are new is decided by the unique key (source, fingerprint,
+// starts_at) and ON CONFLICT, never by reading first, so concurrent
+// deliveries of one snapshot store each alert once.
+func (g *groupIngest) apply(batches []*incident.AlertBatch, idx []int, results []*incident.IngestResult) error {
+	var live []int
+	fireOnce := false
+	for _, i := range idx {
+		b := batches[i]
+		if b.DeliveryID != "" {
+			fresh, err := recordDelivery(g.tx, b.Source, b.DeliveryID, g.now)
+			if err != nil {
+				return err
+			}
+			if !fresh {
+				results[i].Duplicates, results[i].Repeated = results[i].Received, true
+				continue
+			}
+		}
+		live = append(live, i)
+		fireOnce = fireOnce || b.FireOnce
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	incidentID, err := lockGroup(g.tx, g.source, g.key)
+	if err != nil {
+		return err
+	}
+	if g.open, err = openIncidentRow(g.tx, incidentID); err != nil {
+		return err
+	}
+
+	// Snapshots insert all their alerts in one statement. A FireOnce
+	// batch depends on what fires after the batch before it, so those go
+	// one by one.
+	var addedBy map[int][]alertRow
+	if !fireOnce {
+		if addedBy, err = insertAlerts(g.tx, occurrences(batches, live), g.openID(), g.now); err != nil {
+			return err
+		}
+	}
+	for n, i := range live {
+		b, res := batches[i], results[i]
+		added := addedBy[i]
+		if fireOnce {
+			cands, err := dropFiring(g.tx, g.source, occurrences(batches, []int{i}))
+			if err != nil {
+				return err
+			}
+			rows, err := insertAlerts(g.tx, cands, g.openID(), g.now)
+			if err != nil {
+				return err
+			}
+			added = rows[i]
+		}
+		ended, err := resolveAlerts(g.tx, b, added)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if !fresh {
-			res.Duplicates, res.Repeated = res.Received, true
-			return res, nil
+		res.Added, res.Resolved = len(added), len(ended)
+		res.Duplicates = res.Received - res.Added - res.Resolved
+
+		if g.open == nil && b.Open != nil && anyFiring(added) {
+			attach := ids(added)
+			for _, j := range live[n+1:] {
+				attach = append(attach, ids(addedBy[j])...) // inserted with the others, before this opened
+			}
+			if g.open, err = openGroupIncident(g.tx, b, added, attach, g.now); err != nil {
+				return err
+			}
+			res.Opened = true
+		}
+		g.mark(added, ended)
+		if g.open != nil {
+			res.IncidentRef = g.open.Ref
+			if err := acknowledge(g.tx, g.open.ID, b.AcknowledgedAt, g.now); err != nil {
+				return err
+			}
+			if err := addEntries(g.tx, g.open.ID, b.Entries, g.now); err != nil {
+				return err
+			}
 		}
 	}
-	groupIncident, err := lockGroup(tx, b.Source, b.GroupKey)
-	if err != nil {
-		return nil, err
+	if err := writeAlertEntries(g.tx, g.marks, g.source, g.now); err != nil {
+		return err
 	}
-	open, err := openIncidentRow(tx, groupIncident)
-	if err != nil {
-		return nil, err
-	}
-	var openID *int64
-	if open != nil {
-		openID = &open.ID
-	}
+	return noteAllResolved(g.tx, g.marks, g.source, g.now)
+}
 
-	added, err := insertAlerts(tx, b, openID, now)
-	if err != nil {
-		return nil, err
-	}
-	ended, err := resolveAlerts(tx, b, added)
-	if err != nil {
-		return nil, err
-	}
-	res.Added, res.Resolved = len(added), len(ended)
-	res.Duplicates = res.Received - res.Added - res.Resolved
-
-	if open == nil && b.Open != nil && anyFiring(added) {
-		if open, err = openGroupIncident(tx, b, added, now); err != nil {
-			return nil, err
-		}
-		res.Opened = true
-	}
-
-	var marks []alertMark
-	if open != nil {
+// mark records what the timeline must show of alerts just added to the
+// group's open incident and of alerts that just resolved.
+func (g *groupIngest) mark(added, ended []alertRow) {
+	if g.open != nil {
 		for i := range added {
 			a := &added[i]
-			a.IncidentID = &open.ID
-			marks = append(marks, alertMark{incidentID: open.ID, alert: a, status: incident.AlertFiring, at: a.StartsAt})
+			a.IncidentID = &g.open.ID
+			g.marks = append(g.marks, alertMark{incidentID: g.open.ID, alert: a, status: incident.AlertFiring, at: a.StartsAt})
 			if a.Status == string(incident.AlertResolved) {
-				marks = append(marks, alertMark{incidentID: open.ID, alert: a, status: incident.AlertResolved, at: *a.EndsAt})
+				g.marks = append(g.marks, alertMark{incidentID: g.open.ID, alert: a, status: incident.AlertResolved, at: *a.EndsAt})
 			}
 		}
 	}
 	for i := range ended {
 		if a := &ended[i]; a.IncidentID != nil {
-			marks = append(marks, alertMark{incidentID: *a.IncidentID, alert: a, status: incident.AlertResolved, at: *a.EndsAt})
+			g.marks = append(g.marks, alertMark{incidentID: *a.IncidentID, alert: a, status: incident.AlertResolved, at: *a.EndsAt})
 		}
 	}
-	if err := writeAlertEntries(tx, marks, b.Source, now); err != nil {
-		return nil, err
-	}
-	if err := noteAllResolved(tx, marks, b.Source, now); err != nil {
-		return nil, err
-	}
-
-	if open != nil {
-		res.IncidentRef = open.Ref
-		if err := acknowledge(tx, open.ID, b.AcknowledgedAt, now); err != nil {
-			return nil, err
-		}
-		if err := addEntries(tx, open.ID, b.Entries, now); err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
 }
 
 func recordDelivery(tx *gorm.DB, source, id string, now time.Time) (bool, error) {
@@ -179,27 +252,33 @@ func anyFiring(rows []alertRow) bool {
 	return false
 }
 
+func ids(rows []alertRow) []int64 {
+	out := make([]int64, len(rows))
+	for i := range rows {
+		out[i] = rows[i].ID
+	}
+	return out
+}
+
 // openGroupIncident declares the incident b.Open describes, started and
-// detected when the earliest new alert started firing, attaches the new
-// alerts to it and makes it the group's incident.
-func openGroupIncident(tx *gorm.DB, b *incident.AlertBatch, added []alertRow, now time.Time) (*incidentRow, error) {
-	first := added[0].StartsAt
-	ids := make([]int64, len(added))
-	for i := range added {
-		ids[i] = added[i].ID
-		if added[i].StartsAt.Before(first) {
-			first = added[i].StartsAt
+// detected when the earliest of the alerts that open it started firing,
+// attaches the alerts with ids attach and makes it the group's incident.
+func openGroupIncident(tx *gorm.DB, b *incident.AlertBatch, opening []alertRow, attach []int64, now time.Time) (*incidentRow, error) {
+	first := opening[0].StartsAt
+	for i := range opening {
+		if opening[i].StartsAt.Before(first) {
+			first = opening[i].StartsAt
 		}
 	}
 	first = first.UTC()
-	inc := incident.Incident{
-		Title:     b.Open.Title,
-		Severity:  b.Open.Severity,
-		Services:  append([]string(nil), b.Open.Services...),
-		StartedAt: &first,
-	}
 	detected := first
-	inc.DetectedAt = &detected
+	inc := incident.Incident{
+		Title:      b.Open.Title,
+		Severity:   b.Open.Severity,
+		Services:   append([]string(nil), b.Open.Services...),
+		StartedAt:  &first,
+		DetectedAt: &detected,
+	}
 	inc.PrepareNew(now)
 	if err := inc.Validate(); err != nil {
 		return nil, err
@@ -207,8 +286,12 @@ func openGroupIncident(tx *gorm.DB, b *incident.AlertBatch, added []alertRow, no
 	if err := insertIncident(tx, &inc); err != nil {
 		return nil, err
 	}
-	if err := tx.Model(&alertRow{}).Where("id IN ?", ids).Update("incident_id", inc.ID).Error; err != nil {
-		return nil, fmt.Errorf("attach alerts: %w", err)
+	for len(attach) > 0 {
+		n := min(len(attach), chunkLen)
+		if err := tx.Model(&alertRow{}).Where("id IN ?", attach[:n]).Update("incident_id", inc.ID).Error; err != nil {
+			return nil, fmt.Errorf("attach alerts: %w", err)
+		}
+		attach = attach[n:]
 	}
 	if err := tx.Exec("UPDATE alert_groups SET incident_id = ? WHERE source = ? AND group_key = ?",
 		inc.ID, b.Source, b.GroupKey).Error; err != nil {

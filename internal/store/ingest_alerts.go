@@ -1,7 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -18,50 +20,41 @@ func occurrenceKey(fingerprint string, startsAt time.Time) string {
 	return fingerprint + "\x00" + strconv.FormatInt(startsAt.UnixMicro(), 10)
 }
 
-// insertAlerts stores the occurrences of b not stored yet, attached to
-// incidentID when the group has an open incident, and returns them.
-func insertAlerts(tx *gorm.DB, b *incident.AlertBatch, incidentID *int64, now time.Time) ([]alertRow, error) {
-	seen := make(map[string]bool, len(b.Alerts))
-	var todo []*incident.Alert
-	for i := range b.Alerts {
-		a := &b.Alerts[i]
-		k := occurrenceKey(a.Fingerprint, a.StartsAt)
-		if !seen[k] {
-			seen[k] = true
-			todo = append(todo, a)
+// candidate is an alert to insert, with the index of the batch that
+// reported it first: that batch is the one that added it.
+type candidate struct {
+	alert *incident.Alert
+	owner int
+}
+
+// occurrences lists the alerts of batches[idx...], each occurrence once.
+func occurrences(batches []*incident.AlertBatch, idx []int) []candidate {
+	seen := map[string]bool{}
+	var out []candidate
+	for _, i := range idx {
+		for j := range batches[i].Alerts {
+			a := &batches[i].Alerts[j]
+			if k := occurrenceKey(a.Fingerprint, a.StartsAt); !seen[k] {
+				seen[k] = true
+				out = append(out, candidate{alert: a, owner: i})
+			}
 		}
 	}
-	if b.FireOnce {
-		var err error
-		if todo, err = dropFiring(tx, b.Source, todo); err != nil {
-			return nil, err
-		}
-	}
-	var added []alertRow
-	for len(todo) > 0 {
-		n := min(len(todo), chunkLen)
-		rows, err := insertAlertChunk(tx, todo[:n], incidentID, now)
-		if err != nil {
-			return nil, err
-		}
-		added = append(added, rows...)
-		todo = todo[n:]
-	}
-	return added, nil
+	return out
 }
 
 // dropFiring leaves out firing alerts whose fingerprint already fires. It
 // reads before it writes, which is safe because the caller holds the
 // group's lock and these senders key their groups by fingerprint.
-func dropFiring(tx *gorm.DB, source string, alerts []*incident.Alert) ([]*incident.Alert, error) {
+func dropFiring(tx *gorm.DB, source string, cands []candidate) ([]candidate, error) {
 	var fps []string
-	for _, a := range alerts {
-		if a.Status == incident.AlertFiring {
-			fps = append(fps, a.Fingerprint)
+	for _, c := range cands {
+		if c.alert.Status == incident.AlertFiring {
+			fps = append(fps, c.alert.Fingerprint)
 		}
 	}
 	if len(fps) == 0 {
-		return alerts, nil
+		return cands, nil
 	}
 	var firing []string
 	err := tx.Model(&alertRow{}).Where("source = ? AND fingerprint IN ? AND status = ?", source, fps, incident.AlertFiring).
@@ -69,55 +62,79 @@ func dropFiring(tx *gorm.DB, source string, alerts []*incident.Alert) ([]*incide
 	if err != nil {
 		return nil, fmt.Errorf("find firing alerts: %w", err)
 	}
-	if len(firing) == 0 {
-		return alerts, nil
-	}
 	skip := make(map[string]bool, len(firing))
 	for _, fp := range firing {
 		skip[fp] = true
 	}
-	kept := alerts[:0:0]
-	for _, a := range alerts {
-		if a.Status != incident.AlertFiring || !skip[a.Fingerprint] {
-			kept = append(kept, a)
+	kept := cands[:0:0]
+	for _, c := range cands {
+		if c.alert.Status != incident.AlertFiring || !skip[c.alert.Fingerprint] {
+			kept = append(kept, c)
+			skip[c.alert.Fingerprint] = c.alert.Status == incident.AlertFiring
 		}
 	}
 	return kept, nil
 }
 
-func insertAlertChunk(tx *gorm.DB, alerts []*incident.Alert, incidentID *int64, now time.Time) ([]alertRow, error) {
+// insertAlerts stores the candidates not stored yet, attached to
+// incidentID when the group has an open incident, and returns the rows it
+// added by the batch that owns them.
+func insertAlerts(tx *gorm.DB, cands []candidate, incidentID *int64, now time.Time) (map[int][]alertRow, error) {
+	added := map[int][]alertRow{}
+	for len(cands) > 0 {
+		n := min(len(cands), chunkLen)
+		if err := insertAlertChunk(tx, cands[:n], incidentID, now, added); err != nil {
+			return nil, err
+		}
+		cands = cands[n:]
+	}
+	return added, nil
+}
+
+type insertedAlert struct {
+	ID          int64
+	Fingerprint string
+	StartsAt    time.Time
+}
+
+func insertAlertChunk(tx *gorm.DB, cands []candidate, incidentID *int64, now time.Time, added map[int][]alertRow) error {
 	const cols = 11
-	args := make([]any, 0, len(alerts)*cols)
-	byKey := make(map[string]*incident.Alert, len(alerts))
-	for _, a := range alerts {
-		byKey[occurrenceKey(a.Fingerprint, a.StartsAt)] = a
-		args = append(args, a.Source, a.Fingerprint, a.GroupKey, a.Name, encodeMap(a.Labels), encodeMap(a.Annotations),
+	args := make([]any, 0, len(cands)*cols)
+	type sent struct {
+		candidate
+		labels, annotations string
+	}
+	byKey := make(map[string]sent, len(cands))
+	for _, c := range cands {
+		a := c.alert
+		s := sent{c, encodeMap(a.Labels), encodeMap(a.Annotations)}
+		byKey[occurrenceKey(a.Fingerprint, a.StartsAt)] = s
+		args = append(args, a.Source, a.Fingerprint, a.GroupKey, a.Name, s.labels, s.annotations,
 			string(a.Status), a.StartsAt, a.EndsAt, incidentID, now)
 	}
-	var got []struct {
-		ID          int64
-		Fingerprint string
-		StartsAt    time.Time
-	}
+	var got []insertedAlert
 	err := tx.Raw(`INSERT INTO alerts (source, fingerprint, group_key, name, labels, annotations, status,
 			starts_at, ends_at, incident_id, received_at)
-		VALUES `+placeholders(len(alerts), cols)+`
+		VALUES `+placeholders(len(cands), cols)+`
 		ON CONFLICT (source, fingerprint, starts_at) DO NOTHING
 		RETURNING id, fingerprint, starts_at`, args...).Scan(&got).Error
 	if err != nil {
-		return nil, fmt.Errorf("insert alerts: %w", err)
+		return fmt.Errorf("insert alerts: %w", err)
 	}
-	rows := make([]alertRow, 0, len(got))
+	// RETURNING promises no order: match the rows by their key, and keep
+	// the order of insertion for the timeline.
+	slices.SortFunc(got, func(x, y insertedAlert) int { return cmp.Compare(x.ID, y.ID) })
 	for _, g := range got {
-		a := byKey[occurrenceKey(g.Fingerprint, g.StartsAt)]
-		if a == nil {
-			return nil, fmt.Errorf("insert alerts: returned %s at %s, which was not sent", g.Fingerprint, g.StartsAt)
+		s, ok := byKey[occurrenceKey(g.Fingerprint, g.StartsAt)]
+		if !ok {
+			return fmt.Errorf("insert alerts: returned %s at %s, which was not sent", g.Fingerprint, g.StartsAt)
 		}
-		rows = append(rows, alertRow{ID: g.ID, Source: a.Source, Fingerprint: a.Fingerprint, GroupKey: a.GroupKey,
-			Name: a.Name, Labels: encodeMap(a.Labels), Annotations: encodeMap(a.Annotations), Status: string(a.Status),
-			StartsAt: a.StartsAt, EndsAt: a.EndsAt, IncidentID: incidentID, ReceivedAt: now})
+		a := s.alert
+		added[s.owner] = append(added[s.owner], alertRow{ID: g.ID, Source: a.Source, Fingerprint: a.Fingerprint,
+			GroupKey: a.GroupKey, Name: a.Name, Labels: s.labels, Annotations: s.annotations,
+			Status: string(a.Status), StartsAt: a.StartsAt, EndsAt: a.EndsAt, IncidentID: incidentID, ReceivedAt: now})
 	}
-	return rows, nil
+	return nil
 }
 
 // resolveAlerts marks resolved the firing occurrences that b reports as
