@@ -123,6 +123,7 @@ func (b *AlertBatch) Normalize(now time.Time) {
 		if e.Source == "" {
 			e.Source = SourceWebhook
 		}
+		e.Text = dropNUL(e.Text)
 		e.Normalize()
 	}
 }
@@ -133,10 +134,10 @@ func (b *AlertBatch) Validate() error {
 	if b.Source == "" {
 		return FieldError(EINVALID, "source", "source is required")
 	}
-	if err := checkLen("group_key", b.GroupKey, MaxGroupKeyLen); err != nil {
+	if err := checkKey("group_key", b.GroupKey, MaxGroupKeyLen); err != nil {
 		return err
 	}
-	if err := checkLen("delivery_id", b.DeliveryID, MaxNameLen); err != nil {
+	if err := checkKey("delivery_id", b.DeliveryID, MaxNameLen); err != nil {
 		return err
 	}
 	if n := b.Size(); n > MaxAlertsPerBatch {
@@ -170,6 +171,14 @@ func (b *AlertBatch) Validate() error {
 		if !b.Open.Severity.Valid() {
 			return FieldError(EINVALID, "severity", "severity must be one of SEV1, SEV2, SEV3, SEV4")
 		}
+		if len(b.Open.Services) > MaxServices {
+			return FieldError(EINVALID, "services", "at most %d services", MaxServices)
+		}
+		for _, s := range b.Open.Services {
+			if err := checkKey("services", s, MaxNameLen); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -184,7 +193,7 @@ func (a *Alert) validate() error {
 	if a.Status != AlertFiring && a.Status != AlertResolved {
 		return FieldError(EINVALID, "status", "status must be firing or resolved")
 	}
-	if err := checkLen("name", a.Name, MaxNameLen); err != nil {
+	if err := checkKey("name", a.Name, MaxNameLen); err != nil {
 		return err
 	}
 	n := 0
@@ -208,7 +217,16 @@ func checkFingerprint(fp string) error {
 	if fp == "" {
 		return FieldError(EINVALID, "fingerprint", "fingerprint is required")
 	}
-	return checkLen("fingerprint", fp, MaxFingerprintLen)
+	return checkKey("fingerprint", fp, MaxFingerprintLen)
+}
+
+// checkKey checks a name stored in a column of its own, where PostgreSQL
+// refuses the NUL character that JSON can carry.
+func checkKey(field, s string, max int) error {
+	if strings.IndexByte(s, 0) >= 0 {
+		return FieldError(EINVALID, field, "%s contains a NUL character", field)
+	}
+	return checkLen(field, s, max)
 }
 
 func prefix(err error, p string) error {
@@ -235,6 +253,10 @@ type IngestResult struct {
 // firing or resolved together. One alert says where it fires and why; many
 // say how many, because the summaries of many differ only by instance.
 func AlertEntryText(name string, status AlertStatus, n int, sample *Alert) string {
+	return dropNUL(alertEntryText(name, status, n, sample))
+}
+
+func alertEntryText(name string, status AlertStatus, n int, sample *Alert) string {
 	var b strings.Builder
 	b.WriteString(name)
 	b.WriteString(" ")
@@ -277,3 +299,7 @@ func AllAlertsResolvedText(n int) string {
 	}
 	return fmt.Sprintf("All %d alerts of this incident have resolved", n)
 }
+
+// dropNUL removes NUL characters, which JSON can carry and PostgreSQL's
+// text cannot, from text made of what senders sent.
+func dropNUL(s string) string { return strings.ReplaceAll(s, "\x00", "") }
