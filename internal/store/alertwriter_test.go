@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -112,15 +113,131 @@ func TestIngestAlertsConcurrentSnapshots(t *testing.T) {
 // transaction, waits until release is closed.
 func blockedWriter(t *testing.T, s *store.Store, queueLen int) (w *store.AlertWriter, release chan struct{}) {
 	t.Helper()
+	return blockedWriterBatch(t, s, queueLen, 1)
+}
+
+func blockedWriterBatch(t *testing.T, s *store.Store, queueLen, maxBatch int) (w *store.AlertWriter, release chan struct{}) {
+	t.Helper()
 	release = make(chan struct{})
 	var once sync.Once
-	w = store.NewAlertWriter(s, store.AlertWriterConfig{QueueLen: queueLen, MaxBatch: 1, OnBatch: func(int, time.Duration) {
+	w = store.NewAlertWriter(s, store.AlertWriterConfig{QueueLen: queueLen, MaxBatch: maxBatch, OnBatch: func(int, time.Duration) {
 		once.Do(func() { <-release })
 	}})
-	if _, err := w.IngestAlerts(ctx, group("g", storm(1)...)); err != nil {
+	if _, err := w.IngestAlerts(ctx, group("blocker", storm(1)...)); err != nil {
 		t.Fatal(err)
 	}
 	return w, release
+}
+
+type outcome struct {
+	res *incident.IngestResult
+	err error
+}
+
+// queueInOrder queues the batches behind a blocked writer, one after the
+// other, releases it, so that they go into one transaction, and returns
+// what each caller got and how many transactions committed.
+func queueInOrder(t *testing.T, s *store.Store, batches ...*incident.AlertBatch) ([]outcome, int64) {
+	t.Helper()
+	w, release := blockedWriterBatch(t, s, len(batches), len(batches))
+	defer closeWriter(t, w)
+	out := make([]outcome, len(batches))
+	var wg sync.WaitGroup
+	for i, b := range batches {
+		wg.Go(func() {
+			res, err := w.IngestAlerts(ctx, b)
+			out[i] = outcome{res, err}
+		})
+		waitQueued(t, w, i+1)
+	}
+	before := w.Stats().Batches
+	close(release)
+	wg.Wait()
+	return out, w.Stats().Batches - before
+}
+
+func TestAlertWriterFailureIsolated(t *testing.T) {
+	s := storetest.SQLite(t)
+	// A database error no validation foresees, for one delivery only.
+	if err := s.Exec(ctx, `CREATE TRIGGER explode BEFORE INSERT ON alerts WHEN NEW.fingerprint = 'explode'
+		BEGIN SELECT RAISE(ABORT, 'boom'); END`); err != nil {
+		t.Fatal(err)
+	}
+	bad := firing("explode", "Bad", "x", ts("10:00:00"))
+	out, txs := queueInOrder(t, s,
+		group("g1", firing("a", "A", "x", ts("10:00:00"))),
+		group("g2", bad),
+		group("g3", firing("c", "C", "x", ts("10:00:00"))))
+	if txs != 2 {
+		t.Errorf("%d transactions committed, want the 2 good deliveries written alone", txs)
+	}
+	if out[0].err != nil || out[2].err != nil || out[0].res.Added != 1 || out[2].res.Added != 1 {
+		t.Fatalf("good deliveries: %+v %+v", out[0], out[2])
+	}
+	if incident.ErrorCode(out[1].err) != incident.EINTERNAL {
+		t.Fatalf("bad delivery: %+v", out[1])
+	}
+	if n := countRows(t, s, "SELECT COUNT(*) FROM alert_groups WHERE group_key = 'g2'"); n != 0 {
+		t.Errorf("the failed delivery left its group behind")
+	}
+	if n := countRows(t, s, "SELECT COUNT(*) FROM incidents"); n != 3 { // blocker, g1, g3
+		t.Errorf("%d incidents, want 3", n)
+	}
+}
+
+// Deliveries of one group merged into one transaction must end as they
+// would one after the other.
+func TestAlertWriterMergedLikeSequential(t *testing.T) {
+	deliveries := func() []*incident.AlertBatch {
+		w := firing("w", "Warn", "db-1", ts("10:00:00"))
+		w.Labels["severity"] = "warning"
+		c := firing("c", "Crit", "db-1", ts("10:01:00"))
+		d := firing("d", "Down", "db-2", ts("10:02:00"))
+		below := group("g", w)
+		below.Open = nil
+		return []*incident.AlertBatch{
+			below,            // stored unattached
+			group("g", w, c), // c opens the incident
+			group("g", w, d, resolved(c, ts("10:30:00"))), // d joins it, c resolves
+			group("g", w, c, d),                           // an older snapshot, late: nothing
+			group("g", resolved(w, ts("10:40:00")), resolved(d, ts("10:41:00"))),
+		}
+	}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		seq := storetest.SQLite(t)
+		var want []string
+		for _, b := range deliveries() {
+			res := ingest(t, seq, b)
+			want = append(want, fmt.Sprintf("%+v", *res))
+		}
+		var got []string
+		outs, txs := queueInOrder(t, s, deliveries()...)
+		if txs != 1 {
+			t.Errorf("%d transactions, want 1", txs)
+		}
+		for _, o := range outs {
+			if o.err != nil {
+				t.Fatal(o.err)
+			}
+			// queueInOrder's blocker opened INC-1.
+			r := *o.res
+			if r.IncidentRef == "INC-2" {
+				r.IncidentRef = "INC-1"
+			}
+			got = append(got, fmt.Sprintf("%+v", r))
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("merged:\n%s\none by one:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		wantLines := timeline(detail(t, seq, "INC-1"))
+		wantTimeline(t, detail(t, s, "INC-2"), wantLines...)
+		if len(wantLines) != 5 {
+			t.Errorf("timeline:\n%s", strings.Join(wantLines, "\n"))
+		}
+		if n := countRows(t, s, "SELECT COUNT(*) FROM alerts WHERE incident_id IS NULL"); n != 1 {
+			t.Errorf("%d unattached alerts, want w alone", n)
+		}
+	})
 }
 
 func waitQueued(t *testing.T, w *store.AlertWriter, n int) {
