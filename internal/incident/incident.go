@@ -279,19 +279,23 @@ func (inc *Incident) SetStatus(s Status, now time.Time, author string) *Event {
 	}
 }
 
-// fill sets the empty milestone *p to now, or, when an earlier milestone
-// was set later than now (times typed in another zone, a clock off), to that
-// one, so that filling never breaks the order.
+// fill sets the empty milestone *p to now, kept between the milestones
+// already set around it (a time typed ahead of the clock, a later milestone
+// given in the same change), so that filling never breaks the order.
 func (inc *Incident) fill(p **time.Time, now time.Time) {
 	if *p != nil {
 		return
 	}
 	t := now
+	before := true
 	for _, q := range inc.milestonePtrs() {
-		if q == p {
-			break
-		}
-		if *q != nil && (*q).After(t) {
+		switch {
+		case q == p:
+			before = false
+		case *q == nil:
+		case before && (*q).After(t):
+			t = **q
+		case !before && (*q).Before(t):
 			t = **q
 		}
 	}
@@ -302,10 +306,10 @@ func (inc *Incident) fill(p **time.Time, now time.Time) {
 func Ref(n int64) string { return fmt.Sprintf("INC-%d", n) }
 
 // PrepareNew fills the defaults of an incident being declared at now:
-// investigating, SEV3 when no severity is given, a draft postmortem, started
-// now unless told otherwise. A declaration is a detection, so detected_at is
-// set to now when no later milestone was given (an incident recorded after
-// the fact keeps what it was given).
+// investigating, SEV3 when no severity is given, a draft postmortem. An
+// incident declared without a start time starts, and is detected, now; one
+// given a start time is being recorded after the fact, and gets no detection
+// time it was not told.
 func (inc *Incident) PrepareNew(now time.Time) {
 	now = now.UTC().Truncate(time.Microsecond)
 	inc.Normalize()
@@ -321,13 +325,10 @@ func (inc *Incident) PrepareNew(now time.Time) {
 	if inc.StartedAt == nil {
 		t := now
 		inc.StartedAt = &t
-	}
-	if inc.DetectedAt == nil && inc.AcknowledgedAt == nil && inc.MitigatedAt == nil && inc.ResolvedAt == nil {
-		d := now
-		if inc.StartedAt.After(now) {
-			d = *inc.StartedAt
+		if inc.DetectedAt == nil && inc.AcknowledgedAt == nil && inc.MitigatedAt == nil && inc.ResolvedAt == nil {
+			d := now
+			inc.DetectedAt = &d
 		}
-		inc.DetectedAt = &d
 	}
 	// Only the milestone of the status itself is filled: an incident
 	// recorded after the fact has no other times to invent.

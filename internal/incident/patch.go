@@ -83,10 +83,6 @@ func (p *Patch) Apply(inc *Incident, now time.Time, author string) (*Event, erro
 			return nil, FieldError(EINVALID, field, "%s cannot be null", field)
 		}
 	}
-	var ev *Event
-	if p.Status.Set {
-		ev = inc.SetStatus(p.Status.Value, now, author)
-	}
 	applyString(&inc.Title, p.Title)
 	if p.Severity.Set {
 		inc.Severity = p.Severity.Value
@@ -107,6 +103,12 @@ func (p *Patch) Apply(inc *Incident, now time.Time, author string) (*Event, erro
 	applyTime(&inc.AcknowledgedAt, p.AcknowledgedAt)
 	applyTime(&inc.MitigatedAt, p.MitigatedAt)
 	applyTime(&inc.ResolvedAt, p.ResolvedAt)
+	// The status goes last, so that it fills only the milestones the patch
+	// left empty, around the ones it gave.
+	var ev *Event
+	if p.Status.Set {
+		ev = inc.SetStatus(p.Status.Value, now, author)
+	}
 	inc.Normalize()
 	if inc.Services == nil {
 		inc.Services = []string{}

@@ -48,6 +48,9 @@ func (s *Store) CreateIncident(ctx context.Context, d *incident.Detail) error {
 		if err := insertIncident(tx, inc); err != nil {
 			return err
 		}
+		if err := s.record(ctx, tx, inc.ID, "incident", inc.ID, incident.ActionCreate, nil, inc); err != nil {
+			return err
+		}
 		for i := range d.Events {
 			d.Events[i].IncidentID = inc.ID
 		}
@@ -299,6 +302,7 @@ func (s *Store) UpdateIncident(ctx context.Context, refOrIDText string, patch *i
 		if inc, err = loadIncident(tx, refOrIDText); err != nil {
 			return err
 		}
+		before := *inc
 		oldVersion := inc.Version
 		oldServices := strings.Join(inc.Services, "\x00")
 		now := s.Now()
@@ -318,6 +322,9 @@ func (s *Store) UpdateIncident(ctx context.Context, refOrIDText string, patch *i
 			if err := writeServices(tx, inc.ID, inc.Services); err != nil {
 				return err
 			}
+		}
+		if err := s.record(ctx, tx, inc.ID, "incident", inc.ID, incident.ActionUpdate, &before, inc); err != nil {
+			return err
 		}
 		if ev != nil {
 			ev.IncidentID = inc.ID

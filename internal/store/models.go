@@ -9,6 +9,8 @@ import (
 
 // The models mirror the tables of the migrations; gorm never creates or
 // alters a table. Conversions to and from the domain live beside them.
+// Timestamps are set by the domain (one clock, microsecond precision), so
+// gorm's automatic CreatedAt/UpdatedAt are turned off.
 
 type incidentRow struct {
 	ID               int64
@@ -27,8 +29,8 @@ type incidentRow struct {
 	AcknowledgedAt   *time.Time
 	MitigatedAt      *time.Time
 	ResolvedAt       *time.Time
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	CreatedAt        time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt        time.Time `gorm:"autoUpdateTime:false"`
 	Version          int
 }
 
@@ -84,8 +86,8 @@ type eventRow struct {
 	Author     string
 	Source     string
 	Highlight  bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	CreatedAt  time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt  time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (eventRow) TableName() string { return "events" }
@@ -109,7 +111,7 @@ type rootCauseRow struct {
 	Description string
 	Category    string
 	IsPrimary   bool
-	CreatedAt   time.Time
+	CreatedAt   time.Time `gorm:"autoCreateTime:false"`
 }
 
 func (rootCauseRow) TableName() string { return "root_causes" }
@@ -133,9 +135,9 @@ type taskRow struct {
 	ExternalURL string
 	CompletedAt *time.Time
 	RootCauseID *int64
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	IncidentRef string `gorm:"->;column:incident_ref"` // joined from incidents, never written
+	CreatedAt   time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt   time.Time `gorm:"autoUpdateTime:false"`
+	IncidentRef string    `gorm:"->;column:incident_ref"` // joined from incidents, never written
 }
 
 func (taskRow) TableName() string { return "tasks" }
@@ -184,7 +186,7 @@ type tokenRow struct {
 	Name      string
 	Role      string
 	TokenHash string
-	CreatedAt time.Time
+	CreatedAt time.Time `gorm:"autoCreateTime:false"`
 	RevokedAt *time.Time
 }
 
@@ -199,7 +201,7 @@ type userRow struct {
 	Email        string
 	Role         string
 	PasswordHash string
-	CreatedAt    time.Time
+	CreatedAt    time.Time `gorm:"autoCreateTime:false"`
 }
 
 func (userRow) TableName() string { return "users" }

@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -199,8 +198,8 @@ func (s *Store) translate(err error) error {
 		s.OnError(err)
 	}
 	if isUnavailable(err) {
-		slog.Error("database refuses writes", "err", err)
-		return incident.Errorf(incident.EUNAVAILABLE, "the database cannot take writes right now; try again shortly")
+		return &incident.Error{Code: incident.EUNAVAILABLE, Cause: err,
+			Message: "the database cannot take writes right now; try again shortly"}
 	}
 	return err
 }

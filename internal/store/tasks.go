@@ -81,7 +81,10 @@ func (s *Store) AddTask(ctx context.Context, refOrIDText string, t *incident.Tas
 		if err := checkRootCause(tx, t); err != nil {
 			return err
 		}
-		return insertTask(tx, t)
+		if err := insertTask(tx, t); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, t.IncidentID, "task", t.ID, incident.ActionCreate, nil, t)
 	})
 }
 
@@ -109,13 +112,17 @@ func (s *Store) UpdateTask(ctx context.Context, id int64, patch *incident.TaskPa
 			return incident.Errorf(incident.ENOTFOUND, "task %d not found", id)
 		}
 		t = ts[0]
+		before := t
 		if err := patch.Apply(&t, s.Now()); err != nil {
 			return err
 		}
 		if err := checkRootCause(tx, &t); err != nil {
 			return err
 		}
-		return tx.Model(&taskRow{}).Select(taskColumns).Where("id = ?", t.ID).Updates(toTaskRow(&t)).Error
+		if err := tx.Model(&taskRow{}).Select(taskColumns).Where("id = ?", t.ID).Updates(toTaskRow(&t)).Error; err != nil {
+			return err
+		}
+		return s.record(ctx, tx, t.IncidentID, "task", t.ID, incident.ActionUpdate, &before, &t)
 	})
 	if err != nil {
 		return nil, s.translate(err)

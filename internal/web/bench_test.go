@@ -1,0 +1,67 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"hindsight/internal/incident"
+	"hindsight/internal/store/storetest"
+)
+
+// benchEnv is newEnv for benchmarks, on a SQLite file.
+func benchEnv(b *testing.B) *env {
+	b.Helper()
+	return newEnv(b, storetest.SQLite(b))
+}
+
+func (e *env) bench(b *testing.B, method, path, body string, want int) {
+	b.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+e.tokens[incident.RoleEditor])
+	w := httptest.NewRecorder()
+	e.server.ServeHTTP(w, req)
+	if w.Code != want {
+		b.Fatalf("%s %s: %d %s", method, path, w.Code, w.Body)
+	}
+}
+
+func BenchmarkCreateIncident(b *testing.B) {
+	e := benchEnv(b)
+	body := `{"title":"API server overloaded","severity":"SEV2","services":["api","api-cache"],"impact":"30% of users"}`
+	for b.Loop() {
+		e.bench(b, "POST", "/api/v1/incidents", body, 201)
+	}
+}
+
+func BenchmarkCreateEvent(b *testing.B) {
+	e := benchEnv(b)
+	e.bench(b, "POST", "/api/v1/incidents", `{"title":"API server overloaded"}`, 201)
+	body := `{"at":"2024-01-25T10:15:00Z","kind":"notification","text":"Engineering team notified of the issue and began investigation."}`
+	for b.Loop() {
+		e.bench(b, "POST", "/api/v1/incidents/INC-1/events", body, 201)
+	}
+}
+
+func BenchmarkGetIncident5000Events(b *testing.B) {
+	e := benchEnv(b)
+	start := time.Date(2024, 1, 25, 10, 0, 0, 0, time.UTC)
+	d := &incident.Detail{Incident: incident.Incident{Title: "Long incident", StartedAt: &start}}
+	for i := range 5000 {
+		d.Events = append(d.Events, incident.Event{At: start.Add(time.Duration(i) * time.Second),
+			Kind: incident.KindNote, Source: incident.SourceManual, Highlight: i%10 == 0,
+			Text: fmt.Sprintf("Timeline entry %d: checked the cache hit ratio and the API error rate", i)})
+	}
+	if err := e.store.CreateIncident(context.Background(), d); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		e.bench(b, "GET", "/api/v1/incidents/INC-1", "", 200)
+	}
+}

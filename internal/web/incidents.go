@@ -1,0 +1,130 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"hindsight/internal/incident"
+)
+
+// incidentInput is what a client may send to declare an incident.
+type incidentInput struct {
+	Title            string                    `json:"title"`
+	Severity         incident.Severity         `json:"severity"`
+	Status           incident.Status           `json:"status"`
+	Impact           string                    `json:"impact"`
+	RootCause        string                    `json:"root_cause"`
+	Resolution       string                    `json:"resolution"`
+	Conclusion       string                    `json:"conclusion"`
+	Commander        string                    `json:"commander"`
+	Services         []string                  `json:"services"`
+	PostmortemStatus incident.PostmortemStatus `json:"postmortem_status"`
+	StartedAt        *time.Time                `json:"started_at"`
+	DetectedAt       *time.Time                `json:"detected_at"`
+	AcknowledgedAt   *time.Time                `json:"acknowledged_at"`
+	MitigatedAt      *time.Time                `json:"mitigated_at"`
+	ResolvedAt       *time.Time                `json:"resolved_at"`
+}
+
+func (in *incidentInput) toDomain() incident.Incident {
+	return incident.Incident{
+		Title: in.Title, Severity: in.Severity, Status: in.Status, Impact: in.Impact,
+		RootCause: in.RootCause, Resolution: in.Resolution, Conclusion: in.Conclusion,
+		Commander: in.Commander, Services: in.Services, PostmortemStatus: in.PostmortemStatus,
+		StartedAt: in.StartedAt, DetectedAt: in.DetectedAt, AcknowledgedAt: in.AcknowledgedAt,
+		MitigatedAt: in.MitigatedAt, ResolvedAt: in.ResolvedAt,
+	}
+}
+
+func (s *Server) createIncident(c *gin.Context) error {
+	var in incidentInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	d := &incident.Detail{Incident: in.toDomain()}
+	if err := s.store.CreateIncident(c.Request.Context(), d); err != nil {
+		return err
+	}
+	c.Header("Location", "/api/v1/incidents/"+d.Ref)
+	c.JSON(http.StatusCreated, d.Incident)
+	return nil
+}
+
+func (s *Server) getIncident(c *gin.Context) error {
+	d, err := s.store.IncidentDetail(c.Request.Context(), c.Param("ref"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, d)
+	return nil
+}
+
+type incidentPage struct {
+	Items      []incident.Incident `json:"items"`
+	NextCursor string              `json:"next_cursor"`
+}
+
+func (s *Server) listIncidents(c *gin.Context) error {
+	f, err := incidentFilter(c)
+	if err != nil {
+		return err
+	}
+	items, next, err := s.store.ListIncidents(c.Request.Context(), f)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, incidentPage{Items: items, NextCursor: next})
+	return nil
+}
+
+// incidentFilter reads the list's query parameters, refusing unknown values.
+func incidentFilter(c *gin.Context) (incident.Filter, error) {
+	f := incident.Filter{
+		Status:   incident.Status(c.Query("status")),
+		Severity: incident.Severity(c.Query("severity")),
+		Service:  c.Query("service"),
+		Query:    c.Query("q"),
+		Cursor:   c.Query("cursor"),
+	}
+	if f.Status != "" && !f.Status.Valid() {
+		return f, incident.FieldError(incident.EINVALID, "status", "status must be one of investigating, identified, monitoring, resolved, closed")
+	}
+	if f.Severity != "" && !f.Severity.Valid() {
+		return f, incident.FieldError(incident.EINVALID, "severity", "severity must be one of SEV1, SEV2, SEV3, SEV4")
+	}
+	if l := c.Query("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			return f, incident.FieldError(incident.EINVALID, "limit", "limit must be a whole number from 1 to %d", incident.MaxPageLen)
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+// auditLog answers the incident's history of changes. The trail has no
+// route that writes: only the changes themselves add to it.
+func (s *Server) auditLog(c *gin.Context) error {
+	entries, err := s.store.AuditLog(c.Request.Context(), c.Param("ref"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"items": entries})
+	return nil
+}
+
+func (s *Server) updateIncident(c *gin.Context) error {
+	var p incident.Patch
+	if err := decodeJSON(c, &p); err != nil {
+		return err
+	}
+	inc, err := s.store.UpdateIncident(c.Request.Context(), c.Param("ref"), &p)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, inc)
+	return nil
+}

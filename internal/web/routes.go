@@ -1,0 +1,33 @@
+package web
+
+// routes lists every route of the server.
+func (s *Server) routes() {
+	r := s.engine
+	r.Use(s.observe, s.recoverPanics, securityHeaders, s.limitBody)
+	r.NoRoute(s.handle(notFound))
+	r.NoMethod(s.handle(methodNotAllowed))
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.handle(s.readyz))
+	r.GET("/metrics", s.metricsHandler())
+
+	api := r.Group("/api/v1", s.requireAPI)
+	api.GET("/incidents", s.handle(s.listIncidents))
+	api.POST("/incidents", s.handle(s.createIncident))
+	api.GET("/incidents/:ref", s.handle(s.getIncident))
+	api.PATCH("/incidents/:ref", s.handle(s.updateIncident))
+	api.GET("/incidents/:ref/audit", s.handle(s.auditLog))
+	api.POST("/incidents/:ref/events", s.handle(s.createEvent))
+	api.PATCH("/incidents/:ref/events/:id", s.handle(s.updateEvent))
+	api.DELETE("/incidents/:ref/events/:id", s.handle(s.deleteEvent))
+	api.POST("/incidents/:ref/root-causes", s.handle(s.createRootCause))
+	api.POST("/incidents/:ref/tasks", s.handle(s.createTask))
+	api.GET("/tasks", s.handle(s.listTasks))
+	api.PATCH("/tasks/:id", s.handle(s.updateTask))
+
+	admin := r.Group("/api/v1", s.require(isAdmin))
+	admin.GET("/tokens", s.handle(s.listTokens))
+	admin.POST("/tokens", s.handle(s.createToken))
+	admin.DELETE("/tokens/:id", s.handle(s.revokeToken))
+	admin.POST("/users", s.handle(s.createUser))
+}

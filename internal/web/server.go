@@ -1,0 +1,142 @@
+// Package web serves Hindsight over HTTP with gin: the JSON API, the
+// webhook endpoints, the browser pages and the operational endpoints.
+// Handlers return errors; one wrapper turns them into responses.
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"hindsight/internal/incident"
+	"hindsight/internal/store"
+)
+
+// Config holds what the server needs beyond the store.
+type Config struct {
+	// MaxBodyBytes limits request bodies; larger ones get 413.
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Server holds the dependencies every handler uses.
+type Server struct {
+	store   *store.Store
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
+	engine  *gin.Engine
+}
+
+// New returns a server over st, with its routes registered.
+func New(st *store.Store, cfg Config) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{store: st, cfg: cfg, log: cfg.Logger, metrics: newMetrics()}
+	st.OnError = func(error) { s.metrics.dbErrors.Inc() }
+	s.engine = gin.New()
+	s.engine.ContextWithFallback = true // c.Done() and c.Value() follow the request
+	s.engine.HandleMethodNotAllowed = true
+	s.routes()
+	return s
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// handler is what every endpoint implements: it writes its response and
+// returns nil, or returns the error for handle to answer.
+type handler func(c *gin.Context) error
+
+// handle adapts a handler to gin, answering its error.
+func (s *Server) handle(h handler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			s.writeError(c, err)
+		}
+	}
+}
+
+// statusOf maps each domain error code to its HTTP status.
+var statusOf = map[string]int{
+	incident.EINVALID:       http.StatusBadRequest,
+	incident.EUNAUTHORIZED:  http.StatusUnauthorized,
+	incident.EFORBIDDEN:     http.StatusForbidden,
+	incident.ENOTFOUND:      http.StatusNotFound,
+	incident.ECONFLICT:      http.StatusConflict,
+	incident.ETOOLARGE:      http.StatusRequestEntityTooLarge,
+	incident.EUNSUPPORTED:   http.StatusUnsupportedMediaType,
+	incident.EUNPROCESSABLE: http.StatusUnprocessableEntity,
+	incident.ERATELIMITED:   http.StatusTooManyRequests,
+	incident.EUNAVAILABLE:   http.StatusServiceUnavailable,
+	incident.EINTERNAL:      http.StatusInternalServerError,
+	codeMethodNotAllowed:    http.StatusMethodNotAllowed,
+}
+
+// codeMethodNotAllowed is a routing error only the web layer makes.
+const codeMethodNotAllowed = "method_not_allowed"
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// writeError answers err as JSON. Only internal errors are logged with
+// their detail; the user sees "internal error".
+func (s *Server) writeError(c *gin.Context, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = incident.Errorf(incident.ETOOLARGE, "request body is larger than %d bytes", mbe.Limit)
+	}
+	code := incident.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if cause := errors.Unwrap(err); code == incident.EUNAVAILABLE && cause != nil {
+		s.log.Error("storage unavailable", "method", c.Request.Method, "path", c.Request.URL.Path, "err", cause)
+	}
+	if code == incident.EINTERNAL {
+		if c.Request.Context().Err() != nil {
+			// The client went away; nobody is left to answer.
+			c.Abort()
+			return
+		}
+		s.log.Error("internal error", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+	}
+	switch status {
+	case http.StatusUnauthorized:
+		c.Header("WWW-Authenticate", `Bearer realm="hindsight"`)
+	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
+		c.Header("Retry-After", "5")
+	}
+	c.AbortWithStatusJSON(status, errorBody{errorDetail{
+		Code: code, Message: incident.ErrorMessage(err), Field: incident.ErrorField(err),
+	}})
+}
+
+func notFound(c *gin.Context) error {
+	return incident.Errorf(incident.ENOTFOUND, "no such page: %s", c.Request.URL.Path)
+}
+
+func methodNotAllowed(c *gin.Context) error {
+	return &incident.Error{Code: codeMethodNotAllowed, Message: c.Request.Method + " is not allowed here"}
+}
