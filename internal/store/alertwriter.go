@@ -198,9 +198,9 @@ func (w *AlertWriter) write(reqs []*ingestRequest) {
 	if len(live) == 0 {
 		return
 	}
-	batches := make([]*incident.AlertBatch, len(live))
+	batches := make([]delivery, len(live))
 	for i, r := range live {
-		batches[i] = r.batch
+		batches[i] = delivery{r.batch, actorOf(r.ctx, r.batch)}
 	}
 	results, err := w.commit(batches)
 	// A database that refuses writes or hangs fails the deliveries one by
@@ -234,13 +234,13 @@ func (w *AlertWriter) write(reqs []*ingestRequest) {
 	}
 }
 
-func (w *AlertWriter) commit(batches []*incident.AlertBatch) ([]*incident.IngestResult, error) {
+func (w *AlertWriter) commit(batches []delivery) ([]*incident.IngestResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	var results []*incident.IngestResult
 	err := w.store.transact(ctx, func(tx *gorm.DB) error {
 		var err error
-		results, err = ingestBatches(tx, batches, w.store.Now())
+		results, err = w.store.ingestBatches(tx, batches, w.store.Now())
 		return err
 	})
 	if err == nil {

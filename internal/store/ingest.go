@@ -26,13 +26,28 @@ func (s *Store) IngestAlerts(ctx context.Context, b *incident.AlertBatch) (*inci
 	var res []*incident.IngestResult
 	err := s.transact(ctx, func(tx *gorm.DB) error {
 		var err error
-		res, err = ingestBatches(tx, []*incident.AlertBatch{b}, s.Now())
+		res, err = s.ingestBatches(tx, []delivery{{b, actorOf(ctx, b)}}, s.Now())
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res[0], nil
+}
+
+// delivery is a prepared batch and who delivered it, for the audit trail.
+type delivery struct {
+	batch *incident.AlertBatch
+	actor string
+}
+
+// actorOf names who delivers b: the token the request authenticated with,
+// or else the sending system.
+func actorOf(ctx context.Context, b *incident.AlertBatch) string {
+	if a := incident.ActorFrom(ctx); a != "" {
+		return a
+	}
+	return b.Source
 }
 
 func prepareBatch(b *incident.AlertBatch, now time.Time) error {
@@ -49,11 +64,12 @@ func prepareBatch(b *incident.AlertBatch, now time.Time) error {
 // its alerts inserted and its timeline updated once for all of them.
 // Groups go in (source, group key) order: two writers lock their groups'
 // rows in the same order and cannot deadlock on PostgreSQL.
-func ingestBatches(tx *gorm.DB, batches []*incident.AlertBatch, now time.Time) ([]*incident.IngestResult, error) {
+func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time) ([]*incident.IngestResult, error) {
 	now = now.UTC().Truncate(time.Microsecond)
-	results := make([]*incident.IngestResult, len(batches))
+	results := make([]*incident.IngestResult, len(deliveries))
 	groups := map[[2]string][]int{}
-	for i, b := range batches {
+	for i, d := range deliveries {
+		b := d.batch
 		results[i] = &incident.IngestResult{Received: b.Size()}
 		if !b.Empty() {
 			k := [2]string{b.Source, b.GroupKey}
@@ -66,8 +82,8 @@ func ingestBatches(tx *gorm.DB, batches []*incident.AlertBatch, now time.Time) (
 	}
 	slices.SortFunc(keys, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
 	for _, k := range keys {
-		g := &groupIngest{tx: tx, now: now, source: k[0], key: k[1]}
-		if err := g.apply(batches, groups[k], results); err != nil {
+		g := &groupIngest{s: s, tx: tx, now: now, source: k[0], key: k[1]}
+		if err := g.apply(deliveries, groups[k], results); err != nil {
 			return nil, err
 		}
 	}
@@ -76,11 +92,18 @@ func ingestBatches(tx *gorm.DB, batches []*incident.AlertBatch, now time.Time) (
 
 // groupIngest applies the batches of one alert group.
 type groupIngest struct {
+	s           *Store
 	tx          *gorm.DB
 	now         time.Time
 	source, key string
+	actor       string       // who delivered the batch being applied
 	open        *incidentRow // the group's open incident, once known
 	marks       []alertMark  // timeline entries to write at the end
+}
+
+// record adds to the audit trail, as the current batch's actor.
+func (g *groupIngest) record(incidentID int64, entity string, entityID int64, action string, old, new any) error {
+	return g.s.record(incident.WithActor(context.Background(), g.actor), g.tx, incidentID, entity, entityID, action, old, new)
 }
 
 func (g *groupIngest) openID() *int64 {
@@ -94,7 +117,11 @@ func (g *groupIngest) openID() *int64 {
 // alerts are new is decided by the unique key (source, fingerprint,
 // starts_at) and ON CONFLICT, never by reading first, so concurrent
 // deliveries of one snapshot store each alert once.
-func (g *groupIngest) apply(batches []*incident.AlertBatch, idx []int, results []*incident.IngestResult) error {
+func (g *groupIngest) apply(deliveries []delivery, idx []int, results []*incident.IngestResult) error {
+	batches := make([]*incident.AlertBatch, len(deliveries))
+	for i, d := range deliveries {
+		batches[i] = d.batch
+	}
 	var live []int
 	fireOnce := false
 	for _, i := range idx {
@@ -134,6 +161,7 @@ func (g *groupIngest) apply(batches []*incident.AlertBatch, idx []int, results [
 	}
 	for n, i := range live {
 		b, res := batches[i], results[i]
+		g.actor = deliveries[i].actor
 		added := addedBy[i]
 		if fireOnce {
 			cands, err := dropFiring(g.tx, g.source, occurrences(batches, []int{i}))
@@ -158,7 +186,7 @@ func (g *groupIngest) apply(batches []*incident.AlertBatch, idx []int, results [
 			for _, j := range live[n+1:] {
 				attach = append(attach, ids(addedBy[j])...) // inserted with the others, before this opened
 			}
-			if g.open, err = openGroupIncident(g.tx, b, added, attach, g.now); err != nil {
+			if g.open, err = g.openIncident(b, added, attach); err != nil {
 				return err
 			}
 			res.Opened = true
@@ -166,18 +194,20 @@ func (g *groupIngest) apply(batches []*incident.AlertBatch, idx []int, results [
 		g.mark(added, ended)
 		if g.open != nil {
 			res.IncidentRef = g.open.Ref
-			if err := acknowledge(g.tx, g.open.ID, b.AcknowledgedAt, g.now); err != nil {
+			if err := g.acknowledge(b.AcknowledgedAt); err != nil {
 				return err
 			}
-			if err := addEntries(g.tx, g.open.ID, b.Entries, g.now); err != nil {
+			if err := g.addEntries(b.Entries); err != nil {
 				return err
 			}
 		}
 	}
-	if err := writeAlertEntries(g.tx, g.marks, g.source, g.now); err != nil {
+	// The entries stand for alerts of all the batches; the last one's
+	// actor signs them.
+	if err := g.writeAlertEntries(); err != nil {
 		return err
 	}
-	return noteAllResolved(g.tx, g.marks, g.source, g.now)
+	return g.noteAllResolved()
 }
 
 // mark records what the timeline must show of alerts just added to the
@@ -260,10 +290,11 @@ func ids(rows []alertRow) []int64 {
 	return out
 }
 
-// openGroupIncident declares the incident b.Open describes, started and
+// openIncident declares the incident b.Open describes, started and
 // detected when the earliest of the alerts that open it started firing,
 // attaches the alerts with ids attach and makes it the group's incident.
-func openGroupIncident(tx *gorm.DB, b *incident.AlertBatch, opening []alertRow, attach []int64, now time.Time) (*incidentRow, error) {
+func (g *groupIngest) openIncident(b *incident.AlertBatch, opening []alertRow, attach []int64) (*incidentRow, error) {
+	tx := g.tx
 	first := opening[0].StartsAt
 	for i := range opening {
 		if opening[i].StartsAt.Before(first) {
@@ -279,11 +310,14 @@ func openGroupIncident(tx *gorm.DB, b *incident.AlertBatch, opening []alertRow, 
 		StartedAt:  &first,
 		DetectedAt: &detected,
 	}
-	inc.PrepareNew(now)
+	inc.PrepareNew(g.now)
 	if err := inc.Validate(); err != nil {
 		return nil, err
 	}
 	if err := insertIncident(tx, &inc); err != nil {
+		return nil, err
+	}
+	if err := g.record(inc.ID, "incident", inc.ID, incident.ActionCreate, nil, &inc); err != nil {
 		return nil, err
 	}
 	for len(attach) > 0 {
@@ -303,43 +337,64 @@ func openGroupIncident(tx *gorm.DB, b *incident.AlertBatch, opening []alertRow, 
 // acknowledge sets the incident's acknowledged_at when it is empty and the
 // time keeps the milestones in order; an acknowledgement that would break
 // the order (someone typed a later detection) is left to the commander.
-func acknowledge(tx *gorm.DB, incidentID int64, at *time.Time, now time.Time) error {
+func (g *groupIngest) acknowledge(at *time.Time) error {
 	if at == nil {
 		return nil
 	}
-	inc, err := loadIncident(tx, fmt.Sprint(incidentID))
+	inc, err := loadIncident(g.tx, fmt.Sprint(g.open.ID))
 	if err != nil {
 		return err
 	}
 	if inc.AcknowledgedAt != nil {
 		return nil
 	}
-	inc.AcknowledgedAt = at
+	before := *inc
+	inc.AcknowledgedAt, inc.UpdatedAt, inc.Version = at, g.now, inc.Version+1
 	if inc.Validate() != nil {
 		return nil
 	}
-	err = tx.Exec("UPDATE incidents SET acknowledged_at = ?, updated_at = ?, version = version + 1 WHERE id = ? AND acknowledged_at IS NULL",
-		*at, now, incidentID).Error
-	if err != nil {
-		return fmt.Errorf("acknowledge incident: %w", err)
+	// Only this column, and only while it is empty: a commander editing
+	// the incident at the same moment keeps their change, and the version
+	// bump makes their next edit reload.
+	res := g.tx.Exec("UPDATE incidents SET acknowledged_at = ?, updated_at = ?, version = version + 1 WHERE id = ? AND acknowledged_at IS NULL",
+		*at, g.now, inc.ID)
+	if res.Error != nil {
+		return fmt.Errorf("acknowledge incident: %w", res.Error)
 	}
-	return nil
+	if res.RowsAffected == 0 {
+		return nil
+	}
+	return g.record(inc.ID, "incident", inc.ID, incident.ActionUpdate, &before, inc)
 }
 
-func addEntries(tx *gorm.DB, incidentID int64, entries []incident.Event, now time.Time) error {
+// addEntries adds the timeline entries the sender reports.
+func (g *groupIngest) addEntries(entries []incident.Event) error {
 	if len(entries) == 0 {
 		return nil
 	}
 	evs := make([]incident.Event, len(entries))
 	for i, e := range entries {
-		e.IncidentID = incidentID
+		e.IncidentID = g.open.ID
 		e.Highlight = false
-		if err := prepareEvent(&e, now); err != nil {
+		if err := prepareEvent(&e, g.now); err != nil {
 			return err
 		}
 		evs[i] = e
 	}
-	return insertEvents(tx, evs)
+	return g.insertEvents(evs)
+}
+
+// insertEvents adds timeline entries and records them.
+func (g *groupIngest) insertEvents(evs []incident.Event) error {
+	if err := insertEvents(g.tx, evs); err != nil {
+		return err
+	}
+	for i := range evs {
+		if err := g.record(evs[i].IncidentID, "event", evs[i].ID, incident.ActionCreate, nil, &evs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // placeholders returns "(?, ?, ?), (?, ?, ?)" for rows of n values.

@@ -350,3 +350,48 @@ func TestIngestAlertsDeliveries(t *testing.T) {
 		})
 	})
 }
+
+func TestIngestAlertsAudit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		am := incident.WithActor(ctx, "token:alertmanager")
+		a1 := firing("fp1", "APIHighLatency", "api-1:8080", ts("10:00:00"))
+		a2 := firing("fp2", "APIHighLatency", "api-2:8080", ts("10:00:30"))
+		if _, err := s.IngestAlerts(am, group("g", a1)); err != nil {
+			t.Fatal(err)
+		}
+		w := store.NewAlertWriter(s, store.AlertWriterConfig{})
+		defer closeWriter(t, w)
+		if _, err := w.IngestAlerts(am, group("g", a1, a2)); err != nil {
+			t.Fatal(err)
+		}
+		ack := ts("10:05:00")
+		// The same group, acknowledged by a caller without a token name.
+		acked := &incident.AlertBatch{Source: "alertmanager", GroupKey: "g", DeliveryID: "d1", AcknowledgedAt: &ack}
+		if _, err := w.IngestAlerts(ctx, acked); err != nil {
+			t.Fatal(err)
+		}
+		log, err := s.AuditLog(ctx, "INC-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range log {
+			got = append(got, e.Actor+" "+e.Entity+" "+e.Action)
+		}
+		want := []string{
+			"token:alertmanager incident create",
+			"token:alertmanager event create",
+			"token:alertmanager event update", // the entry now stands for 2 alerts
+			"alertmanager incident update",    // acknowledged
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("audit trail:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if c := log[2].Changes["text"]; !strings.Contains(fmt.Sprint(c.New), "2 instances") {
+			t.Errorf("entry update records %+v", log[2].Changes)
+		}
+		if _, ok := log[3].Changes["acknowledged_at"]; !ok {
+			t.Errorf("acknowledgement records %+v", log[3].Changes)
+		}
+	})
+}

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"gorm.io/gorm"
-
 	"hindsight/internal/incident"
 )
 
@@ -43,10 +41,12 @@ func compareMarks(a, b alertMark) int {
 		cmp.Compare(a.status, b.status), a.at.Compare(b.at))
 }
 
-// writeAlertEntries adds the timeline entries for marks: marks of one
-// incident, name and status within CollapseWindow of each other make one
-// entry, and join the entry earlier deliveries made for the same window.
-func writeAlertEntries(tx *gorm.DB, marks []alertMark, author string, now time.Time) error {
+// writeAlertEntries adds the timeline entries for the group's marks: marks
+// of one incident, name and status within CollapseWindow of each other
+// make one entry, and join the entry earlier deliveries made for the same
+// window.
+func (g *groupIngest) writeAlertEntries() error {
+	marks := g.marks
 	slices.SortStableFunc(marks, compareMarks)
 	for i := 0; i < len(marks); {
 		first, j := marks[i], i+1
@@ -54,7 +54,7 @@ func writeAlertEntries(tx *gorm.DB, marks []alertMark, author string, now time.T
 			marks[j].status == first.status && !marks[j].at.After(first.at.Add(CollapseWindow)) {
 			j++
 		}
-		if err := mergeAlertEntry(tx, marks[i:j], author, now); err != nil {
+		if err := g.mergeAlertEntry(marks[i:j]); err != nil {
 			return err
 		}
 		i = j
@@ -62,7 +62,8 @@ func writeAlertEntries(tx *gorm.DB, marks []alertMark, author string, now time.T
 	return nil
 }
 
-func mergeAlertEntry(tx *gorm.DB, marks []alertMark, author string, now time.Time) error {
+func (g *groupIngest) mergeAlertEntry(marks []alertMark) error {
+	tx, now := g.tx, g.now
 	m := marks[0]
 	name, at := m.alert.Name, m.at.UTC()
 	var e alertEntryRow
@@ -75,13 +76,13 @@ func mergeAlertEntry(tx *gorm.DB, marks []alertMark, author string, now time.Tim
 	if res.RowsAffected == 0 {
 		sample := m.alert.toDomain()
 		ev := incident.Event{IncidentID: m.incidentID, At: at, Kind: incident.KindAlert,
-			Text: incident.AlertEntryText(name, m.status, len(marks), &sample), Author: author,
+			Text: incident.AlertEntryText(name, m.status, len(marks), &sample), Author: g.source,
 			Source: incident.SourceWebhook, Highlight: false}
 		if err := prepareEvent(&ev, now); err != nil {
 			return err
 		}
 		evs := []incident.Event{ev}
-		if err := insertEvents(tx, evs); err != nil {
+		if err := g.insertEvents(evs); err != nil {
 			return err
 		}
 		e = alertEntryRow{EventID: evs[0].ID, IncidentID: m.incidentID, Name: name, Status: string(m.status),
@@ -99,21 +100,28 @@ func mergeAlertEntry(tx *gorm.DB, marks []alertMark, author string, now time.Tim
 		e.Alerts, e.FirstAt, e.EventID).Error; err != nil {
 		return fmt.Errorf("update alert entry: %w", err)
 	}
-	text := incident.AlertEntryText(name, m.status, e.Alerts, nil)
+	var row eventRow
+	if err := tx.Where("id = ?", e.EventID).Take(&row).Error; err != nil {
+		return fmt.Errorf("load alert entry: %w", err)
+	}
+	before := row.toDomain()
+	after := before
+	after.Text, after.At, after.UpdatedAt = incident.AlertEntryText(name, m.status, e.Alerts, nil), e.FirstAt, now
 	if err := tx.Exec("UPDATE events SET text = ?, at = ?, updated_at = ? WHERE id = ?",
-		text, e.FirstAt, now, e.EventID).Error; err != nil {
+		after.Text, after.At, after.UpdatedAt, e.EventID).Error; err != nil {
 		return fmt.Errorf("update alert entry: %w", err)
 	}
-	return nil
+	return g.record(after.IncidentID, "event", after.ID, incident.ActionUpdate, &before, &after)
 }
 
 // noteAllResolved adds an entry to each incident among marks whose last
 // firing alert has just resolved, at the time the last one ended. It does
 // not resolve the incident: alerts stop for many reasons, and only the
 // commander knows whether the problem is gone.
-func noteAllResolved(tx *gorm.DB, marks []alertMark, author string, now time.Time) error {
+func (g *groupIngest) noteAllResolved() error {
+	tx, now := g.tx, g.now
 	var ids []int64
-	for _, m := range marks {
+	for _, m := range g.marks {
 		if m.status == incident.AlertResolved && !slices.Contains(ids, m.incidentID) {
 			ids = append(ids, m.incidentID)
 		}
@@ -137,11 +145,11 @@ func noteAllResolved(tx *gorm.DB, marks []alertMark, author string, now time.Tim
 			continue
 		}
 		ev := incident.Event{IncidentID: id, At: last.EndsAt.UTC(), Kind: incident.KindAlert,
-			Text: incident.AllAlertsResolvedText(int(total)), Author: author, Source: incident.SourceWebhook}
+			Text: incident.AllAlertsResolvedText(int(total)), Author: g.source, Source: incident.SourceWebhook}
 		if err := prepareEvent(&ev, now); err != nil {
 			return err
 		}
-		if err := insertEvents(tx, []incident.Event{ev}); err != nil {
+		if err := g.insertEvents([]incident.Event{ev}); err != nil {
 			return err
 		}
 	}
