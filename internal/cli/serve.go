@@ -7,9 +7,12 @@ import (
 	"net"
 	"net/http"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"hindsight/internal/alerts"
+	"hindsight/internal/incident"
 	"hindsight/internal/web"
 )
 
@@ -24,8 +27,13 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		defAddr = "127.0.0.1:8080"
 	}
 	addr := fs.String("addr", defAddr, "address to listen on (env HINDSIGHT_ADDR)")
+	openAt := fs.String("open-at", string(alerts.DefaultOpenAt), "least severe alert severity that opens an incident; less severe alerts are stored unattached")
 	if err := parse(fs, args, 0); err != nil {
 		return err
+	}
+	openAtSev := incident.Severity(strings.ToUpper(strings.TrimSpace(*openAt)))
+	if !openAtSev.Valid() {
+		return usagef("--open-at must be one of SEV1, SEV2, SEV3, SEV4, not %q", *openAt)
 	}
 	log := newLogger(env)
 	slog.SetDefault(log)
@@ -35,7 +43,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	srv := web.New(st, web.Config{Logger: log})
+	srv := web.New(st, web.Config{Logger: log, OpenAt: openAtSev,
+		GrafanaSecret: env.Getenv("HINDSIGHT_GRAFANA_HMAC_SECRET"), PagerDutySecret: env.Getenv("HINDSIGHT_PAGERDUTY_SECRET")})
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -66,6 +75,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("shutdown timed out; closing remaining connections")
 		httpSrv.Close()
+	}
+	// Alerts still queued belong to requests that have gone: commit them
+	// anyway, since their senders will retry and find them stored.
+	if err := srv.Close(sctx); err != nil {
+		log.Warn("alerts still queued at shutdown were not all written", "err", err)
 	}
 	log.Info("stopped")
 	return nil
