@@ -67,9 +67,11 @@ func prepareBatch(b *incident.AlertBatch, now time.Time) error {
 func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time) ([]*incident.IngestResult, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	results := make([]*incident.IngestResult, len(deliveries))
+	batches := make([]*incident.AlertBatch, len(deliveries))
 	groups := map[[2]string][]int{}
 	for i, d := range deliveries {
 		b := d.batch
+		batches[i] = b
 		results[i] = &incident.IngestResult{Received: b.Size()}
 		if !b.Empty() {
 			k := [2]string{b.Source, b.GroupKey}
@@ -83,7 +85,7 @@ func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time)
 	slices.SortFunc(keys, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
 	for _, k := range keys {
 		g := &groupIngest{s: s, tx: tx, now: now, source: k[0], key: k[1]}
-		if err := g.apply(deliveries, groups[k], results); err != nil {
+		if err := g.apply(deliveries, batches, groups[k], results); err != nil {
 			return nil, err
 		}
 	}
@@ -113,15 +115,12 @@ func (g *groupIngest) openID() *int64 {
 	return &g.open.ID
 }
 
-// apply applies batches[idx...], in order, filling their results. Which
-// alerts are new is decided by the unique key (source, fingerprint,
-// starts_at) and ON CONFLICT, never by reading first, so concurrent
-// deliveries of one snapshot store each alert once.
-func (g *groupIngest) apply(deliveries []delivery, idx []int, results []*incident.IngestResult) error {
-	batches := make([]*incident.AlertBatch, len(deliveries))
-	for i, d := range deliveries {
-		batches[i] = d.batch
-	}
+// apply applies the deliveries idx (batches[i] is deliveries[i].batch),
+// in order, filling their results. Which alerts are new is decided by the
+// unique key (source, fingerprint, starts_at) and ON CONFLICT, never by
+// reading first, so concurrent deliveries of one snapshot store each alert
+// once.
+func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatch, idx []int, results []*incident.IngestResult) error {
 	var live []int
 	fireOnce := false
 	for _, i := range idx {

@@ -70,6 +70,7 @@ func dropFiring(tx *gorm.DB, source string, cands []candidate) ([]candidate, err
 	for _, c := range cands {
 		if c.alert.Status != incident.AlertFiring || !skip[c.alert.Fingerprint] {
 			kept = append(kept, c)
+			// A second firing alert of the fingerprint repeats this one.
 			skip[c.alert.Fingerprint] = c.alert.Status == incident.AlertFiring
 		}
 	}
