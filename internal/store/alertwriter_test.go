@@ -20,7 +20,7 @@ func storm(n int) []incident.Alert {
 	out := make([]incident.Alert, n)
 	for i := range out {
 		out[i] = firing(fmt.Sprintf("fp%03d", i), "APIHighLatency", fmt.Sprintf("api-%d:8080", i),
-			ts("10:00:00").Add(time.Duration(i)*time.Second))
+			clock("10:00:00").Add(time.Duration(i)*time.Second))
 	}
 	return out
 }
@@ -163,11 +163,11 @@ func TestAlertWriterFailureIsolated(t *testing.T) {
 		BEGIN SELECT RAISE(ABORT, 'boom'); END`); err != nil {
 		t.Fatal(err)
 	}
-	bad := firing("explode", "Bad", "x", ts("10:00:00"))
+	bad := firing("explode", "Bad", "x", clock("10:00:00"))
 	out, txs := queueInOrder(t, s,
-		group("g1", firing("a", "A", "x", ts("10:00:00"))),
+		group("g1", firing("a", "A", "x", clock("10:00:00"))),
 		group("g2", bad),
-		group("g3", firing("c", "C", "x", ts("10:00:00"))))
+		group("g3", firing("c", "C", "x", clock("10:00:00"))))
 	if txs != 2 {
 		t.Errorf("%d transactions committed, want the 2 good deliveries written alone", txs)
 	}
@@ -189,18 +189,18 @@ func TestAlertWriterFailureIsolated(t *testing.T) {
 // would one after the other.
 func TestAlertWriterMergedLikeSequential(t *testing.T) {
 	deliveries := func() []*incident.AlertBatch {
-		w := firing("w", "Warn", "db-1", ts("10:00:00"))
+		w := firing("w", "Warn", "db-1", clock("10:00:00"))
 		w.Labels["severity"] = "warning"
-		c := firing("c", "Crit", "db-1", ts("10:01:00"))
-		d := firing("d", "Down", "db-2", ts("10:02:00"))
+		c := firing("c", "Crit", "db-1", clock("10:01:00"))
+		d := firing("d", "Down", "db-2", clock("10:02:00"))
 		below := group("g", w)
 		below.Open = nil
 		return []*incident.AlertBatch{
 			below,            // stored unattached
 			group("g", w, c), // c opens the incident
-			group("g", w, d, resolved(c, ts("10:30:00"))), // d joins it, c resolves
-			group("g", w, c, d),                           // an older snapshot, late: nothing
-			group("g", resolved(w, ts("10:40:00")), resolved(d, ts("10:41:00"))),
+			group("g", w, d, resolved(c, clock("10:30:00"))), // d joins it, c resolves
+			group("g", w, c, d), // an older snapshot, late: nothing
+			group("g", resolved(w, clock("10:40:00")), resolved(d, clock("10:41:00"))),
 		}
 	}
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
@@ -344,7 +344,7 @@ func TestAlertWriterInvalidBatch(t *testing.T) {
 	s := storetest.SQLite(t)
 	w := store.NewAlertWriter(s, store.AlertWriterConfig{})
 	defer closeWriter(t, w)
-	b := group("g", incident.Alert{Name: "x", Status: incident.AlertFiring, StartsAt: ts("10:00:00")})
+	b := group("g", incident.Alert{Name: "x", Status: incident.AlertFiring, StartsAt: clock("10:00:00")})
 	_, err := w.IngestAlerts(ctx, b)
 	wantCode(t, err, incident.EINVALID, "alerts[0].fingerprint")
 	if st := w.Stats(); st.Received != 0 || st.Refused != 0 {
@@ -361,7 +361,7 @@ func benchmarkIngest(b *testing.B, ingest func(context.Context, *incident.AlertB
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := n.Add(1)
-			a := firing(fmt.Sprintf("fp%d", i), "APIHighLatency", fmt.Sprintf("api-%d", i), ts("10:00:00").Add(time.Duration(i)*time.Millisecond))
+			a := firing(fmt.Sprintf("fp%d", i), "APIHighLatency", fmt.Sprintf("api-%d", i), clock("10:00:00").Add(time.Duration(i)*time.Millisecond))
 			if _, err := ingest(context.Background(), group("storm", a)); err != nil {
 				b.Error(err)
 				return

@@ -11,8 +11,8 @@ import (
 	"hindsight/internal/store/storetest"
 )
 
-// ts returns 2024-01-25 at hh:mm:ss UTC.
-func ts(hhmmss string) time.Time {
+// clock returns 2024-01-25 at hh:mm:ss UTC.
+func clock(hhmmss string) time.Time {
 	t, err := time.Parse(time.RFC3339, "2024-01-25T"+hhmmss+"Z")
 	if err != nil {
 		panic(err)
@@ -86,8 +86,8 @@ func countRows(t *testing.T, s *store.Store, query string, args ...any) int {
 
 func TestIngestAlerts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		a1 := firing("fp1", "APIHighLatency", "api-1:8080", ts("10:00:00"))
-		a2 := firing("fp2", "APIHighLatency", "api-2:8080", ts("10:00:30"))
+		a1 := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+		a2 := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:00:30"))
 
 		t.Run("OpensIncident", func(t *testing.T) {
 			res := ingest(t, s, group("g1", a1, a2))
@@ -99,7 +99,7 @@ func TestIngestAlerts(t *testing.T) {
 				fmt.Sprint(d.Services) != "[api]" {
 				t.Errorf("incident %+v", d.Incident)
 			}
-			if !d.StartedAt.Equal(ts("10:00:00")) || !d.DetectedAt.Equal(ts("10:00:00")) {
+			if !d.StartedAt.Equal(clock("10:00:00")) || !d.DetectedAt.Equal(clock("10:00:00")) {
 				t.Errorf("started %v detected %v, want the earliest startsAt", d.StartedAt, d.DetectedAt)
 			}
 			if len(d.Alerts) != 2 || d.Alerts[0].Fingerprint != "fp1" || d.Alerts[0].Labels["instance"] != "api-1:8080" {
@@ -128,7 +128,7 @@ func TestIngestAlerts(t *testing.T) {
 		})
 
 		t.Run("LaterAlertsAttach", func(t *testing.T) {
-			a3 := firing("fp3", "APIHighLatency", "api-3:8080", ts("10:20:00"))
+			a3 := firing("fp3", "APIHighLatency", "api-3:8080", clock("10:20:00"))
 			res := ingest(t, s, group("g1", a1, a2, a3))
 			if res.Opened || res.Added != 1 || res.IncidentRef != "INC-1" {
 				t.Fatalf("result %+v", res)
@@ -139,8 +139,8 @@ func TestIngestAlerts(t *testing.T) {
 		})
 
 		t.Run("PartlyResolved", func(t *testing.T) {
-			a3 := firing("fp3", "APIHighLatency", "api-3:8080", ts("10:20:00"))
-			res := ingest(t, s, group("g1", resolved(a1, ts("11:00:00")), a2, a3))
+			a3 := firing("fp3", "APIHighLatency", "api-3:8080", clock("10:20:00"))
+			res := ingest(t, s, group("g1", resolved(a1, clock("11:00:00")), a2, a3))
 			if res.Resolved != 1 || res.Added != 0 || res.Duplicates != 2 {
 				t.Fatalf("result %+v", res)
 			}
@@ -151,8 +151,8 @@ func TestIngestAlerts(t *testing.T) {
 		})
 
 		t.Run("AllResolved", func(t *testing.T) {
-			a3 := firing("fp3", "APIHighLatency", "api-3:8080", ts("10:20:00"))
-			b := group("g1", resolved(a1, ts("11:00:00")), resolved(a2, ts("11:01:00")), resolved(a3, ts("11:02:00")))
+			a3 := firing("fp3", "APIHighLatency", "api-3:8080", clock("10:20:00"))
+			b := group("g1", resolved(a1, clock("11:00:00")), resolved(a2, clock("11:01:00")), resolved(a3, clock("11:02:00")))
 			res := ingest(t, s, b)
 			if res.Resolved != 2 || res.Duplicates != 1 {
 				t.Fatalf("result %+v", res)
@@ -185,13 +185,13 @@ func TestIngestAlerts(t *testing.T) {
 			if res := ingest(t, s, group("g1", a1, a2)); res.Opened || res.IncidentRef != "" {
 				t.Fatalf("a repeat opened an incident: %+v", res)
 			}
-			a4 := firing("fp1", "APIHighLatency", "api-1:8080", ts("12:00:00")) // fires again: a new occurrence
+			a4 := firing("fp1", "APIHighLatency", "api-1:8080", clock("12:00:00")) // fires again: a new occurrence
 			res := ingest(t, s, group("g1", a4))
 			if !res.Opened || res.IncidentRef != "INC-2" {
 				t.Fatalf("result %+v", res)
 			}
 			d := detail(t, s, "INC-2")
-			if len(d.Alerts) != 1 || !d.DetectedAt.Equal(ts("12:00:00")) {
+			if len(d.Alerts) != 1 || !d.DetectedAt.Equal(clock("12:00:00")) {
 				t.Fatalf("INC-2: %d alerts, detected %v", len(d.Alerts), d.DetectedAt)
 			}
 			if n := len(detail(t, s, "INC-1").Alerts); n != 3 {
@@ -203,7 +203,7 @@ func TestIngestAlerts(t *testing.T) {
 
 func TestIngestAlertsOpenAt(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		w := firing("w1", "DiskFilling", "db-1", ts("09:00:00"))
+		w := firing("w1", "DiskFilling", "db-1", clock("09:00:00"))
 		below := &incident.AlertBatch{Source: "alertmanager", GroupKey: "disk", Alerts: []incident.Alert{w}}
 		res := ingest(t, s, below)
 		if res.Opened || res.IncidentRef != "" || res.Added != 1 {
@@ -217,18 +217,18 @@ func TestIngestAlertsOpenAt(t *testing.T) {
 			t.Fatalf("unattached %+v %v", got, err)
 		}
 
-		c := firing("c1", "DiskFull", "db-1", ts("09:10:00"))
+		c := firing("c1", "DiskFull", "db-1", clock("09:10:00"))
 		res = ingest(t, s, group("disk", w, c))
 		if !res.Opened || res.Added != 1 {
 			t.Fatalf("result %+v", res)
 		}
 		d := detail(t, s, res.IncidentRef)
-		if len(d.Alerts) != 1 || d.Alerts[0].Fingerprint != "c1" || !d.DetectedAt.Equal(ts("09:10:00")) {
+		if len(d.Alerts) != 1 || d.Alerts[0].Fingerprint != "c1" || !d.DetectedAt.Equal(clock("09:10:00")) {
 			t.Fatalf("incident %+v with %+v", d.Incident, d.Alerts)
 		}
 
 		// While it is open, alerts below the threshold join it.
-		w2 := firing("w2", "DiskFilling", "db-2", ts("09:20:00"))
+		w2 := firing("w2", "DiskFilling", "db-2", clock("09:20:00"))
 		below.Alerts = []incident.Alert{w2}
 		if res := ingest(t, s, below); res.IncidentRef != d.Ref || res.Opened {
 			t.Fatalf("result %+v", res)
@@ -240,15 +240,15 @@ func TestIngestAlertsCollapse(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		var alerts []incident.Alert
 		for i := range 240 {
-			start := ts("10:00:00").Add(time.Duration(i) * time.Second)
+			start := clock("10:00:00").Add(time.Duration(i) * time.Second)
 			alerts = append(alerts, firing(fmt.Sprintf("fp%03d", i), "APIHighLatency", fmt.Sprintf("api-%d:8080", i), start))
 		}
 		// The storm arrives in growing snapshots, as Alertmanager sends it.
 		for _, n := range []int{1, 40, 200, 240} {
 			ingest(t, s, group("storm", alerts[:n]...))
 		}
-		late := firing("late", "APIHighLatency", "api-late:8080", ts("10:30:00"))
-		other := firing("other", "APIErrors", "api-1:8080", ts("10:01:00"))
+		late := firing("late", "APIHighLatency", "api-late:8080", clock("10:30:00"))
+		other := firing("other", "APIErrors", "api-1:8080", clock("10:01:00"))
 		ingest(t, s, group("storm", append(alerts, late, other)...))
 		d := detail(t, s, "INC-1")
 		wantTimeline(t, d,
@@ -261,11 +261,11 @@ func TestIngestAlertsCollapse(t *testing.T) {
 
 		var ended []incident.Alert
 		for i, a := range alerts {
-			ended = append(ended, resolved(a, ts("11:00:00").Add(time.Duration(i)*time.Second)))
+			ended = append(ended, resolved(a, clock("11:00:00").Add(time.Duration(i)*time.Second)))
 		}
 		ingest(t, s, group("storm", ended[:100]...))
 		ingest(t, s, group("storm", ended...))
-		ingest(t, s, group("storm", resolved(late, ts("11:10:00")), resolved(other, ts("11:11:00"))))
+		ingest(t, s, group("storm", resolved(late, clock("11:10:00")), resolved(other, clock("11:11:00"))))
 		wantTimeline(t, detail(t, s, "INC-1"),
 			"10:00:00 APIHighLatency firing on 240 instances",
 			"10:01:00 APIErrors firing on api-1:8080: APIErrors is bad",
@@ -279,12 +279,12 @@ func TestIngestAlertsCollapse(t *testing.T) {
 
 func TestIngestAlertsDeliveries(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ack := ts("10:05:00")
+		ack := clock("10:05:00")
 		pd := func(id string, b incident.AlertBatch) *incident.AlertBatch {
 			b.Source, b.GroupKey, b.DeliveryID, b.FireOnce = "pagerduty", "Q1", id, true
 			return &b
 		}
-		trig := incident.Alert{Fingerprint: "Q1", Name: "API down", Status: incident.AlertFiring, StartsAt: ts("10:01:00")}
+		trig := incident.Alert{Fingerprint: "Q1", Name: "API down", Status: incident.AlertFiring, StartsAt: clock("10:01:00")}
 		open := &incident.Incident{Title: "API down", Severity: incident.SEV1}
 
 		t.Run("Triggered", func(t *testing.T) {
@@ -309,7 +309,7 @@ func TestIngestAlertsDeliveries(t *testing.T) {
 			if d.AcknowledgedAt == nil || !d.AcknowledgedAt.Equal(ack) || d.Version != 2 {
 				t.Fatalf("acknowledged_at %v version %d", d.AcknowledgedAt, d.Version)
 			}
-			later := ts("10:09:00")
+			later := clock("10:09:00")
 			b = pd("d3", incident.AlertBatch{AcknowledgedAt: &later})
 			ingest(t, s, b)
 			if d := detail(t, s, "INC-1"); !d.AcknowledgedAt.Equal(ack) {
@@ -318,13 +318,13 @@ func TestIngestAlertsDeliveries(t *testing.T) {
 		})
 		t.Run("FireOnce", func(t *testing.T) {
 			again := trig
-			again.StartsAt = ts("10:07:00")
+			again.StartsAt = clock("10:07:00")
 			if res := ingest(t, s, pd("d4", incident.AlertBatch{Alerts: []incident.Alert{again}, Open: open})); res.Added != 0 {
 				t.Fatalf("a firing alert that already fires was added: %+v", res)
 			}
 		})
 		t.Run("ResolveByFingerprint", func(t *testing.T) {
-			b := pd("d5", incident.AlertBatch{Resolve: []incident.AlertEnd{{Fingerprint: "Q1", At: ts("10:30:00")}}})
+			b := pd("d5", incident.AlertBatch{Resolve: []incident.AlertEnd{{Fingerprint: "Q1", At: clock("10:30:00")}}})
 			if res := ingest(t, s, b); res.Resolved != 1 {
 				t.Fatalf("result %+v", res)
 			}
@@ -336,7 +336,7 @@ func TestIngestAlertsDeliveries(t *testing.T) {
 		})
 		t.Run("Reopened", func(t *testing.T) {
 			re := trig
-			re.StartsAt = ts("10:40:00")
+			re.StartsAt = clock("10:40:00")
 			res := ingest(t, s, pd("d6", incident.AlertBatch{Alerts: []incident.Alert{re}, Open: open}))
 			if res.Added != 1 || res.IncidentRef != "INC-1" || res.Opened {
 				t.Fatalf("result %+v", res)
@@ -354,8 +354,8 @@ func TestIngestAlertsDeliveries(t *testing.T) {
 func TestIngestAlertsAudit(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		am := incident.WithActor(ctx, "token:alertmanager")
-		a1 := firing("fp1", "APIHighLatency", "api-1:8080", ts("10:00:00"))
-		a2 := firing("fp2", "APIHighLatency", "api-2:8080", ts("10:00:30"))
+		a1 := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+		a2 := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:00:30"))
 		if _, err := s.IngestAlerts(am, group("g", a1)); err != nil {
 			t.Fatal(err)
 		}
@@ -364,7 +364,7 @@ func TestIngestAlertsAudit(t *testing.T) {
 		if _, err := w.IngestAlerts(am, group("g", a1, a2)); err != nil {
 			t.Fatal(err)
 		}
-		ack := ts("10:05:00")
+		ack := clock("10:05:00")
 		// The same group, acknowledged by a caller without a token name.
 		acked := &incident.AlertBatch{Source: "alertmanager", GroupKey: "g", DeliveryID: "d1", AcknowledgedAt: &ack}
 		if _, err := w.IngestAlerts(ctx, acked); err != nil {

@@ -41,6 +41,9 @@ type Store struct {
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// TaskDue gives tasks created without a due date one, by the severity
+	// of their incident; nil means incident.DefaultDuePolicy.
+	TaskDue incident.DuePolicy
 	// OnError is called with every database error other than "not found",
 	// for the error counter of /metrics.
 	OnError func(error)

@@ -13,6 +13,9 @@ func (s *Server) routes() {
 	r.GET("/readyz", s.handle(s.readyz))
 	r.GET("/metrics", s.metricsHandler())
 
+	// Before the API group: feed tokens may read this and nothing else.
+	r.GET("/api/v1/tasks.ics", s.requireFeed, s.handle(s.taskFeed))
+
 	api := r.Group("/api/v1", s.requireAPI)
 	api.GET("/incidents", s.handle(s.listIncidents))
 	api.POST("/incidents", s.handle(s.createIncident))
@@ -26,6 +29,9 @@ func (s *Server) routes() {
 	api.POST("/incidents/:ref/tasks", s.handle(s.createTask))
 	api.GET("/tasks", s.handle(s.listTasks))
 	api.PATCH("/tasks/:id", s.handle(s.updateTask))
+	api.GET("/open-risks", s.handle(s.listOpenRisks))
+	api.GET("/stats", s.handle(s.getStats))
+	api.GET("/digests", s.handle(s.listDigests))
 
 	hooks := r.Group("/hooks")
 	hooks.POST("/alertmanager", s.requireHook(alerts.SourceAlertmanager, false), s.handle(s.hookAlertmanager))
