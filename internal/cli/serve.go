@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // --digest-tz works on machines without a zoneinfo database
 
+	"hindsight/internal/alerts"
 	"hindsight/internal/incident"
 	"hindsight/internal/reminder"
 	"hindsight/internal/web"
@@ -49,8 +51,14 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	digestHour := fs.String("digest-hour", envOr(env, "HINDSIGHT_DIGEST_HOUR", "9"), "hour of the day (0-23) the digest is sent (env HINDSIGHT_DIGEST_HOUR)")
 	digestTZ := fs.String("digest-tz", envOr(env, "HINDSIGHT_DIGEST_TZ", "UTC"), "time zone of --digest-hour and of the digest's days, e.g. Europe/Berlin (env HINDSIGHT_DIGEST_TZ)")
 	digestSoon := fs.String("digest-soon", envOr(env, "HINDSIGHT_DIGEST_SOON", "7d"), "tasks due within this period are listed as due soon (env HINDSIGHT_DIGEST_SOON)")
+	openAt := fs.String("open-at", envOr(env, "HINDSIGHT_OPEN_AT", string(alerts.DefaultOpenAt)),
+		"least severe alert severity that opens an incident; less severe alerts are stored unattached (env HINDSIGHT_OPEN_AT)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
+	}
+	openAtSev := incident.Severity(strings.ToUpper(strings.TrimSpace(*openAt)))
+	if !openAtSev.Valid() {
+		return usagef("--open-at must be one of SEV1, SEV2, SEV3, SEV4, not %q", *openAt)
 	}
 	if *digestURL == "" {
 		*digestURL = env.Getenv("HINDSIGHT_DIGEST_URL")
@@ -68,7 +76,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer st.Close()
 	st.TaskDue = opts.taskDue
-	srv := web.New(st, web.Config{Logger: log})
+	srv := web.New(st, web.Config{Logger: log, OpenAt: openAtSev,
+		GrafanaSecret: env.Getenv("HINDSIGHT_GRAFANA_HMAC_SECRET"), PagerDutySecret: env.Getenv("HINDSIGHT_PAGERDUTY_SECRET")})
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -108,6 +117,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("shutdown timed out; closing remaining connections")
 		httpSrv.Close()
+	}
+	// Alerts still queued belong to requests cut off by the timeout:
+	// commit them anyway, since their senders will retry and find them.
+	if err := srv.Close(sctx); err != nil {
+		log.Warn("alerts still queued at shutdown were not all written", "err", err)
 	}
 	// A digest request under way finishes and is recorded before the
 	// database closes.

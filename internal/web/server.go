@@ -4,6 +4,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"hindsight/internal/alerts"
 	"hindsight/internal/incident"
 	"hindsight/internal/store"
 )
@@ -22,11 +24,24 @@ type Config struct {
 	Logger       *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+
+	// OpenAt is the least severe alert severity that opens an incident
+	// (serve --open-at); empty means alerts.DefaultOpenAt.
+	OpenAt incident.Severity
+	// GrafanaSecret and PagerDutySecret, when set, make the signature of
+	// those senders required, and enough to authenticate their requests.
+	GrafanaSecret   string
+	PagerDutySecret string
+	// AlertWriter writes webhook alerts; nil starts one with defaults. The
+	// server closes it in Close.
+	AlertWriter *store.AlertWriter
 }
 
 // Server holds the dependencies every handler uses.
 type Server struct {
 	store   *store.Store
+	alerts  *store.AlertWriter
+	rules   alerts.Rules
 	cfg     Config
 	log     *slog.Logger
 	metrics *metrics
@@ -45,13 +60,24 @@ func New(st *store.Store, cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{store: st, cfg: cfg, log: cfg.Logger, metrics: newMetrics()}
+	s := &Server{store: st, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), rules: alerts.Rules{OpenAt: cfg.OpenAt}}
 	st.OnError = func(error) { s.metrics.dbErrors.Inc() }
+	s.alerts = cfg.AlertWriter
+	if s.alerts == nil {
+		s.alerts = store.NewAlertWriter(st, store.AlertWriterConfig{OnBatch: s.metrics.observeAlertBatch})
+	}
+	s.metrics.watchAlertWriter(s.alerts)
 	s.engine = gin.New()
 	s.engine.ContextWithFallback = true // c.Done() and c.Value() follow the request
 	s.engine.HandleMethodNotAllowed = true
 	s.routes()
 	return s
+}
+
+// Close stops the alert writer after it has committed what is queued. Call
+// it once the HTTP server has shut down, before closing the store.
+func (s *Server) Close(ctx context.Context) error {
+	return s.alerts.Close(ctx)
 }
 
 // ServeHTTP makes the server an http.Handler.
