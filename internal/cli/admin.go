@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"hindsight/internal/incident"
 	"hindsight/internal/web"
@@ -78,6 +80,9 @@ func runBackup(ctx context.Context, env *Env, args []string) error {
 	if _, err := os.Stat(out); err == nil {
 		return fmt.Errorf("%s exists already; choose a new file name", out)
 	}
+	// Ctrl-C stops the copy and removes what it wrote so far.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	st, err := openStore(ctx, *dsn)
 	if err != nil {
 		return err

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"gorm.io/driver/sqlite"
@@ -136,12 +138,34 @@ func (s *Store) UserPasswordHash(ctx context.Context, email string) (*incident.U
 	return &u, row.PasswordHash, nil
 }
 
-// Backup writes a consistent copy of a live SQLite database to path. For
-// PostgreSQL, use pg_dump.
+// Backup writes a consistent copy of a live SQLite database to path, which
+// must not exist. For PostgreSQL, use pg_dump.
+//
+// The copy is written beside path under a temporary name, flushed to the
+// disk and only then renamed to path: SQLite does not fsync what VACUUM
+// INTO writes, and a backup cut short (a full disk, a crash, Ctrl-C) must
+// not leave a file that looks like a backup.
 func (s *Store) Backup(ctx context.Context, path string) error {
 	if s.dialect != SQLite {
 		return incident.Errorf(incident.EINVALID, "backup copies SQLite databases; back up PostgreSQL with pg_dump")
 	}
+	if _, err := os.Lstat(path); err == nil {
+		return incident.Errorf(incident.ECONFLICT, "%s exists already; choose a new file name", path)
+	}
+	dir := filepath.Dir(path)
+	// VACUUM INTO writes into an empty file.
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".*.partial")
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	tmp := f.Name()
+	f.Close()
+	done := false
+	defer func() {
+		if !done {
+			os.Remove(tmp)
+		}
+	}()
 	// VACUUM INTO reads one snapshot, so writers carry on meanwhile. It
 	// needs a connection of its own: the read pool is query-only and the
 	// write connection must stay free for writers.
@@ -150,8 +174,32 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 		return fmt.Errorf("backup: %w", err)
 	}
 	defer closeDB(db)
-	if err := db.WithContext(ctx).Exec("VACUUM INTO ?", path).Error; err != nil {
+	if err := db.WithContext(ctx).Exec("VACUUM INTO ?", tmp).Error; err != nil {
+		return fmt.Errorf("backup to %s: %w", path, err)
+	}
+	if err := syncFile(tmp); err != nil {
+		return fmt.Errorf("backup to %s: %w", path, err)
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return incident.Errorf(incident.ECONFLICT, "%s was created while the backup ran; choose a new file name", path)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("backup to %s: %w", path, err)
+	}
+	done = true
+	// The rename is on disk once the directory is.
+	if err := syncFile(dir); err != nil {
 		return fmt.Errorf("backup to %s: %w", path, err)
 	}
 	return nil
+}
+
+// syncFile flushes a file or a directory to the disk.
+func syncFile(name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -541,4 +542,43 @@ func TestPoolSizeFromURL(t *testing.T) {
 	}
 	_, err = store.Open(ctx, storetest.PostgresURL(t)+"&pool_max_conns=lots")
 	wantCode(t, err, incident.EINVALID, "")
+}
+
+// TestBackupLeavesNothingBehind: a backup refused or cut short leaves no
+// file that could be taken for a backup.
+func TestBackupLeavesNothingBehind(t *testing.T) {
+	s := storetest.SQLite(t)
+	declare(t, s, "to back up")
+	dir := t.TempDir()
+	t.Run("ErrExists", func(t *testing.T) {
+		out := filepath.Join(dir, "exists.db")
+		if err := os.WriteFile(out, []byte("keep me"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, s.Backup(ctx, out), incident.ECONFLICT, "")
+		if b, _ := os.ReadFile(out); string(b) != "keep me" {
+			t.Fatalf("existing file changed: %q", b)
+		}
+		os.Remove(out)
+	})
+	t.Run("ErrCanceled", func(t *testing.T) {
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := s.Backup(cctx, filepath.Join(dir, "canceled.db")); err == nil {
+			t.Fatal("backup with a canceled context succeeded")
+		}
+	})
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		t.Errorf("left behind: %s", e.Name())
+	}
+	t.Run("OK", func(t *testing.T) {
+		out := filepath.Join(dir, "ok.db")
+		if err := s.Backup(ctx, out); err != nil {
+			t.Fatal(err)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 1 || entries[0].Name() != "ok.db" {
+			t.Fatalf("directory after backup: %v", entries)
+		}
+	})
 }
