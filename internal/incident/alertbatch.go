@@ -118,6 +118,10 @@ func (b *AlertBatch) Normalize(now time.Time) {
 		}
 	}
 	b.AcknowledgedAt = UTC(b.AcknowledgedAt)
+	if b.Open != nil {
+		// The title comes from an annotation, which may carry anything.
+		b.Open.Title = dropNUL(b.Open.Title)
+	}
 	for i := range b.Entries {
 		e := &b.Entries[i]
 		if e.Source == "" {
@@ -134,10 +138,10 @@ func (b *AlertBatch) Validate() error {
 	if b.Source == "" {
 		return FieldError(EINVALID, "source", "source is required")
 	}
-	if err := checkKey("group_key", b.GroupKey, MaxGroupKeyLen); err != nil {
+	if err := checkLen("group_key", b.GroupKey, MaxGroupKeyLen); err != nil {
 		return err
 	}
-	if err := checkKey("delivery_id", b.DeliveryID, MaxNameLen); err != nil {
+	if err := checkLen("delivery_id", b.DeliveryID, MaxNameLen); err != nil {
 		return err
 	}
 	if n := b.Size(); n > MaxAlertsPerBatch {
@@ -175,7 +179,7 @@ func (b *AlertBatch) Validate() error {
 			return FieldError(EINVALID, "services", "at most %d services", MaxServices)
 		}
 		for _, s := range b.Open.Services {
-			if err := checkKey("services", s, MaxNameLen); err != nil {
+			if err := checkLen("services", s, MaxNameLen); err != nil {
 				return err
 			}
 		}
@@ -193,7 +197,7 @@ func (a *Alert) validate() error {
 	if a.Status != AlertFiring && a.Status != AlertResolved {
 		return FieldError(EINVALID, "status", "status must be firing or resolved")
 	}
-	if err := checkKey("name", a.Name, MaxNameLen); err != nil {
+	if err := checkLen("name", a.Name, MaxNameLen); err != nil {
 		return err
 	}
 	n := 0
@@ -217,16 +221,7 @@ func checkFingerprint(fp string) error {
 	if fp == "" {
 		return FieldError(EINVALID, "fingerprint", "fingerprint is required")
 	}
-	return checkKey("fingerprint", fp, MaxFingerprintLen)
-}
-
-// checkKey checks a name stored in a column of its own, where PostgreSQL
-// refuses the NUL character that JSON can carry.
-func checkKey(field, s string, max int) error {
-	if strings.IndexByte(s, 0) >= 0 {
-		return FieldError(EINVALID, field, "%s contains a NUL character", field)
-	}
-	return checkLen(field, s, max)
+	return checkLen("fingerprint", fp, MaxFingerprintLen)
 }
 
 func prefix(err error, p string) error {

@@ -232,9 +232,14 @@ func checkMilestoneOrder(ms []Milestone) error {
 	return nil
 }
 
+// checkLen checks a text field: valid UTF-8 without NUL characters, which
+// JSON can carry and PostgreSQL's text refuses, and at most max characters.
 func checkLen(field, s string, max int) error {
 	if !utf8.ValidString(s) {
 		return FieldError(EINVALID, field, "%s is not valid UTF-8", field)
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return FieldError(EINVALID, field, "%s contains a NUL character", field)
 	}
 	if n := utf8.RuneCountInString(s); n > max {
 		return FieldError(EINVALID, field, "%s is %d characters long, at most %d are allowed", field, n, max)

@@ -38,6 +38,9 @@ func (s *Store) CreateToken(ctx context.Context, name string, role incident.Role
 	if len(name) > incident.MaxNameLen {
 		return "", nil, incident.FieldError(incident.EINVALID, "name", "name is longer than %d characters", incident.MaxNameLen)
 	}
+	if strings.IndexByte(name, 0) >= 0 {
+		return "", nil, incident.FieldError(incident.EINVALID, "name", "name contains a NUL character")
+	}
 	if !role.Valid() {
 		return "", nil, incident.FieldError(incident.EINVALID, "role", "role must be one of admin, editor, viewer, webhook, feed")
 	}
@@ -105,7 +108,7 @@ func (s *Store) RevokeToken(ctx context.Context, id int64) error {
 // bcrypt hash, never the password.
 func (s *Store) CreateUser(ctx context.Context, email string, role incident.Role, passwordHash string) (*incident.User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	if at := strings.IndexByte(email, '@'); at < 1 || at == len(email)-1 || len(email) > 254 {
+	if at := strings.IndexByte(email, '@'); at < 1 || at == len(email)-1 || len(email) > 254 || strings.IndexByte(email, 0) >= 0 {
 		return nil, incident.FieldError(incident.EINVALID, "email", "%q is not an email address", email)
 	}
 	if !role.ForPeople() {

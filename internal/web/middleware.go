@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -63,5 +64,21 @@ func securityHeaders(c *gin.Context) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
+	c.Next()
+}
+
+// refuseNUL refuses query parameters that hold a NUL character, which no
+// filter means and PostgreSQL's text cannot hold: a 400 rather than a
+// database error.
+func (s *Server) refuseNUL(c *gin.Context) {
+	if strings.Contains(c.Request.URL.RawQuery, "%00") {
+		for name, values := range c.Request.URL.Query() {
+			if strings.IndexByte(name+strings.Join(values, ""), 0) >= 0 {
+				field := strings.ReplaceAll(name, "\x00", "")
+				s.writeError(c, incident.FieldError(incident.EINVALID, field, "%s contains a NUL character", field))
+				return
+			}
+		}
+	}
 	c.Next()
 }

@@ -5,7 +5,7 @@ import "hindsight/internal/alerts"
 // routes lists every route of the server.
 func (s *Server) routes() {
 	r := s.engine
-	r.Use(s.observe, s.recoverPanics, securityHeaders, s.limitBody)
+	r.Use(s.observe, s.recoverPanics, securityHeaders, s.limitBody, s.refuseNUL)
 	r.NoRoute(s.handle(notFound))
 	r.NoMethod(s.handle(methodNotAllowed))
 
