@@ -45,12 +45,16 @@ func ParseDuePolicy(s string) (DuePolicy, error) {
 	return p, nil
 }
 
-// ParsePeriod reads a period: days ("14d"), weeks ("2w") or a Go duration
-// ("36h"); "none" and "0" are zero.
+// MaxPeriod is the longest period ParsePeriod reads: ten years.
+const MaxPeriod = 3650 * day
+
+// ParsePeriod reads a period of at most MaxPeriod: days ("14d"), weeks
+// ("2w") or a Go duration ("36h"); "none" and "0" are zero.
 func ParsePeriod(s string) (time.Duration, error) {
 	if s == "none" || s == "0" {
 		return 0, nil
 	}
+	bad := fmt.Errorf("%q is not a period such as 14d, 2w or 36h, of at most 3650d", s)
 	unit := day
 	num := s
 	switch {
@@ -59,15 +63,17 @@ func ParsePeriod(s string) (time.Duration, error) {
 	case strings.HasSuffix(s, "w"):
 		num, unit = strings.TrimSuffix(s, "w"), 7*day
 	default:
+		// Go durations reach 292 years; a policy of more than MaxPeriod
+		// would be printed in days that do not read back.
 		d, err := time.ParseDuration(s)
-		if err != nil || d < 0 {
-			return 0, fmt.Errorf("%q is not a period such as 14d, 2w or 36h", s)
+		if err != nil || d < 0 || d > MaxPeriod {
+			return 0, bad
 		}
 		return d, nil
 	}
 	n, err := strconv.Atoi(num)
-	if err != nil || n < 0 || n > 3650 {
-		return 0, fmt.Errorf("%q is not a period such as 14d, 2w or 36h", s)
+	if err != nil || n < 0 || time.Duration(n) > MaxPeriod/unit {
+		return 0, bad
 	}
 	return time.Duration(n) * unit, nil
 }
