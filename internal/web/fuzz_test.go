@@ -1,0 +1,93 @@
+package web_test
+
+import (
+	"fmt"
+	"time"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"hindsight/internal/incident"
+	"hindsight/internal/store"
+	"hindsight/internal/web"
+)
+
+// hookPaths are the webhook endpoints FuzzWebhooks posts to.
+var hookPaths = []string{"/hooks/alertmanager", "/hooks/grafana", "/hooks/pagerduty", "/hooks/generic"}
+
+// FuzzWebhooks posts what a hostile or broken sender might to every
+// webhook endpoint of a server over a real SQLite database: each answer is
+// 200 or a 400, never a 5xx that would make the sender retry forever (or a
+// panic), and posting an accepted payload again changes nothing.
+func FuzzWebhooks(f *testing.F) {
+	paths, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "fixtures", "webhooks", "*.json"))
+	if len(paths) == 0 {
+		f.Fatal("no fixtures in ../shared/fixtures/webhooks")
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for i := range hookPaths {
+			f.Add(uint8(i), b, "")
+		}
+	}
+	f.Add(uint8(2), []byte(`{"event":{"event_type":"incident.acknowledged","occurred_at":"2024-01-25T10:05:00Z",`+
+		`"agent":{"summary":"Ana"},"data":{"id":"PX","created_at":"2024-01-25T10:00:00Z","priority":{"summary":"P1"}}}}`), "01WH")
+	f.Add(uint8(3), []byte(`{"title":"Nightly backup failed","severity":"error","service":"backup","text":"exit status 1"}`), "")
+	f.Add(uint8(3), []byte(`{"title":"Nightly backup failed","service":"backup","status":"resolved"}`), "")
+	f.Add(uint8(0), []byte(`{"alerts":[{"status":"resolved","startsAt":"2024-01-25T10:00:00Z","endsAt":"2024-01-25T09:00:00Z","labels":{"alertname":"A","severity":"critical"}},`+
+		`{"status":"firing","startsAt":"2024-01-25T10:00:00Z","labels":{"alertname":"A","severity":"critical"}}]}`), "")
+
+	dir := f.TempDir()
+	st, err := store.Open(context.Background(), filepath.Join(dir, "fuzz.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close() })
+	// Speed over durability: this database is thrown away.
+	if err := st.Exec(context.Background(), "PRAGMA synchronous=OFF"); err != nil {
+		f.Fatal(err)
+	}
+	e := newHookEnv(f, st, web.Config{})
+	f.Fuzz(func(t *testing.T, which uint8, body []byte, webhookID string) {
+		e.t = t // the env's helpers report to the input's test
+		// The fuzzer has no time limit per input; a request that hangs
+		// crashes the worker instead, which keeps the input as a crasher.
+		hung := time.AfterFunc(10*time.Second, func() {
+			panic(fmt.Sprintf("a request hung for 10s: %d %q %q", which, body, webhookID))
+		})
+		defer hung.Stop()
+		path := hookPaths[int(which)%len(hookPaths)]
+		headers := e.bearer(incident.RoleWebhook)
+		if webhookID != "" {
+			headers["X-Webhook-Id"] = webhookID
+		}
+		w := e.hook(path, string(body), headers)
+		switch w.Code {
+		case 200:
+		case 400:
+			var got apiError
+			if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || got.Error.Code != incident.EINVALID || got.Error.Message == "" {
+				t.Fatalf("%s: 400 without the error format: %s", path, w.Body)
+			}
+			return
+		default:
+			t.Fatalf("%s: status %d: %s", path, w.Code, w.Body)
+		}
+		again := e.hook(path, string(body), headers)
+		if again.Code != 200 {
+			t.Fatalf("%s: accepted once, then %d: %s", path, again.Code, again.Body)
+		}
+		var res incident.IngestResult
+		if err := json.Unmarshal(again.Body.Bytes(), &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Added != 0 || res.Resolved != 0 || res.Opened {
+			t.Fatalf("%s: the same payload again changed something: %+v", path, res)
+		}
+	})
+}
