@@ -80,6 +80,10 @@ func (s *Server) Close(ctx context.Context) error {
 	return s.alerts.Close(ctx)
 }
 
+// Routes lists every route the server registered, for tests that must
+// cover each one (the access table).
+func (s *Server) Routes() gin.RoutesInfo { return s.engine.Routes() }
+
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
 
