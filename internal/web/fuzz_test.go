@@ -1,13 +1,13 @@
 package web_test
 
 import (
-	"fmt"
-	"time"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"hindsight/internal/incident"
 	"hindsight/internal/store"
