@@ -1,6 +1,8 @@
 package web
 
 import (
+	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -76,4 +78,14 @@ func byMethod(c *gin.Context) func(incident.Role) bool {
 // requireAPI applies the API's rule: viewers read, editors and admins write.
 func (s *Server) requireAPI(c *gin.Context) {
 	s.require(byMethod(c))(c)
+}
+
+// tokenLike matches what looks like a Hindsight token (hst_ and hex).
+var tokenLike = regexp.MustCompile(`hst_[0-9A-Za-z]{8,}`)
+
+// logPath is the request's path as logs show it: without the query string,
+// where feed tokens travel, and with anything that looks like a token
+// blanked, for clients that put theirs in the path by mistake.
+func logPath(r *http.Request) string {
+	return tokenLike.ReplaceAllString(r.URL.Path, "hst_REDACTED")
 }

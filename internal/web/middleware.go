@@ -26,7 +26,7 @@ func (s *Server) observe(c *gin.Context) {
 	elapsed := time.Since(start)
 	s.metrics.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(status)).Inc()
 	s.metrics.latency.WithLabelValues(route, c.Request.Method).Observe(elapsed.Seconds())
-	s.log.Info("request", "method", c.Request.Method, "path", c.Request.URL.Path, "route", route,
+	s.log.Info("request", "method", c.Request.Method, "path", logPath(c.Request), "route", route,
 		"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "bytes", c.Writer.Size(),
 		"remote", c.ClientIP())
 }

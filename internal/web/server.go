@@ -142,7 +142,7 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		status = http.StatusInternalServerError
 	}
 	if cause := errors.Unwrap(err); code == incident.EUNAVAILABLE && cause != nil {
-		s.log.Error("storage unavailable", "method", c.Request.Method, "path", c.Request.URL.Path, "err", cause)
+		s.log.Error("storage unavailable", "method", c.Request.Method, "path", logPath(c.Request), "err", cause)
 	}
 	if code == incident.EINTERNAL {
 		if c.Request.Context().Err() != nil {
@@ -150,7 +150,7 @@ func (s *Server) writeError(c *gin.Context, err error) {
 			c.Abort()
 			return
 		}
-		s.log.Error("internal error", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+		s.log.Error("internal error", "method", c.Request.Method, "path", logPath(c.Request), "err", err)
 	}
 	switch status {
 	case http.StatusUnauthorized:
