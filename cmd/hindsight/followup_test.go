@@ -95,6 +95,7 @@ func TestServeRefusesBadFollowUpSettings(t *testing.T) {
 		{[]string{"--digest-url", "hooks.example/x"}},
 		{[]string{"--digest-url", "https://hooks.example/x", "--digest-hour", "24"}},
 		{[]string{"--digest-url", "https://hooks.example/x", "--digest-tz", "Mars/Olympus"}},
+		{[]string{"--trusted-proxies", "10.0.0.0/8,proxy.internal"}},
 	} {
 		_, stderr, code := hindsight(t, "", append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, tc.args...)...)
 		if code != 2 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || strings.Contains(stderr, "hooks.example") {

@@ -53,7 +53,13 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	digestSoon := fs.String("digest-soon", envOr(env, "HINDSIGHT_DIGEST_SOON", "7d"), "tasks due within this period are listed as due soon (env HINDSIGHT_DIGEST_SOON)")
 	openAt := fs.String("open-at", envOr(env, "HINDSIGHT_OPEN_AT", string(alerts.DefaultOpenAt)),
 		"least severe alert severity that opens an incident; less severe alerts are stored unattached (env HINDSIGHT_OPEN_AT)")
+	proxies := fs.String("trusted-proxies", envOr(env, "HINDSIGHT_TRUSTED_PROXIES", ""),
+		"comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For gives the client's address (env HINDSIGHT_TRUSTED_PROXIES)")
 	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	trusted, err := parseProxies(*proxies)
+	if err != nil {
 		return err
 	}
 	openAtSev := incident.Severity(strings.ToUpper(strings.TrimSpace(*openAt)))
@@ -76,7 +82,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer st.Close()
 	st.TaskDue = opts.taskDue
-	srv := web.New(st, web.Config{Logger: log, OpenAt: openAtSev,
+	srv := web.New(st, web.Config{Logger: log, OpenAt: openAtSev, TrustedProxies: trusted,
 		GrafanaSecret: env.Getenv("HINDSIGHT_GRAFANA_HMAC_SECRET"), PagerDutySecret: env.Getenv("HINDSIGHT_PAGERDUTY_SECRET")})
 
 	ln, err := net.Listen("tcp", *addr)
@@ -160,4 +166,19 @@ func serveSettings(taskDue, digestURL, hour, tz, soon string) (*serveOptions, er
 	o.digest = reminder.Config{URL: digestURL, Hour: h, Location: loc, Soon: period}
 	o.digestDesc = strconv.Itoa(h) + ":00 " + loc.String()
 	return o, nil
+}
+
+// parseProxies reads --trusted-proxies: addresses or CIDR ranges.
+func parseProxies(list string) ([]string, error) {
+	var out []string
+	for p := range strings.SplitSeq(list, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return nil, usagef("--trusted-proxies: %q is neither an address nor a CIDR range", p)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }

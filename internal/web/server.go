@@ -35,6 +35,10 @@ type Config struct {
 	// AlertWriter writes webhook alerts; nil starts one with defaults. The
 	// server closes it in Close.
 	AlertWriter *store.AlertWriter
+	// TrustedProxies are the addresses or CIDR ranges of reverse proxies
+	// whose X-Forwarded-For is believed (serve --trusted-proxies). Without
+	// them the client's address is the peer's: anyone can send the header.
+	TrustedProxies []string
 }
 
 // Server holds the dependencies every handler uses.
@@ -69,6 +73,11 @@ func New(st *store.Store, cfg Config) *Server {
 	s.metrics.watchAlertWriter(s.alerts)
 	s.engine = gin.New()
 	s.engine.ContextWithFallback = true // c.Done() and c.Value() follow the request
+	// gin believes X-Forwarded-For from any peer unless told otherwise.
+	if err := s.engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		s.log.Error("trusted proxies ignored", "err", err)
+		s.engine.SetTrustedProxies(nil)
+	}
 	s.engine.HandleMethodNotAllowed = true
 	s.routes()
 	return s

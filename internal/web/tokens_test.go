@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"hindsight/internal/incident"
 	"hindsight/internal/store"
 	"hindsight/internal/store/storetest"
+	"hindsight/internal/web"
 )
 
 // TestTokensNeverInURLsOrLogs sends tokens every way a client might, the
@@ -191,4 +193,33 @@ func TestRevokedTokenRefusedAtOnce(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestClientAddress: the request log names the peer, not whatever
+// X-Forwarded-For a client sends, unless the peer is a trusted proxy.
+func TestClientAddress(t *testing.T) {
+	st := storetest.SQLite(t)
+	for _, tc := range []struct {
+		name    string
+		proxies []string
+		want    string
+	}{
+		{"NoProxyTrusted", nil, "remote=192.0.2.7"},
+		{"TrustedProxy", []string{"192.0.2.0/24"}, "remote=203.0.113.9"},
+		{"OtherProxy", []string{"198.51.100.1"}, "remote=192.0.2.7"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs syncBuffer
+			srv := web.New(st, web.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil)), TrustedProxies: tc.proxies})
+			defer srv.Close(t.Context())
+			req := httptest.NewRequest("GET", "/healthz", nil)
+			req.RemoteAddr = "192.0.2.7:40000"
+			req.Header.Set("X-Forwarded-For", "203.0.113.9")
+			req.Header.Set("X-Real-IP", "203.0.113.10")
+			srv.ServeHTTP(httptest.NewRecorder(), req)
+			if !strings.Contains(logs.String(), tc.want+"\n") {
+				t.Fatalf("log %q lacks %s", logs.String(), tc.want)
+			}
+		})
+	}
 }
