@@ -328,3 +328,24 @@ func (s *source) lineAt(off int) string {
 	}
 	return string(s.src[start:end])
 }
+
+// plainNode returns the text of one inline node without markup.
+func (s *source) plainNode(n ast.Node) string {
+	switch n := n.(type) {
+	case *ast.Text:
+		v := string(n.Segment.Value(s.src))
+		if n.SoftLineBreak() || n.HardLineBreak() {
+			v += " "
+		}
+		return v
+	case *ast.String:
+		return string(n.Value)
+	case *ast.AutoLink:
+		return string(n.Label(s.src))
+	case *east.TaskCheckBox, *ast.RawHTML:
+		return ""
+	}
+	var b strings.Builder
+	s.writePlain(&b, n)
+	return b.String()
+}
