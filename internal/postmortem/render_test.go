@@ -1,0 +1,232 @@
+package postmortem
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"hindsight"
+	"hindsight/internal/incident"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of testdata/golden")
+
+// richIncident has every part a postmortem shows: a timeline over
+// midnight, entries that are not highlighted, causes, tasks in every
+// state, and text kept from an import.
+func richIncident() *incident.Detail {
+	at := func(day, h, m int) time.Time { return time.Date(2024, 3, day, h, m, 0, 0, time.UTC) }
+	p := func(t time.Time) *time.Time { return &t }
+	due := time.Date(2024, 3, 22, 0, 0, 0, 0, time.UTC)
+	rc := int64(11)
+	return &incident.Detail{
+		Incident: incident.Incident{
+			ID: 7, Ref: "INC-7", Title: "Queue backlog delays notifications", Severity: incident.SEV2,
+			Status: incident.StatusResolved, PostmortemStatus: incident.PostmortemInReview,
+			Commander: "ana", Services: []string{"notifier", "queue"},
+			Impact:     "Email and push notifications arrived up to 90 minutes late for all users.\n\nNo notification was lost.",
+			RootCause:  "A consumer deploy halved the queue's throughput.",
+			Resolution: "The consumer was rolled back and the backlog drained.",
+			Conclusion: "Throughput is now part of the deploy checks.",
+			Extra: "**Authors:** Ana Lima\n\n## Trigger\n\nThe 23:00 deploy of consumer 3.4.\n\n" +
+				"## What went well\n\n- The backlog alert fired early.\n\n## Appendix\n\nQueue graphs are attached to the ticket.",
+			StartedAt: p(at(14, 23, 5)), DetectedAt: p(at(14, 23, 20)), AcknowledgedAt: p(at(14, 23, 25)),
+			MitigatedAt: p(at(15, 0, 10)), ResolvedAt: p(at(15, 0, 45)),
+		},
+		Events: []incident.Event{
+			{ID: 1, At: at(14, 23, 5), Kind: incident.KindNote, Text: "Consumer 3.4 deployed.", Source: incident.SourceManual, Highlight: true},
+			{ID: 2, At: at(14, 23, 20), Kind: incident.KindAlert, Text: "QueueBacklog firing", Source: incident.SourceWebhook},
+			{ID: 3, At: at(14, 23, 20), Kind: incident.KindDetection, Text: "Backlog alert fired.", Source: incident.SourceManual, Highlight: true},
+			{ID: 4, At: at(14, 23, 25), Kind: incident.KindStatus, Text: "Status changed from investigating to identified", Source: incident.SourceSystem},
+			{ID: 5, At: at(15, 0, 10), Kind: incident.KindMitigation, Text: "Rolled back to 3.3.\n\nThroughput recovered within minutes.", Source: incident.SourceManual, Highlight: true},
+			{ID: 6, At: at(15, 0, 45), Kind: incident.KindResolution, Text: "Backlog drained | all queues empty.", Source: incident.SourceManual, Highlight: true},
+		},
+		RootCauses: []incident.RootCause{
+			{ID: rc, Description: "The consumer's new batching halved throughput.", Category: incident.CategoryCode, Primary: true},
+			{ID: 12, Description: "Load tests ran with a tenth of production traffic.", Category: incident.CategoryProcess},
+		},
+		Tasks: []incident.Task{
+			{ID: 1, Title: "Add a throughput check to the deploy pipeline.", Kind: incident.TaskImprovement, Priority: "P3", Status: incident.TaskOpen},
+			{ID: 2, Title: "Roll back consumer 3.4.", Kind: incident.TaskTask, Owner: "ana", Priority: "P1", Status: incident.TaskDone},
+			{ID: 3, Title: "Fix the batching of consumer 3.4.", Kind: incident.TaskTask, Owner: "bob", DueAt: &due, Priority: "P2",
+				Status: incident.TaskInProgress, ExternalURL: "https://tracker.example.com/NOTIF-42", RootCauseID: &rc},
+			{ID: 4, Title: "Load test with production traffic.", Kind: incident.TaskTask, Priority: "P3", Status: incident.TaskWontDo},
+		},
+		Alerts: []incident.Alert{},
+	}
+}
+
+// TestGolden compares the export of richIncident with the files of
+// testdata/golden; go test -update rewrites them after a deliberate change.
+func TestGolden(t *testing.T) {
+	berlin, err := LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newTestRenderer(t)
+	for _, tt := range []struct {
+		file, tmpl string
+		loc        *time.Location
+	}{
+		{"default.md", "default", nil},
+		{"default-berlin.md", "default", berlin},
+		{"sre.md", "sre", nil},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			got := render(t, r, richIncident(), tt.tmpl, tt.loc)
+			path := filepath.Join("testdata", "golden", tt.file)
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := string(readFile(t, path))
+			if got != want {
+				t.Errorf("export differs from %s (go test -update rewrites it):\n%s", path, lineDiff(want, got))
+			}
+		})
+	}
+}
+
+func TestRender(t *testing.T) {
+	r := newTestRenderer(t)
+	t.Run("DurationAndTimelineInUTC", func(t *testing.T) {
+		out := render(t, r, richIncident(), "", nil)
+		for _, want := range []string{
+			"- **Duration:** The outage occurred from March 14, 2024, 11:05 PM to March 15, 2024, 12:45 AM (UTC).",
+			"- **March 14, 2024, 11:05 PM (UTC):** Consumer 3.4 deployed.",
+			"- **11:20 PM:** Backlog alert fired.",
+			"- **March 15, 2024, 12:10 AM:** Rolled back to 3.3.",
+		} {
+			if !strings.Contains(out, want+"\n") {
+				t.Errorf("export lacks %q:\n%s", want, out)
+			}
+		}
+		if strings.Contains(out, "QueueBacklog firing") || strings.Contains(out, "Status changed") {
+			t.Errorf("entries that are not highlighted are in the postmortem:\n%s", out)
+		}
+	})
+	t.Run("AnotherZoneSaysWhich", func(t *testing.T) {
+		ny, _ := LoadLocation("America/New_York")
+		out := render(t, r, richIncident(), "", ny)
+		for _, want := range []string{
+			"The outage occurred on March 14, 2024, from 7:05 PM to 8:45 PM (EDT).",
+			"- **7:05 PM (EDT):** Consumer 3.4 deployed.",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("export lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("SameDayHasNoDates", func(t *testing.T) {
+		d, _ := mustImport(t, readFile(t, fixture("postmortems", "api-cache-outage.md")))
+		out := render(t, r, d, "", nil)
+		if strings.Contains(out, "**January 25") {
+			t.Errorf("dates on a one-day timeline:\n%s", out)
+		}
+	})
+	t.Run("OngoingIncident", func(t *testing.T) {
+		d := richIncident()
+		d.ResolvedAt = nil
+		out := render(t, r, d, "", nil)
+		if !strings.Contains(out, "The outage began on March 14, 2024, at 11:05 PM (UTC) and is not resolved yet.") {
+			t.Errorf("export:\n%s", out)
+		}
+	})
+	t.Run("EmptyIncident", func(t *testing.T) {
+		out := render(t, r, &incident.Detail{Incident: incident.Incident{Title: "Nothing yet"}}, "sre", nil)
+		if !strings.HasPrefix(out, "# Postmortem: Nothing yet\n\n## Summary\n") {
+			t.Errorf("export:\n%s", out)
+		}
+	})
+	t.Run("ErrUnknownTemplate", func(t *testing.T) {
+		var buf bytes.Buffer
+		err := r.Render(&buf, richIncident(), "nope", nil)
+		if incident.ErrorCode(err) != incident.EINVALID || incident.ErrorField(err) != "template" || buf.Len() != 0 {
+			t.Fatalf("err = %v, wrote %d bytes", err, buf.Len())
+		}
+		if !strings.Contains(err.Error(), "default, sre") {
+			t.Errorf("the error does not list the templates: %v", err)
+		}
+	})
+	t.Run("FileName", func(t *testing.T) {
+		if got := FileName(richIncident()); got != "INC-7-postmortem.md" {
+			t.Errorf("file name %q", got)
+		}
+	})
+}
+
+func TestUserTemplates(t *testing.T) {
+	write := func(t *testing.T, dir, name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("OK", func(t *testing.T) {
+		dir := t.TempDir()
+		write(t, dir, "brief.md.tmpl", "# {{.Ref}}: {{.Title}}\n\n{{.Duration}}\n")
+		write(t, dir, "default.md.tmpl", "# Ours: {{.Title}}\n")
+		write(t, dir, "notes.txt", "not a template {{")
+		r, err := NewRenderer(hindsight.Files, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(r.Names(), ","); got != "brief,default,sre" {
+			t.Errorf("templates %s", got)
+		}
+		if out := render(t, r, richIncident(), "brief", nil); !strings.HasPrefix(out, "# INC-7: Queue backlog delays notifications\n\nThe outage occurred") {
+			t.Errorf("brief:\n%s", out)
+		}
+		if out := render(t, r, richIncident(), "", nil); out != "# Ours: Queue backlog delays notifications\n" {
+			t.Errorf("a user template named default does not replace the built-in one:\n%s", out)
+		}
+	})
+	t.Run("ErrParseNamesFileAndLine", func(t *testing.T) {
+		dir := t.TempDir()
+		write(t, dir, "broken.md.tmpl", "# {{.Title}}\n\n{{range .Timeline}}\n- {{.Text}}\n")
+		_, err := NewRenderer(hindsight.Files, dir)
+		var te *TemplateError
+		if !errors.As(err, &te) || te.File != filepath.Join(dir, "broken.md.tmpl") || te.Line == 0 {
+			t.Fatalf("err = %v", err)
+		}
+		if !strings.HasPrefix(err.Error(), filepath.Join(dir, "broken.md.tmpl")+":") {
+			t.Errorf("message %q does not start with the file", err)
+		}
+	})
+	t.Run("ErrUnknownFieldAtStart", func(t *testing.T) {
+		dir := t.TempDir()
+		write(t, dir, "typo.md.tmpl", "# {{.Title}}\n\n{{.Impcat}}\n")
+		_, err := NewRenderer(hindsight.Files, dir)
+		var te *TemplateError
+		if !errors.As(err, &te) || te.Line != 3 || !strings.Contains(err.Error(), "Impcat") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("ErrMissingDir", func(t *testing.T) {
+		if _, err := NewRenderer(hindsight.Files, filepath.Join(t.TempDir(), "nope")); err == nil {
+			t.Fatal("a missing template directory is accepted")
+		}
+	})
+}
+
+func TestLoadLocation(t *testing.T) {
+	for _, name := range []string{"", "UTC", "Europe/Berlin", "PST", "america/new_york"} {
+		if name == "america/new_york" {
+			continue // zone names are case-sensitive, as in the tz database
+		}
+		if _, err := LoadLocation(name); err != nil {
+			t.Errorf("%q: %v", name, err)
+		}
+	}
+	for _, name := range []string{"Mars/Olympus", "../../etc/passwd", "Local", "/etc/localtime"} {
+		if _, err := LoadLocation(name); incident.ErrorCode(err) != incident.EINVALID || incident.ErrorField(err) != "tz" {
+			t.Errorf("%q: err = %v, want an invalid tz", name, err)
+		}
+	}
+}
