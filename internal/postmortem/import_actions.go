@@ -70,6 +70,9 @@ func (im *importer) itemContent(item ast.Node) string {
 }
 
 func (im *importer) addCause(md string, primary bool) {
+	if md = strings.TrimSpace(md); md == "" {
+		return
+	}
 	for _, rc := range im.d.RootCauses {
 		if rc.Description == md {
 			return

@@ -138,6 +138,9 @@ func sameStamps(a, b []stamp) bool {
 // apply the caller keeps.
 func (im *importer) applyLabel(l label, value string, line int, ctx meaning) bool {
 	value = strings.TrimSpace(value)
+	if value == "" {
+		return false // a label without a value is kept as written
+	}
 	d := &im.d.Incident
 	switch l {
 	case labelDuration:

@@ -240,7 +240,9 @@ func (l *lexer) date(st *stamp) bool {
 			l.i++
 			if m, ok := l.digits(1, 2); ok && l.peek() == sep {
 				l.i++
-				if d, ok := l.digits(1, 2); ok && validDate(y, m, d) {
+				// Years outside 1970..2999 are not incident dates but
+				// version numbers and typos.
+				if d, ok := l.digits(1, 2); ok && y >= 1970 && y < 3000 && validDate(y, m, d) {
 					*st = stamp{hasDate: true, year: y, month: time.Month(m), day: d}
 					return true
 				}
