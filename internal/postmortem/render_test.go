@@ -230,3 +230,28 @@ func TestLoadLocation(t *testing.T) {
 		}
 	}
 }
+
+// The example of docs/templates.md works as a user template.
+func TestDocumentedExample(t *testing.T) {
+	doc := string(readFile(t, filepath.Join("..", "..", "docs", "templates.md")))
+	_, after, ok := strings.Cut(doc, "## Example\n\n```text\n")
+	example, _, ok2 := strings.Cut(after, "```\n")
+	if !ok || !ok2 {
+		t.Fatal("docs/templates.md has no example")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "example.md.tmpl"), []byte(example), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRenderer(hindsight.Files, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := render(t, r, richIncident(), "example", nil)
+	for _, want := range []string{"# INC-7: Queue backlog delays notifications\n", "- [x] Roll back consumer 3.4.\n",
+		"- [ ] Fix the batching", "- **March 14, 2024, 11:05 PM (UTC):** Consumer 3.4 deployed.", "## Appendix"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("example output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -213,9 +213,6 @@ func (s *source) writePlain(b *strings.Builder, n ast.Node) {
 	}
 }
 
-// lineCount returns how many lines of the source the range covers.
-func countLines(md string) int { return strings.Count(md, "\n") + 1 }
-
 // An inlineLine is the inline nodes of one line of a paragraph.
 type inlineLine struct {
 	nodes      []ast.Node

@@ -112,16 +112,3 @@ func zoneLabel(t time.Time) string {
 	}
 	return offsetName(off)
 }
-
-func isAlpha(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') {
-			return false
-		}
-	}
-	return true
-}
