@@ -294,6 +294,11 @@ func TestImportTimes(t *testing.T) {
 			t.Errorf("status %s resolved %v, want an open incident", d.Status, d.ResolvedAt)
 		}
 	})
+	t.Run("DateFromTheTitle", func(t *testing.T) {
+		d, _ := mustImport(t, []byte("# Postmortem: 2024-02-29 login outage\n\n## Timeline\n\n- 10:00 AM EST: Logins failed.\n- 10:40 AM: Logins restored.\n"))
+		wantEvents(t, d, "2024-02-29 15:00 | Logins failed.", "2024-02-29 15:40 | Logins restored.")
+		wantTime(t, "resolved_at", d.ResolvedAt, "2024-02-29 15:40")
+	})
 	t.Run("ZoneOnAnEntryCarriesForward", func(t *testing.T) {
 		d, _ := mustImport(t, []byte("# Zones\n\nDate: 2024-07-01\n\n## Timeline\n\n- 10:00 PDT Alert.\n- 10:30 Paged.\n- 19:45 CEST EU on-call joined.\n- 20:00 Still EU.\n"))
 		wantEvents(t, d, "2024-07-01 17:00 | Alert.", "2024-07-01 17:30 | Paged.", "2024-07-01 17:45 | EU on-call", "2024-07-01 18:00 | Still EU.")

@@ -255,3 +255,85 @@ func TestDocumentedExample(t *testing.T) {
 		}
 	}
 }
+
+// An export in any zone imports back to the same instants: the zone the
+// export writes is one the importer reads.
+func TestExportInZoneImportsBack(t *testing.T) {
+	r := newTestRenderer(t)
+	for _, name := range []string{"UTC", "America/New_York", "Europe/Berlin", "Asia/Kolkata", "Asia/Dubai", "Australia/Adelaide", "Pacific/Chatham"} {
+		t.Run(name, func(t *testing.T) {
+			loc, err := LoadLocation(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := richIncident()
+			for _, tmpl := range []string{"default", "sre"} {
+				got, _ := mustImport(t, []byte(render(t, r, want, tmpl, loc)))
+				if !got.StartedAt.Equal(*want.StartedAt) || !got.ResolvedAt.Equal(*want.ResolvedAt) {
+					t.Errorf("%s: started %v resolved %v, want %v %v", tmpl, got.StartedAt, got.ResolvedAt, want.StartedAt, want.ResolvedAt)
+				}
+				var highlighted []incident.Event
+				for _, e := range want.Events {
+					if e.Highlight {
+						highlighted = append(highlighted, e)
+					}
+				}
+				if len(got.Events) != len(highlighted) {
+					t.Fatalf("%s: %d entries, want %d", tmpl, len(got.Events), len(highlighted))
+				}
+				for i, e := range highlighted {
+					if !got.Events[i].At.Equal(e.At) {
+						t.Errorf("%s: entry %d at %v, want %v", tmpl, i, got.Events[i].At, e.At)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestDaylightSavingChange(t *testing.T) {
+	berlin, _ := LoadLocation("Europe/Berlin")
+	// Clocks went from 2:00 CET to 3:00 CEST on March 31, 2024.
+	start := time.Date(2024, 3, 31, 0, 30, 0, 0, time.UTC) // 1:30 AM CET
+	end := time.Date(2024, 3, 31, 2, 0, 0, 0, time.UTC)    // 4:00 AM CEST
+	d := &incident.Detail{Incident: incident.Incident{Title: "DST", StartedAt: &start, ResolvedAt: &end},
+		Events: []incident.Event{
+			{At: start, Text: "Started.", Highlight: true},
+			{At: end, Text: "Resolved.", Highlight: true},
+		}}
+	out := render(t, newTestRenderer(t), d, "", berlin)
+	for _, want := range []string{
+		"The outage occurred on March 31, 2024, from 1:30 AM (CET) to 4:00 AM (CEST).",
+		"- **1:30 AM (CET):** Started.",
+		"- **4:00 AM (CEST):** Resolved.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("export lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// Renderer, Import and RenderHTML are used by concurrent requests.
+func TestConcurrentUse(t *testing.T) {
+	r := newTestRenderer(t)
+	src := readFile(t, fixture("postmortems", "api-cache-outage.md"))
+	done := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			d, _, err := Import(src, importNow)
+			if err == nil {
+				var buf bytes.Buffer
+				err = r.Render(&buf, d, []string{"default", "sre"}[i%2], nil)
+				if err == nil {
+					_, err = RenderHTML(buf.Bytes())
+				}
+			}
+			done <- err
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
