@@ -182,7 +182,7 @@ func (im *importer) frontMatter(fields []fmField) {
 		if l := classifyLabel(key); l != labelNone && im.applyLabel(l, f.value, f.line, meaningPreamble) {
 			continue
 		}
-		kept = append(kept, "- **"+f.key+":** "+f.value)
+		kept = append(kept, listItem("- **"+f.key+":**", f.value))
 	}
 	if len(kept) > 0 {
 		im.keep("", strings.Join(kept, "\n"))

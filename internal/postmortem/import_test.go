@@ -294,6 +294,10 @@ func TestImportTimes(t *testing.T) {
 			t.Errorf("status %s resolved %v, want an open incident", d.Status, d.ResolvedAt)
 		}
 	})
+	t.Run("TableWithOneDateTimeColumn", func(t *testing.T) {
+		d, _ := mustImport(t, []byte("# T\n\n## Timeline\n\n| Date | What happened |\n| --- | --- |\n| 2024-05-01 09:00 UTC | Alert fired. |\n| 2024-05-01 09:30 | Fixed. |\n"))
+		wantEvents(t, d, "2024-05-01 09:00 | Alert fired.", "2024-05-01 09:30 | Fixed.")
+	})
 	t.Run("DateFromTheTitle", func(t *testing.T) {
 		d, _ := mustImport(t, []byte("# Postmortem: 2024-02-29 login outage\n\n## Timeline\n\n- 10:00 AM EST: Logins failed.\n- 10:40 AM: Logins restored.\n"))
 		wantEvents(t, d, "2024-02-29 15:00 | Logins failed.", "2024-02-29 15:40 | Logins restored.")
@@ -385,4 +389,22 @@ func validDetail(d *incident.Detail) error {
 		}
 	}
 	return nil
+}
+
+func TestImportSections(t *testing.T) {
+	for heading, want := range map[string]meaning{
+		"Issue Summary": meaningSummary, "TL;DR": meaningSummary, "Overview": meaningSummary,
+		"Customer Impact": meaningImpact, "Timeline of events": meaningTimeline, "Chronology": meaningTimeline,
+		"Root Causes": meaningRootCause, "Contributing Factors": meaningRootCause, "Trigger": meaningTrigger,
+		"Root Cause and Resolution": meaningRootCause, "Mitigation": meaningResolution, "Recovery": meaningResolution,
+		"Action Items": meaningActions, "Follow-ups": meaningActions, "Corrective and Preventative Measures": meaningActions,
+		"Remediation": meaningActions, "Next Steps": meaningActions, "Improvements": meaningActions,
+		"Lessons Learned": meaningLessons, "What went well": meaningWentWell, "What went wrong": meaningWentWrong,
+		"Conclusion": meaningConclusion, "3. Root cause:": meaningRootCause, "IV. Timeline": meaningTimeline,
+		"Appendix: timeline graphs": meaningOther, "Customer Communication": meaningOther,
+	} {
+		if got := classifyHeading(heading); got != want {
+			t.Errorf("%q means %q, want %q", heading, got, want)
+		}
+	}
 }

@@ -192,7 +192,7 @@ func (im *importer) timelineTable(t *east.Table, sec *section, zone *time.Locati
 	for i, h := range header {
 		lower := strings.ToLower(h)
 		switch {
-		case hasAnyWord(lower, "time", "when", "timestamp", "datetime", "date/time", "at"):
+		case hasAnyWord(lower, "time", "when", "timestamp", "datetime", "at"):
 			roles[i] = colTime
 			if z := zoneIn(h); z != nil {
 				zone = z
@@ -205,6 +205,12 @@ func (im *importer) timelineTable(t *east.Table, sec *section, zone *time.Locati
 		}
 	}
 	timeCol := indexOf(roles, colTime)
+	if dc := indexOf(roles, colDate); timeCol < 0 && dc >= 0 && len(rows) > 0 {
+		// One "Date" column holding dates with times.
+		if st, _, ok := scanStamp(rows[0].cells[dc]); ok && st.hasTime {
+			roles[dc], timeCol = colTime, dc
+		}
+	}
 	if timeCol < 0 && len(rows) > 0 {
 		// No header says "time": the first column whose cell holds one.
 		for i, cell := range rows[0].cells {

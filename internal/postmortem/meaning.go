@@ -12,22 +12,25 @@ import (
 type meaning string
 
 const (
-	meaningOther       meaning = "" // a section Hindsight has no place for
-	meaningPreamble    meaning = "preamble"
-	meaningSummary     meaning = "summary"
-	meaningImpact      meaning = "impact"
-	meaningTimeline    meaning = "timeline"
-	meaningRootCause   meaning = "root_cause"
-	meaningTrigger     meaning = "trigger"
-	meaningResolution  meaning = "resolution"
-	meaningDetection   meaning = "detection"
-	meaningActions     meaning = "actions"
-	meaningLessons     meaning = "lessons"
-	meaningWentWell    meaning = "went_well"
-	meaningWentWrong   meaning = "went_wrong"
-	meaningLucky       meaning = "lucky"
-	meaningConclusion  meaning = "conclusion"
-	meaningAppendixAny meaning = "appendix"
+	meaningOther      meaning = "" // a section Hindsight has no place for
+	meaningPreamble   meaning = "preamble"
+	meaningSummary    meaning = "summary"
+	meaningImpact     meaning = "impact"
+	meaningTimeline   meaning = "timeline"
+	meaningRootCause  meaning = "root_cause"
+	meaningTrigger    meaning = "trigger"
+	meaningResolution meaning = "resolution"
+	meaningDetection  meaning = "detection"
+	meaningActions    meaning = "actions"
+	meaningLessons    meaning = "lessons"
+	meaningWentWell   meaning = "went_well"
+	meaningWentWrong  meaning = "went_wrong"
+	meaningLucky      meaning = "lucky"
+	meaningConclusion meaning = "conclusion"
+	// An appendix is kept as written, like a section of unknown meaning;
+	// it has a name so that "Appendix: timeline graphs" is not read as a
+	// timeline for its second word.
+	meaningAppendix meaning = "appendix"
 )
 
 // headingWords lists, per meaning, the words that give a heading that
@@ -52,7 +55,7 @@ var headingWords = []struct {
 	{meaningImpact, []string{"impact", "customer impact", "user impact", "who was affected"}},
 	{meaningSummary, []string{"summary", "overview", "tl;dr", "tldr", "abstract", "executive summary", "description", "incident summary", "issue summary"}},
 	{meaningConclusion, []string{"conclusion", "conclusions", "closing", "closing thoughts", "final thoughts", "wrap-up", "wrap up"}},
-	{meaningAppendixAny, []string{"appendix", "supporting information", "references", "glossary"}},
+	{meaningAppendix, []string{"appendix", "supporting information", "references", "glossary"}},
 }
 
 // classifyHeading returns the meaning of a section heading.
@@ -66,8 +69,7 @@ func classifyHeading(heading string) meaning {
 			}
 		}
 	}
-	if best == meaningAppendixAny {
-		// An appendix is kept as it is, like any unknown section.
+	if best == meaningAppendix {
 		return meaningOther
 	}
 	return best
