@@ -1,6 +1,7 @@
 package postmortem
 
 import (
+	"sort"
 	"strings"
 	"time"
 
@@ -187,6 +188,9 @@ func (data *Data) timeline(events []incident.Event) {
 	if len(data.Timeline) == 0 {
 		return
 	}
+	// The store reads the timeline in order; a detail built elsewhere
+	// may not be.
+	sort.SliceStable(data.Timeline, func(i, j int) bool { return data.Timeline[i].At.Before(data.Timeline[j].At) })
 	// The importer dates an entry without a date by the start of the
 	// incident; the export writes dates whenever that would be wrong.
 	first := data.Timeline[0].At

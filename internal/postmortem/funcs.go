@@ -87,16 +87,21 @@ func markerWidth(marker string) int {
 func startsBlock(md string) bool {
 	line, _, _ := strings.Cut(md, "\n")
 	switch {
-	case strings.HasPrefix(line, "- "), strings.HasPrefix(line, "* "), strings.HasPrefix(line, "+ "),
-		strings.HasPrefix(line, "#"), strings.HasPrefix(line, ">"), strings.HasPrefix(line, "|"),
-		fenceOf(line) != "":
+	case line == "-", line == "*", line == "+", strings.HasPrefix(line, "- "), strings.HasPrefix(line, "* "),
+		strings.HasPrefix(line, "+ "), strings.HasPrefix(line, ">"), strings.HasPrefix(line, "|"), fenceOf(line) != "":
 		return true
 	}
+	// "## Heading", but not "#123 deployed".
+	h := strings.TrimLeft(line, "#")
+	if n := len(line) - len(h); n >= 1 && n <= 6 && (h == "" || h[0] == ' ') {
+		return true
+	}
+	// "1. item", but not "2024. A year".
 	n := 0
 	for n < len(line) && isDigit(line[n]) {
 		n++
 	}
-	return n > 0 && n < len(line) && (line[n] == '.' || line[n] == ')')
+	return n > 0 && n <= 9 && n < len(line) && (line[n] == '.' || line[n] == ')') && (n+1 == len(line) || line[n+1] == ' ')
 }
 
 // indent indents every line of md but the blank ones by n spaces.

@@ -122,12 +122,15 @@ func (im *importer) timelineList(list ast.Node, sec *section, zone *time.Locatio
 		text := im.s.raw(first)
 		st, k, ok := scanStamp(text)
 		rest := strings.TrimSpace(text[k:])
+		entry := rest
+		if more := first.NextSibling(); more != nil && ok && st.hasTime {
+			// The text may go on in more paragraphs, or start below the
+			// time ("- **10:00 AM:**" and a nested list).
+			entry = strings.TrimSpace(entry + "\n\n" + im.s.blocks(more, nil))
+		}
 		switch {
-		case ok && st.hasTime && rest != "":
-			if more := first.NextSibling(); more != nil {
-				rest += "\n\n" + im.s.blocks(more, nil)
-			}
-			im.timeline = append(im.timeline, timelineItem{line: im.lineOf(item), st: st, text: rest, zone: zone})
+		case ok && st.hasTime && entry != "":
+			im.timeline = append(im.timeline, timelineItem{line: im.lineOf(item), st: st, text: entry, zone: zone})
 		case ok && !st.hasTime && rest == "":
 			im.addDate(st, im.lineOf(item))
 			for c := first.NextSibling(); c != nil; c = c.NextSibling() {

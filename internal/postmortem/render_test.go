@@ -337,3 +337,37 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+// Entry texts of any shape come back from an export as they were.
+func TestEntryTextsImportBack(t *testing.T) {
+	r := newTestRenderer(t)
+	texts := []string{
+		"- first point\n- second point",
+		"#123 deployed to production.",
+		"## Not a heading of the postmortem",
+		"2024. A year to remember.",
+		"Paged the on-call.\n\n```\nERROR disk full\n```",
+		"Pipes | in | text and a `code | span`.",
+		"> Quoted from the status page.",
+	}
+	d := richIncident()
+	d.Events = nil
+	for i, text := range texts {
+		d.Events = append(d.Events, incident.Event{At: d.StartedAt.Add(time.Duration(i) * time.Minute), Text: text, Highlight: true})
+	}
+	for _, tmpl := range []string{"default", "sre"} {
+		out := render(t, r, d, tmpl, nil)
+		got, _ := mustImport(t, []byte(out))
+		if len(got.Events) != len(texts) {
+			t.Fatalf("%s: %d entries back, want %d:\n%s", tmpl, len(got.Events), len(texts), out)
+		}
+		if tmpl == "sre" {
+			continue // a table cell holds one line: the words come back, not the blocks
+		}
+		for i, want := range texts {
+			if got.Events[i].Text != want {
+				t.Errorf("%s: entry %d = %q, want %q", tmpl, i, got.Events[i].Text, want)
+			}
+		}
+	}
+}
