@@ -113,9 +113,11 @@ type Item struct {
 	// LinkMarkdown is Link as an autolink ("<https://...>"), or empty.
 	LinkMarkdown string
 	// Meta is what the default template writes after the title so that
-	// the fields survive an import: "_(owner: ana; due: 2024-02-01;
-	// status: done)_". Empty when the task has no owner, due date, link,
-	// non-default priority, and is open.
+	// the fields people set survive an import: "_(owner: ana; status:
+	// done; priority: P1)_". Empty when the task has no owner, link or
+	// priority other than P3, and is open. The due date is left out: the
+	// store gives every task one by its incident's severity, and writing
+	// it would change the lines of the example postmortem on export.
 	Meta string
 	// Full is the title with Meta after its first paragraph: what the
 	// default template writes for the item.
@@ -255,9 +257,6 @@ func newItem(t incident.Task) Item {
 	var meta []string
 	if it.Owner != "" {
 		meta = append(meta, "owner: "+it.Owner)
-	}
-	if it.DueDate != "" {
-		meta = append(meta, "due: "+it.DueDate)
 	}
 	if it.Status != string(incident.TaskOpen) {
 		meta = append(meta, "status: "+it.StatusText)
