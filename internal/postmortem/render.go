@@ -133,14 +133,17 @@ func (r *Renderer) add(file, name, text string) error {
 	return nil
 }
 
-// Names returns the names of the templates, sorted.
+// Names returns the names of the templates: DefaultTemplate first, for a
+// form's select box, then the others sorted.
 func (r *Renderer) Names() []string {
 	names := make([]string, 0, len(r.templates))
 	for n := range r.templates {
-		names = append(names, n)
+		if n != DefaultTemplate {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
-	return names
+	return append([]string{DefaultTemplate}, names...)
 }
 
 // Render writes the postmortem of d in Markdown with the template name
@@ -166,6 +169,16 @@ func (r *Renderer) Render(w io.Writer, d *incident.Detail, name string, loc *tim
 	}
 	_, err := w.Write(tidy(buf.Bytes()))
 	return err
+}
+
+// Markdown is Render into a byte slice, for callers that need the whole
+// postmortem before answering (the HTML preview, a download).
+func (r *Renderer) Markdown(d *incident.Detail, name string, loc *time.Location) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := r.Render(&buf, d, name, loc); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // FileName is the name a downloaded postmortem is saved under:

@@ -150,8 +150,14 @@ func TestRender(t *testing.T) {
 		if incident.ErrorCode(err) != incident.EINVALID || incident.ErrorField(err) != "template" || buf.Len() != 0 {
 			t.Fatalf("err = %v, wrote %d bytes", err, buf.Len())
 		}
-		if !strings.Contains(err.Error(), "default, sre") {
+		if !strings.Contains(err.Error(), "known are default, sre") {
 			t.Errorf("the error does not list the templates: %v", err)
+		}
+	})
+	t.Run("Markdown", func(t *testing.T) {
+		b, err := r.Markdown(richIncident(), "sre", nil)
+		if err != nil || string(b) != render(t, r, richIncident(), "sre", nil) {
+			t.Fatalf("Markdown = %q, %v", b, err)
 		}
 	})
 	t.Run("FileName", func(t *testing.T) {
@@ -177,7 +183,7 @@ func TestUserTemplates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.Join(r.Names(), ","); got != "brief,default,sre" {
+		if got := strings.Join(r.Names(), ","); got != "default,brief,sre" {
 			t.Errorf("templates %s", got)
 		}
 		if out := render(t, r, richIncident(), "brief", nil); !strings.HasPrefix(out, "# INC-7: Queue backlog delays notifications\n\nThe outage occurred") {
