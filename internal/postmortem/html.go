@@ -2,6 +2,7 @@ package postmortem
 
 import (
 	"bytes"
+	"html"
 	"regexp"
 	"sync"
 
@@ -35,6 +36,10 @@ var previewPolicy = sync.OnceValue(func() *bluemonday.Policy {
 // RenderHTML renders a postmortem's Markdown as the HTML the browser pages
 // show: GitHub Flavored Markdown, raw HTML left out, sanitized.
 func RenderHTML(markdown []byte) ([]byte, error) {
+	if tooCostly(markdown) != "" {
+		// Too slow for the parser: shown as the text it is.
+		return []byte("<pre>" + html.EscapeString(string(markdown)) + "</pre>\n"), nil
+	}
 	var buf bytes.Buffer
 	if err := preview.Convert(markdown, &buf); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package postmortem
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRenderHTML(t *testing.T) {
@@ -41,6 +42,16 @@ func TestRenderHTML(t *testing.T) {
 		}
 		if !strings.Contains(string(out), "<th>Item</th>") || !strings.Contains(string(out), "<h2>Timeline</h2>") {
 			t.Errorf("preview:\n%s", out)
+		}
+	})
+	t.Run("TooDeepIsShownAsText", func(t *testing.T) {
+		start := time.Now()
+		out, err := RenderHTML([]byte(strings.Repeat("> ", 200000) + "<script>x</script>"))
+		if err != nil || !strings.HasPrefix(string(out), "<pre>") || strings.Contains(string(out), "<script>") {
+			t.Fatalf("%.80s, %v", out, err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("took %v", d)
 		}
 	})
 }

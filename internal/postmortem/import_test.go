@@ -323,6 +323,9 @@ func TestImportRefuses(t *testing.T) {
 		"ErrUTF16":      {[]byte("\xff\xfe#\x00 \x00T\x00i\x00t\x00l\x00e\x00"), incident.EUNSUPPORTED},
 		"ErrTooLarge":   {[]byte("# Big\n\n" + strings.Repeat("a", MaxImportSize)), incident.ETOOLARGE},
 		"ErrControlish": {[]byte("# T\n" + strings.Repeat("\x1b[0m", 50)), incident.EUNSUPPORTED},
+		"ErrDeepLists":  {[]byte("# T\n\n" + strings.Repeat("- ", 100000) + "x\n"), incident.EINVALID},
+		"ErrDeepQuotes": {[]byte("# T\n\n" + strings.Repeat("> ", 51) + "x\n"), incident.EINVALID},
+		"ErrLinkStorm":  {[]byte("# T\n\n" + strings.Repeat("[a](", 1<<16)), incident.EINVALID},
 	} {
 		t.Run(name, func(t *testing.T) {
 			d, _, err := Import(tt.src, importNow)
