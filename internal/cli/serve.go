@@ -14,8 +14,10 @@ import (
 	"time"
 	_ "time/tzdata" // --digest-tz works on machines without a zoneinfo database
 
+	"hindsight"
 	"hindsight/internal/alerts"
 	"hindsight/internal/incident"
+	"hindsight/internal/postmortem"
 	"hindsight/internal/reminder"
 	"hindsight/internal/web"
 )
@@ -51,6 +53,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	digestHour := fs.String("digest-hour", envOr(env, "HINDSIGHT_DIGEST_HOUR", "9"), "hour of the day (0-23) the digest is sent (env HINDSIGHT_DIGEST_HOUR)")
 	digestTZ := fs.String("digest-tz", envOr(env, "HINDSIGHT_DIGEST_TZ", "UTC"), "time zone of --digest-hour and of the digest's days, e.g. Europe/Berlin (env HINDSIGHT_DIGEST_TZ)")
 	digestSoon := fs.String("digest-soon", envOr(env, "HINDSIGHT_DIGEST_SOON", "7d"), "tasks due within this period are listed as due soon (env HINDSIGHT_DIGEST_SOON)")
+	templates := fs.String("templates", envOr(env, "HINDSIGHT_TEMPLATES", ""), "directory of your own postmortem templates, NAME.md.tmpl (env HINDSIGHT_TEMPLATES)")
 	openAt := fs.String("open-at", envOr(env, "HINDSIGHT_OPEN_AT", string(alerts.DefaultOpenAt)),
 		"least severe alert severity that opens an incident; less severe alerts are stored unattached (env HINDSIGHT_OPEN_AT)")
 	proxies := fs.String("trusted-proxies", envOr(env, "HINDSIGHT_TRUSTED_PROXIES", ""),
@@ -73,6 +76,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A template that does not parse stops the start, not a request.
+	renderer, err := postmortem.NewRenderer(hindsight.Files, *templates)
+	if err != nil {
+		return err
+	}
 	log := newLogger(env)
 	slog.SetDefault(log)
 
@@ -82,7 +90,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer st.Close()
 	st.TaskDue = opts.taskDue
-	srv := web.New(st, web.Config{Logger: log, OpenAt: openAtSev, TrustedProxies: trusted,
+	srv := web.New(st, web.Config{Logger: log, OpenAt: openAtSev, Renderer: renderer, TrustedProxies: trusted,
 		GrafanaSecret: env.Getenv("HINDSIGHT_GRAFANA_HMAC_SECRET"), PagerDutySecret: env.Getenv("HINDSIGHT_PAGERDUTY_SECRET")})
 
 	ln, err := net.Listen("tcp", *addr)

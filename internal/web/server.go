@@ -12,8 +12,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"hindsight"
 	"hindsight/internal/alerts"
 	"hindsight/internal/incident"
+	"hindsight/internal/postmortem"
 	"hindsight/internal/store"
 )
 
@@ -24,6 +26,8 @@ type Config struct {
 	Logger       *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// Renderer renders postmortems; nil means the built-in templates only.
+	Renderer *postmortem.Renderer
 
 	// OpenAt is the least severe alert severity that opens an incident
 	// (serve --open-at); empty means alerts.DefaultOpenAt.
@@ -43,13 +47,14 @@ type Config struct {
 
 // Server holds the dependencies every handler uses.
 type Server struct {
-	store   *store.Store
-	alerts  *store.AlertWriter
-	rules   alerts.Rules
-	cfg     Config
-	log     *slog.Logger
-	metrics *metrics
-	engine  *gin.Engine
+	store    *store.Store
+	alerts   *store.AlertWriter
+	rules    alerts.Rules
+	cfg      Config
+	log      *slog.Logger
+	metrics  *metrics
+	engine   *gin.Engine
+	renderer *postmortem.Renderer
 }
 
 // New returns a server over st, with its routes registered.
@@ -71,6 +76,14 @@ func New(st *store.Store, cfg Config) *Server {
 		s.alerts = store.NewAlertWriter(st, store.AlertWriterConfig{OnBatch: s.metrics.observeAlertBatch})
 	}
 	s.metrics.watchAlertWriter(s.alerts)
+	s.renderer = cfg.Renderer
+	if s.renderer == nil {
+		r, err := postmortem.NewRenderer(hindsight.Files, "")
+		if err != nil {
+			panic("built-in postmortem templates: " + err.Error()) // caught by the tests of every build
+		}
+		s.renderer = r
+	}
 	s.engine = gin.New()
 	s.engine.ContextWithFallback = true // c.Done() and c.Value() follow the request
 	// gin believes X-Forwarded-For from any peer unless told otherwise.
