@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +121,7 @@ type routeCase struct {
 	method, route string
 	access        access
 	request       func(a *accessEnv) (path, body string)
+	contentType   string // of the body; JSON when empty
 }
 
 func path(p string) func(*accessEnv) (string, string) {
@@ -133,54 +135,79 @@ func post(p, body string) func(*accessEnv) (string, string) {
 func accessTable(t *testing.T) []routeCase {
 	am, grafana, pd := hookFixture(t, "alertmanager-firing.json"), hookFixture(t, "grafana-firing.json"), hookFixture(t, "pagerduty-incident-triggered.json")
 	return []routeCase{
-		{"GET", "/healthz", public(), path("/healthz")},
-		{"GET", "/readyz", public(), path("/readyz")},
-		{"GET", "/metrics", public(), path("/metrics")},
-		{"GET", "/api/v1/tasks.ics", feed(), path("/api/v1/tasks.ics")},
+		{"GET", "/healthz", public(), path("/healthz"), ""},
+		{"GET", "/readyz", public(), path("/readyz"), ""},
+		{"GET", "/metrics", public(), path("/metrics"), ""},
+		{"GET", "/api/v1/tasks.ics", feed(), path("/api/v1/tasks.ics"), ""},
 
-		{"GET", "/api/v1/incidents", reads(), path("/api/v1/incidents")},
-		{"POST", "/api/v1/incidents", writes(201), post("/api/v1/incidents", `{"title":"Declared"}`)},
-		{"GET", "/api/v1/incidents/:ref", reads(), path("/api/v1/incidents/INC-1")},
+		{"GET", "/api/v1/incidents", reads(), path("/api/v1/incidents"), ""},
+		{"POST", "/api/v1/incidents", writes(201), post("/api/v1/incidents", `{"title":"Declared"}`), ""},
+		{"GET", "/api/v1/incidents/:ref", reads(), path("/api/v1/incidents/INC-1"), ""},
 		{"PATCH", "/api/v1/incidents/:ref", writes(200), func(a *accessEnv) (string, string) {
 			return "/api/v1/incidents/INC-1", fmt.Sprintf(`{"version":%d,"commander":"ana"}`, a.version())
-		}},
-		{"GET", "/api/v1/incidents/:ref/audit", reads(), path("/api/v1/incidents/INC-1/audit")},
-		{"POST", "/api/v1/incidents/:ref/events", writes(201), post("/api/v1/incidents/INC-1/events", `{"text":"Paged the database team"}`)},
+		}, ""},
+		{"GET", "/api/v1/incidents/:ref/audit", reads(), path("/api/v1/incidents/INC-1/audit"), ""},
+		{"POST", "/api/v1/incidents/:ref/events", writes(201), post("/api/v1/incidents/INC-1/events", `{"text":"Paged the database team"}`), ""},
 		{"PATCH", "/api/v1/incidents/:ref/events/:id", writes(200), func(a *accessEnv) (string, string) {
 			return fmt.Sprintf("/api/v1/incidents/INC-1/events/%d", a.event()), `{"text":"changed"}`
-		}},
+		}, ""},
 		{"DELETE", "/api/v1/incidents/:ref/events/:id", writes(204), func(a *accessEnv) (string, string) {
 			return fmt.Sprintf("/api/v1/incidents/INC-1/events/%d", a.event()), ""
-		}},
-		{"POST", "/api/v1/incidents/:ref/root-causes", writes(201), post("/api/v1/incidents/INC-1/root-causes", `{"description":"Cache misconfiguration"}`)},
-		{"POST", "/api/v1/incidents/:ref/tasks", writes(201), post("/api/v1/incidents/INC-1/tasks", `{"title":"Add a config check"}`)},
-		{"GET", "/api/v1/tasks", reads(), path("/api/v1/tasks")},
+		}, ""},
+		{"POST", "/api/v1/incidents/:ref/root-causes", writes(201), post("/api/v1/incidents/INC-1/root-causes", `{"description":"Cache misconfiguration"}`), ""},
+		{"POST", "/api/v1/incidents/:ref/tasks", writes(201), post("/api/v1/incidents/INC-1/tasks", `{"title":"Add a config check"}`), ""},
+		{"GET", "/api/v1/tasks", reads(), path("/api/v1/tasks"), ""},
 		{"PATCH", "/api/v1/tasks/:id", writes(200), func(a *accessEnv) (string, string) {
 			return fmt.Sprintf("/api/v1/tasks/%d", a.task), `{"owner":"ana"}`
-		}},
-		{"GET", "/api/v1/open-risks", reads(), path("/api/v1/open-risks")},
-		{"GET", "/api/v1/stats", reads(), path("/api/v1/stats")},
-		{"GET", "/api/v1/digests", reads(), path("/api/v1/digests")},
+		}, ""},
+		{"GET", "/api/v1/open-risks", reads(), path("/api/v1/open-risks"), ""},
+		{"GET", "/api/v1/stats", reads(), path("/api/v1/stats"), ""},
+		{"GET", "/api/v1/digests", reads(), path("/api/v1/digests"), ""},
+		{"GET", "/api/v1/incidents/:ref/postmortem.md", reads(), path("/api/v1/incidents/INC-1/postmortem.md?tz=Europe/Berlin"), ""},
+		{"GET", "/api/v1/incidents/:ref/postmortem/checks", reads(), path("/api/v1/incidents/INC-1/postmortem/checks"), ""},
+		{"POST", "/api/v1/postmortems/import", writes(201), post("/api/v1/postmortems/import", postmortemDoc), "text/markdown"},
 
-		{"POST", "/hooks/alertmanager", hooks(), post("/hooks/alertmanager", am)},
-		{"POST", "/hooks/grafana", hooks(), post("/hooks/grafana", grafana)},
-		{"POST", "/hooks/pagerduty", hooks(), post("/hooks/pagerduty", pd)},
-		{"POST", "/hooks/generic", hooks(), post("/hooks/generic", `{"title":"Nightly backup failed","severity":"error"}`)},
+		{"POST", "/hooks/alertmanager", hooks(), post("/hooks/alertmanager", am), ""},
+		{"POST", "/hooks/grafana", hooks(), post("/hooks/grafana", grafana), ""},
+		{"POST", "/hooks/pagerduty", hooks(), post("/hooks/pagerduty", pd), ""},
+		{"POST", "/hooks/generic", hooks(), post("/hooks/generic", `{"title":"Nightly backup failed","severity":"error"}`), ""},
 
-		{"GET", "/api/v1/tokens", adminOnly(200), path("/api/v1/tokens")},
-		{"POST", "/api/v1/tokens", adminOnly(201), post("/api/v1/tokens", `{"name":"ci","role":"viewer"}`)},
+		{"GET", "/api/v1/tokens", adminOnly(200), path("/api/v1/tokens"), ""},
+		{"POST", "/api/v1/tokens", adminOnly(201), post("/api/v1/tokens", `{"name":"ci","role":"viewer"}`), ""},
 		{"DELETE", "/api/v1/tokens/:id", adminOnly(204), func(a *accessEnv) (string, string) {
 			_, tok, err := a.store.CreateToken(context.Background(), "to revoke", incident.RoleViewer)
 			if err != nil {
 				a.t.Fatal(err)
 			}
 			return fmt.Sprintf("/api/v1/tokens/%d", tok.ID), ""
-		}},
+		}, ""},
 		{"POST", "/api/v1/users", adminOnly(201), func(a *accessEnv) (string, string) {
 			a.users++
 			return "/api/v1/users", fmt.Sprintf(`{"email":"user%d@example.com","role":"viewer","password":"correct horse battery"}`, a.users)
-		}},
+		}, ""},
 	}
+}
+
+// postmortemDoc is a small postmortem to import.
+const postmortemDoc = "# Postmortem: Cache outage\n\n## Issue Summary\n\nThe API returned errors for 30 minutes.\n\n" +
+	"## Timeline\n\n- **10:00 AM (UTC):** Alert fired\n- **10:30 AM (UTC):** Rolled back\n"
+
+// send is env.do with a content type of the case's choosing.
+func (a *accessEnv) send(role incident.Role, method, target, body, contentType string) *httptest.ResponseRecorder {
+	a.t.Helper()
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	if body != "" {
+		if contentType == "" {
+			contentType = "application/json"
+		}
+		req.Header.Set("Content-Type", contentType)
+	}
+	if role != "" {
+		req.Header.Set("Authorization", "Bearer "+a.tokens[role])
+	}
+	w := httptest.NewRecorder()
+	a.server.ServeHTTP(w, req)
+	return w
 }
 
 // changes counts the rows a request could add or change, to check that a
@@ -247,7 +274,7 @@ func TestAccess(t *testing.T) {
 				a.t = t
 				p, body := c.request(a)
 				before := a.changes()
-				w := a.do(who, c.method, p, body)
+				w := a.send(who, c.method, p, body, c.contentType)
 				if want := c.access[who]; w.Code != want {
 					t.Fatalf("%s %s as %s: %d, want %d: %s", c.method, p, name, w.Code, want, w.Body)
 				}
