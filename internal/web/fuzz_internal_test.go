@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +117,45 @@ func FuzzStatsRange(f *testing.F) {
 		}
 		if _, err := json.Marshal(r); err != nil {
 			t.Fatalf("report does not encode: %v", err)
+		}
+	})
+}
+
+// FuzzICalText: task titles and owners, which imports and webhooks fill,
+// go into the calendar feed. Whatever they hold, the feed's lines stay
+// within 75 octets, hold no bare line break (which would start a property
+// of the attacker's choosing) and unfold to the escaped text.
+func FuzzICalText(f *testing.F) {
+	for _, s := range []string{"Validate cache settings", "a;b,c\\d", "x\r\nBEGIN:VEVENT\r\nSUMMARY:evil", "\r\r\n\n",
+		strings.Repeat("é", 100), strings.Repeat("a", 74) + "€", "\x00\x07\x7f\t", "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var w icalWriter
+		w.text("SUMMARY", s)
+		out := w.buf.String()
+		if !strings.HasSuffix(out, "\r\n") {
+			t.Fatalf("%q does not end the line", out)
+		}
+		lines := strings.Split(strings.TrimSuffix(out, "\r\n"), "\r\n")
+		var unfolded strings.Builder
+		for i, l := range lines {
+			if len(l) > maxLineOctets {
+				t.Fatalf("line of %d octets: %q", len(l), l)
+			}
+			if strings.ContainsAny(l, "\r\n") {
+				t.Fatalf("bare line break in %q", l)
+			}
+			if i > 0 {
+				if !strings.HasPrefix(l, " ") {
+					t.Fatalf("continuation line %q does not start with a space", l)
+				}
+				l = l[1:]
+			}
+			unfolded.WriteString(l)
+		}
+		if got, want := unfolded.String(), "SUMMARY:"+icalEscape(s); got != want {
+			t.Fatalf("unfolds to %q, want %q", got, want)
 		}
 	})
 }
