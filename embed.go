@@ -6,5 +6,5 @@ import "embed"
 
 // Files holds templates/ and static/.
 //
-//go:embed static
+//go:embed templates static
 var Files embed.FS

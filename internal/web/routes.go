@@ -4,7 +4,7 @@ package web
 func (s *Server) routes() {
 	r := s.engine
 	r.Use(s.observe, s.recoverPanics, securityHeaders, s.limitBody)
-	r.NoRoute(s.handle(notFound))
+	r.NoRoute(s.notFoundAny)
 	r.NoMethod(s.handle(methodNotAllowed))
 
 	r.GET("/healthz", s.healthz)
@@ -23,10 +23,51 @@ func (s *Server) routes() {
 	api.POST("/incidents/:ref/tasks", s.handle(s.createTask))
 	api.GET("/tasks", s.handle(s.listTasks))
 	api.PATCH("/tasks/:id", s.handle(s.updateTask))
+	// Live views: programs send a token, the pages their session cookie.
+	r.GET("/api/v1/incidents/:ref/stream", s.requireReader, s.handle(s.apiStream))
 
 	admin := r.Group("/api/v1", s.require(isAdmin))
 	admin.GET("/tokens", s.handle(s.listTokens))
 	admin.POST("/tokens", s.handle(s.createToken))
 	admin.DELETE("/tokens/:id", s.handle(s.revokeToken))
 	admin.POST("/users", s.handle(s.createUser))
+
+	// Browser pages. Every state change is a POST refused when it comes
+	// from another site; GETs change nothing.
+	r.GET("/static/*file", s.serveStatic)
+	r.HEAD("/static/*file", s.serveStatic)
+	r.GET("/favicon.ico", s.serveFavicon)
+
+	open := r.Group("", s.refuseCrossOrigin)
+	open.GET("/login", s.page(s.loginPage))
+	open.POST("/login", s.page(s.login))
+	open.POST("/logout", s.page(s.logout))
+	open.GET("/setup", s.page(s.setupPage))
+	open.POST("/setup", s.page(s.setup))
+
+	pages := r.Group("", s.refuseCrossOrigin, s.requirePage)
+	pages.GET("/", s.page(s.incidentsPage))
+	pages.GET("/incidents/new", s.page(s.newIncidentPage))
+	pages.POST("/incidents", s.page(s.declareIncident))
+	pages.GET("/incidents/:ref", s.page(s.incidentPage))
+	pages.POST("/incidents/:ref", s.page(s.editIncident))
+	pages.GET("/incidents/:ref/stream", s.page(s.pageStream))
+	pages.POST("/incidents/:ref/status", s.page(s.changeStatus))
+	pages.POST("/incidents/:ref/events", s.page(s.addEntry))
+	pages.GET("/incidents/:ref/events/:id", s.page(s.editEventPage))
+	pages.POST("/incidents/:ref/events/:id", s.page(s.editEvent))
+	pages.POST("/incidents/:ref/events/:id/delete", s.page(s.deleteEntry))
+	pages.POST("/incidents/:ref/root-causes", s.page(s.addRootCause))
+	pages.POST("/incidents/:ref/tasks", s.page(s.addTask))
+	pages.GET("/incidents/:ref/postmortem", s.page(s.postmortemPage))
+	pages.POST("/incidents/:ref/postmortem", s.page(s.setPostmortemStatus))
+	pages.GET("/incidents/:ref/postmortem.md", s.page(s.postmortemDownload))
+	pages.GET("/tasks", s.page(s.tasksPage))
+	pages.POST("/tasks/:id", s.page(s.updateTaskStatus))
+	pages.GET("/settings", s.page(s.settingsPage))
+	admins := pages.Group("/settings", s.requireAdminPage)
+	admins.POST("/users", s.page(s.addUser))
+	admins.POST("/users/:id", s.page(s.setUserRole))
+	admins.POST("/tokens", s.page(s.addToken))
+	admins.POST("/tokens/:id/revoke", s.page(s.revokeTokenPage))
 }

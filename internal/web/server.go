@@ -5,12 +5,16 @@ package web
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"hindsight"
 	"hindsight/internal/incident"
 	"hindsight/internal/store"
 )
@@ -22,18 +26,35 @@ type Config struct {
 	Logger       *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// Dev reads templates and static files from the working directory
+	// for every request, so that edits show on reload.
+	Dev bool
+	// Files holds templates/ and static/; the embedded ones by default.
+	Files fs.FS
+	// Broker carries the changes of incidents to the live views; an
+	// in-process one by default.
+	Broker Broker
+	// Postmortems renders and checks postmortems for the postmortem page;
+	// without it the page shows the incident's postmortem status only.
+	Postmortems Postmortems
 }
 
 // Server holds the dependencies every handler uses.
 type Server struct {
-	store   *store.Store
-	cfg     Config
-	log     *slog.Logger
-	metrics *metrics
-	engine  *gin.Engine
+	store       *store.Store
+	cfg         Config
+	log         *slog.Logger
+	metrics     *metrics
+	engine      *gin.Engine
+	files       fs.FS
+	pages       *pageTemplates
+	broker      Broker
+	crossOrigin *http.CrossOriginProtection
 }
 
-// New returns a server over st, with its routes registered.
+// New returns a server over st, with its routes registered. The page
+// templates are parsed here: the embedded ones are checked by the tests, so
+// a failure means a broken build and New panics with the template's error.
 func New(st *store.Store, cfg Config) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
@@ -45,7 +66,21 @@ func New(st *store.Store, cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{store: st, cfg: cfg, log: cfg.Logger, metrics: newMetrics()}
+	if cfg.Files == nil {
+		cfg.Files = hindsight.Files
+		if cfg.Dev {
+			cfg.Files = os.DirFS(".")
+		}
+	}
+	if cfg.Broker == nil {
+		cfg.Broker = NewMemoryBroker()
+	}
+	s := &Server{store: st, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), files: cfg.Files,
+		broker: cfg.Broker, crossOrigin: http.NewCrossOriginProtection()}
+	var err error
+	if s.pages, err = s.loadPages(); err != nil {
+		panic(fmt.Sprintf("web: %v", err))
+	}
 	st.OnError = func(error) { s.metrics.dbErrors.Inc() }
 	s.engine = gin.New()
 	s.engine.ContextWithFallback = true // c.Done() and c.Value() follow the request
@@ -53,6 +88,10 @@ func New(st *store.Store, cfg Config) *Server {
 	s.routes()
 	return s
 }
+
+// Close ends the live streams, so that a graceful shutdown does not wait
+// for them.
+func (s *Server) Close() { s.broker.Close() }
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
@@ -128,6 +167,57 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	c.AbortWithStatusJSON(status, errorBody{errorDetail{
 		Code: code, Message: incident.ErrorMessage(err), Field: incident.ErrorField(err),
 	}})
+}
+
+// page adapts a page handler to gin, answering its error with an HTML
+// page: pages are read by people, not programs.
+func (s *Server) page(h handler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			s.pageError(c, err)
+		}
+	}
+}
+
+func (s *Server) pageError(c *gin.Context, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = incident.Errorf(incident.ETOOLARGE, "the form is larger than %d bytes", mbe.Limit)
+	}
+	code := incident.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if code == incident.EINTERNAL {
+		if c.Request.Context().Err() != nil {
+			c.Abort()
+			return
+		}
+		s.log.Error("internal error", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+	}
+	msg := incident.ErrorMessage(err)
+	if code == incident.EINTERNAL {
+		msg = "Something went wrong on our side. Try again; if it keeps failing, the server log says why."
+	}
+	s.renderError(c, status, msg)
+}
+
+// notFoundAny answers unknown paths: a page for browsers, JSON for programs.
+func (s *Server) notFoundAny(c *gin.Context) {
+	if wantsHTML(c) {
+		s.renderError(c, http.StatusNotFound, "There is no page at "+c.Request.URL.Path+".")
+		return
+	}
+	s.writeError(c, incident.Errorf(incident.ENOTFOUND, "no such page: %s", c.Request.URL.Path))
+}
+
+func wantsHTML(c *gin.Context) bool {
+	p := c.Request.URL.Path
+	if len(p) >= 4 && (p[:4] == "/api" || p[:4] == "/hoo") {
+		return false
+	}
+	return c.Request.Method == http.MethodGet && c.NegotiateFormat(gin.MIMEHTML, gin.MIMEJSON) == gin.MIMEHTML
 }
 
 func notFound(c *gin.Context) error {

@@ -1,0 +1,114 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+
+	"hindsight/internal/incident"
+)
+
+func templateFuncs(a *assets) template.FuncMap {
+	return template.FuncMap{
+		"asset":    a.url,
+		"utc":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"utcTitle": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " UTC" },
+		"words":    durationWords,
+		"since":    func(from, to time.Time) string { return durationWords(to.Sub(from)) },
+		"human":    humanize,
+		"join":     strings.Join,
+		"lines":    func(s string) []string { return strings.Split(s, "\n") },
+		"firstLine": func(s string) string {
+			line, _, _ := strings.Cut(s, "\n")
+			return line
+		},
+		"kindIcon": kindIcon,
+		"deref":    func(t *time.Time) time.Time { return *t },
+		"inputTime": func(t *time.Time, loc *time.Location) string {
+			if t == nil {
+				return ""
+			}
+			return t.In(loc).Format("2006-01-02 15:04")
+		},
+		"in":  func(t *time.Time, loc *time.Location) time.Time { return t.In(loc) },
+		"dec": func(n int) int { return n - 1 },
+		"taskCtl": func(t taskView, ret string, canWrite bool) taskControl {
+			return taskControl{Task: t, Return: ret, CanWrite: canWrite, States: taskStates}
+		},
+		"taskCtlIn": func(t taskView, ret string, canWrite bool) taskControl {
+			return taskControl{Task: t, Return: ret, CanWrite: canWrite, States: taskStates, ShowIncident: true}
+		},
+	}
+}
+
+// taskControl is what the task partial shows: the task, with its status
+// control for those who may change it.
+type taskControl struct {
+	Task         taskView
+	Return       string // where the status form goes back to
+	CanWrite     bool
+	States       []incident.TaskStatus
+	ShowIncident bool
+}
+
+// humanize turns a code such as "in_progress" into "in progress".
+func humanize(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") }
+
+// durationWords says d the way a person would: "45 seconds", "5 minutes",
+// "2 hours 15 minutes", "3 days 4 hours". Two units at most.
+func durationWords(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	unit := func(n int64, one string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %ss", n, one)
+	}
+	switch {
+	case d < time.Minute:
+		return unit(int64(d/time.Second), "second")
+	case d < time.Hour:
+		return unit(int64(d/time.Minute), "minute")
+	case d < 24*time.Hour:
+		h, m := int64(d/time.Hour), int64(d%time.Hour/time.Minute)
+		if m == 0 {
+			return unit(h, "hour")
+		}
+		return unit(h, "hour") + " " + unit(m, "minute")
+	}
+	days, h := int64(d/(24*time.Hour)), int64(d%(24*time.Hour)/time.Hour)
+	if h == 0 {
+		return unit(days, "day")
+	}
+	return unit(days, "day") + " " + unit(h, "hour")
+}
+
+// kindIcon is the symbol shown beside a timeline entry of kind k. The
+// symbols are text, so they need no image and read well to screen readers
+// beside the kind's name.
+func kindIcon(k incident.EventKind) string {
+	switch k {
+	case incident.KindDetection:
+		return "◉"
+	case incident.KindNotification:
+		return "✉"
+	case incident.KindInvestigation:
+		return "⌕"
+	case incident.KindEscalation:
+		return "⇧"
+	case incident.KindRootCause:
+		return "✱"
+	case incident.KindMitigation:
+		return "⛨"
+	case incident.KindResolution:
+		return "✓"
+	case incident.KindAlert:
+		return "⚠"
+	case incident.KindStatus:
+		return "⇄"
+	}
+	return "•"
+}
