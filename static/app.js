@@ -121,7 +121,9 @@
       // After a dropped connection, catch up on what was missed.
       if (opened) { schedule(); }
       opened = true;
+      body.dataset.live = "connected";
     });
+    es.addEventListener("error", function () { body.dataset.live = "reconnecting"; });
   }
 
   // The entry box: Enter saves, Shift+Enter starts a new line. Saving

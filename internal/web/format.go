@@ -23,7 +23,6 @@ func templateFuncs(a *assets) template.FuncMap {
 			line, _, _ := strings.Cut(s, "\n")
 			return line
 		},
-		"kindIcon": kindIcon,
 		"deref":    func(t *time.Time) time.Time { return *t },
 		"inputTime": func(t *time.Time, loc *time.Location) string {
 			if t == nil {
@@ -69,7 +68,7 @@ func durationWords(d time.Duration) string {
 	}
 	switch {
 	case d < time.Minute:
-		return unit(int64(d/time.Second), "second")
+		return "less than a minute"
 	case d < time.Hour:
 		return unit(int64(d/time.Minute), "minute")
 	case d < 24*time.Hour:
@@ -84,31 +83,4 @@ func durationWords(d time.Duration) string {
 		return unit(days, "day")
 	}
 	return unit(days, "day") + " " + unit(h, "hour")
-}
-
-// kindIcon is the symbol shown beside a timeline entry of kind k. The
-// symbols are text, so they need no image and read well to screen readers
-// beside the kind's name.
-func kindIcon(k incident.EventKind) string {
-	switch k {
-	case incident.KindDetection:
-		return "◉"
-	case incident.KindNotification:
-		return "✉"
-	case incident.KindInvestigation:
-		return "⌕"
-	case incident.KindEscalation:
-		return "⇧"
-	case incident.KindRootCause:
-		return "✱"
-	case incident.KindMitigation:
-		return "⛨"
-	case incident.KindResolution:
-		return "✓"
-	case incident.KindAlert:
-		return "⚠"
-	case incident.KindStatus:
-		return "⇄"
-	}
-	return "•"
 }
