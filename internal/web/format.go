@@ -23,7 +23,7 @@ func templateFuncs(a *assets) template.FuncMap {
 			line, _, _ := strings.Cut(s, "\n")
 			return line
 		},
-		"deref":    func(t *time.Time) time.Time { return *t },
+		"deref": func(t *time.Time) time.Time { return *t },
 		"inputTime": func(t *time.Time, loc *time.Location) string {
 			if t == nil {
 				return ""
