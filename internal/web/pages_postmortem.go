@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+	"github.com/microcosm-cc/bluemonday"
 
 	"hindsight/internal/incident"
 )
@@ -33,9 +34,14 @@ type Finding struct {
 	Message string
 }
 
+// previewPolicy keeps what Markdown produces (headings, lists, tables,
+// links, code) and drops scripts, styles, event handlers and javascript:
+// links, whatever the renderer let through.
+var previewPolicy = bluemonday.UGCPolicy()
+
 // sanitizeHTML cleans HTML rendered from Markdown before the page marks it
-// safe. It is replaced when the preview is wired to package postmortem.
-var sanitizeHTML = func(b []byte) template.HTML { return template.HTML(template.HTMLEscapeString(string(b))) }
+// safe.
+func sanitizeHTML(b []byte) template.HTML { return template.HTML(previewPolicy.SanitizeBytes(b)) }
 
 type postmortemPage struct {
 	Layout

@@ -67,7 +67,7 @@ func New(st *store.Store, cfg Config) *Server {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	if cfg.Files == nil {
-		cfg.Files = hindsight.Files
+		cfg.Files = defaultFiles()
 		if cfg.Dev {
 			cfg.Files = os.DirFS(".")
 		}
@@ -88,6 +88,8 @@ func New(st *store.Store, cfg Config) *Server {
 	s.routes()
 	return s
 }
+
+func defaultFiles() fs.FS { return hindsight.Files }
 
 // Close ends the live streams, so that a graceful shutdown does not wait
 // for them.

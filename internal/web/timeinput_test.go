@@ -36,7 +36,7 @@ func TestParseWhen(t *testing.T) {
 
 func TestDurationWords(t *testing.T) {
 	for d, want := range map[time.Duration]string{
-		30 * time.Second:             "30 seconds",
+		30 * time.Second:             "less than a minute",
 		time.Minute:                  "1 minute",
 		4*time.Hour + 10*time.Minute: "4 hours 10 minutes",
 		2 * time.Hour:                "2 hours",
