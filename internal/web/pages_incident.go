@@ -40,6 +40,7 @@ type incidentView struct {
 	Errors    map[string]string // by form field, e.g. "entry.text"
 	FormError string            // about the page as a whole, e.g. a conflict
 	Return    string            // this page, for the task status forms
+	icons     string            // the URL of the icon sprite
 }
 
 type milestoneView struct {
@@ -63,9 +64,23 @@ type timelineItem struct {
 	Alerts  []entryView
 }
 
+// entryView is one timeline entry with its text for the page worked out
+// in Go: a page may show thousands, and template lookups through embedded
+// structs and function calls are what makes such a page slow.
 type entryView struct {
-	incident.Event
-	Local time.Time
+	ID        int64
+	Kind      incident.EventKind
+	KindName  string
+	Text      string
+	Author    string
+	Source    string // "" for manual entries, which is most of them
+	Highlight bool
+	Clock     string // "15:04" in the viewer's zone
+	At        string // RFC 3339 in UTC, for <time datetime>
+	UTC       string // for the title of the time
+	Icon      string // the kind's icon in the sprite
+	Edit      string // the entry's edit page
+	version   string
 }
 
 type causeView struct {
@@ -145,7 +160,8 @@ func (s *Server) loadIncidentPage(c *gin.Context) (*incidentView, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &incidentView{Layout: Layout{Title: d.Ref + " " + d.Title, Nav: "incidents"}, Show: c.Query("show")}
+	p := &incidentView{Layout: Layout{Title: d.Ref + " " + d.Title, Nav: "incidents"}, Show: c.Query("show"),
+		icons: s.pages.assets.url("icons.svg")}
 	s.fillLayout(c, &p.Layout)
 	p.build(d, s.cfg.Now())
 	p.Stream = "/incidents/" + d.Ref + "/stream"
@@ -246,11 +262,11 @@ func (p *incidentView) buildTimeline(events []incident.Event) {
 			return
 		case 1:
 			e := run[0]
-			p.Timeline = append(p.Timeline, timelineItem{Key: "e" + strconv.FormatInt(e.ID, 10), Version: stamp(&e.Event), Entry: &e})
+			p.Timeline = append(p.Timeline, timelineItem{Key: "e" + strconv.FormatInt(e.ID, 10), Version: run[0].version, Entry: &e})
 		default:
 			var v strings.Builder
 			for i := range run {
-				v.WriteString(stamp(&run[i].Event))
+				v.WriteString(run[i].version)
 			}
 			p.Timeline = append(p.Timeline, timelineItem{Key: "a" + strconv.FormatInt(run[0].ID, 10), Version: v.String(), Alerts: run})
 		}
@@ -286,7 +302,8 @@ func (p *incidentView) buildTimeline(events []incident.Event) {
 			day = d
 			p.Timeline = append(p.Timeline, timelineItem{Key: "d" + d.Format("20060102"), Day: d})
 		}
-		ev := entryView{Event: e, Local: local}
+		ev := p.viewEntry(&e, local)
+		ev.version = stamp(&e)
 		if !isAlert {
 			flush()
 			p.Timeline = append(p.Timeline, timelineItem{Key: "e" + strconv.FormatInt(e.ID, 10), Version: stamp(&e), Entry: &ev})
@@ -296,6 +313,27 @@ func (p *incidentView) buildTimeline(events []incident.Event) {
 	}
 	flush()
 }
+
+func (p *incidentView) viewEntry(e *incident.Event, local time.Time) entryView {
+	v := entryView{ID: e.ID, Kind: e.Kind, KindName: kindNames[e.Kind], Text: e.Text, Author: e.Author, Highlight: e.Highlight,
+		Clock: local.Format("15:04"), At: e.At.UTC().Format(time.RFC3339), UTC: e.At.UTC().Format("2006-01-02 15:04:05") + " UTC",
+		Icon: p.icons + "#" + string(e.Kind), Edit: "/incidents/" + p.Inc.Ref + "/events/" + strconv.FormatInt(e.ID, 10)}
+	if e.Source != incident.SourceManual {
+		v.Source = string(e.Source)
+	}
+	if v.KindName == "" {
+		v.KindName = humanize(e.Kind)
+	}
+	return v
+}
+
+var kindNames = func() map[incident.EventKind]string {
+	m := map[incident.EventKind]string{}
+	for _, k := range incident.EventKinds {
+		m[k] = humanize(k)
+	}
+	return m
+}()
 
 func stamp(e *incident.Event) string { return strconv.FormatInt(e.UpdatedAt.UnixMicro(), 36) }
 
