@@ -13,11 +13,11 @@ import (
 
 func runToken(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 || args[0] != "create" {
-		return usagef("usage: hindsight token create --name NAME [--role admin|editor|viewer|webhook]")
+		return usagef("usage: hindsight token create --name NAME [--role admin|editor|viewer|webhook|feed]")
 	}
 	fs, dsn := flags(env, "token create")
 	name := fs.String("name", "", "what the token is for, e.g. alertmanager or ci")
-	role := fs.String("role", "editor", "admin, editor, viewer or webhook")
+	role := fs.String("role", "editor", "admin, editor, viewer, webhook, or feed (reads the task calendar feed only)")
 	if err := parse(fs, args[1:], 0); err != nil {
 		return err
 	}

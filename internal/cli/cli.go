@@ -34,7 +34,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "serve the web pages, the API and the webhooks", runServe},
-		{"token", "token create --name NAME [--role admin|editor|viewer|webhook]: print a new API token", runToken},
+		{"token", "token create --name NAME [--role admin|editor|viewer|webhook|feed]: print a new API token", runToken},
 		{"user", "user create --email E --role admin|editor|viewer --password-stdin: add a user", runUser},
 		{"backup", "backup OUT.db: write a consistent copy of the live SQLite database", runBackup},
 		{"migrate", "apply pending database migrations and exit", runMigrate},

@@ -8,9 +8,14 @@ import (
 	"net/http"
 	"net/netip"
 	"os/signal"
+	"strconv"
+	"sync"
 	"syscall"
 	"time"
+	_ "time/tzdata" // --digest-tz works on machines without a zoneinfo database
 
+	"hindsight/internal/incident"
+	"hindsight/internal/reminder"
 	"hindsight/internal/web"
 )
 
@@ -18,15 +23,42 @@ import (
 // after SIGTERM.
 const shutdownTimeout = 20 * time.Second
 
+// envOr returns the environment variable name, or def when it is unset.
+func envOr(env *Env, name, def string) string {
+	if v := env.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// serveOptions are serve's settings beyond the address and the database.
+type serveOptions struct {
+	taskDue    incident.DuePolicy
+	digest     reminder.Config
+	digestOn   bool
+	digestDesc string // for the log, without the URL
+}
+
 func runServe(ctx context.Context, env *Env, args []string) error {
 	fs, dsn := flags(env, "serve")
-	defAddr := env.Getenv("HINDSIGHT_ADDR")
-	if defAddr == "" {
-		defAddr = "127.0.0.1:8080"
-	}
-	addr := fs.String("addr", defAddr, "address to listen on (env HINDSIGHT_ADDR)")
+	addr := fs.String("addr", envOr(env, "HINDSIGHT_ADDR", "127.0.0.1:8080"), "address to listen on (env HINDSIGHT_ADDR)")
+	taskDue := fs.String("task-due", envOr(env, "HINDSIGHT_TASK_DUE", incident.DefaultDuePolicy().String()),
+		"default due date of a new task by severity, e.g. SEV1=14d,SEV2=30d,SEV3=60d,SEV4=none (env HINDSIGHT_TASK_DUE)")
+	// The URL holds the webhook's secret: its default is not shown in
+	// --help, and the environment is the better place for it.
+	digestURL := fs.String("digest-url", "", "chat webhook for the daily digest of overdue and soon-due tasks; off when empty (env HINDSIGHT_DIGEST_URL, preferred)")
+	digestHour := fs.String("digest-hour", envOr(env, "HINDSIGHT_DIGEST_HOUR", "9"), "hour of the day (0-23) the digest is sent (env HINDSIGHT_DIGEST_HOUR)")
+	digestTZ := fs.String("digest-tz", envOr(env, "HINDSIGHT_DIGEST_TZ", "UTC"), "time zone of --digest-hour and of the digest's days, e.g. Europe/Berlin (env HINDSIGHT_DIGEST_TZ)")
+	digestSoon := fs.String("digest-soon", envOr(env, "HINDSIGHT_DIGEST_SOON", "7d"), "tasks due within this period are listed as due soon (env HINDSIGHT_DIGEST_SOON)")
 	dev := fs.Bool("dev", false, "read templates and static files from ./templates and ./static on every request")
 	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	if *digestURL == "" {
+		*digestURL = env.Getenv("HINDSIGHT_DIGEST_URL")
+	}
+	opts, err := serveSettings(*taskDue, *digestURL, *digestHour, *digestTZ, *digestSoon)
+	if err != nil {
 		return err
 	}
 	log := newLogger(env)
@@ -37,6 +69,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	st.TaskDue = opts.taskDue
 	srv := web.New(st, web.Config{Logger: log, Dev: *dev})
 	defer srv.Close()
 
@@ -55,7 +88,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	// Streams of live pages never end by themselves: end them when the
 	// server shuts down, so that in-flight requests can finish.
 	httpSrv.RegisterOnShutdown(srv.Close)
-	log.Info("hindsight listening", "url", base, "db", st.Dialect(), "dev", *dev)
+	log.Info("hindsight listening", "url", base, "db", st.Dialect(), "task_due", opts.taskDue.String(), "dev", *dev)
 	link, err := srv.SetupLink(ctx, base)
 	if err != nil {
 		return err
@@ -66,10 +99,19 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	var background sync.WaitGroup
+	if opts.digestOn {
+		opts.digest.Logger = log
+		log.Info("daily digest on", "at", opts.digestDesc)
+		sender := reminder.New(st, opts.digest)
+		background.Go(func() { sender.Run(ctx) })
+	}
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
 	select {
 	case err := <-served:
+		stop()
+		background.Wait()
 		return err
 	case <-ctx.Done():
 	}
@@ -81,8 +123,43 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		log.Warn("shutdown timed out; closing remaining connections")
 		httpSrv.Close()
 	}
+	// A digest request under way finishes and is recorded before the
+	// database closes.
+	background.Wait()
 	log.Info("stopped")
 	return nil
+}
+
+// serveSettings checks serve's follow-up settings, refusing bad ones before
+// anything starts.
+func serveSettings(taskDue, digestURL, hour, tz, soon string) (*serveOptions, error) {
+	o := &serveOptions{}
+	var err error
+	if o.taskDue, err = incident.ParseDuePolicy(taskDue); err != nil {
+		return nil, usagef("--task-due: %s", incident.ErrorMessage(err))
+	}
+	if digestURL == "" {
+		return o, nil
+	}
+	if err := reminder.CheckURL(digestURL); err != nil {
+		return nil, usagef("--digest-url: %s", incident.ErrorMessage(err))
+	}
+	h, err := strconv.Atoi(hour)
+	if err != nil || h < 0 || h > 23 {
+		return nil, usagef("--digest-hour must be a whole number from 0 to 23, not %q", hour)
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, usagef("--digest-tz: unknown time zone %q", tz)
+	}
+	period, err := incident.ParsePeriod(soon)
+	if err != nil || period <= 0 {
+		return nil, usagef("--digest-soon must be a period such as 7d, not %q", soon)
+	}
+	o.digestOn = true
+	o.digest = reminder.Config{URL: digestURL, Hour: h, Location: loc, Soon: period}
+	o.digestDesc = strconv.Itoa(h) + ":00 " + loc.String()
+	return o, nil
 }
 
 // browsable is the address to put in links: a server listening on every

@@ -13,12 +13,23 @@ const (
 	RoleEditor  Role = "editor"  // also writes incidents
 	RoleAdmin   Role = "admin"   // also manages users and tokens
 	RoleWebhook Role = "webhook" // may only post alerts to /hooks
+	// RoleFeed may only read the task calendar feed. Calendar apps cannot
+	// send headers, so its token travels in the feed's URL, where it is
+	// more easily seen than a header: it opens nothing else.
+	RoleFeed Role = "feed"
 )
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
-	return r == RoleViewer || r == RoleEditor || r == RoleAdmin || r == RoleWebhook
+	return r == RoleViewer || r == RoleEditor || r == RoleAdmin || r == RoleWebhook || r == RoleFeed
 }
+
+// CanReadFeed reports whether r may read the task calendar feed.
+func (r Role) CanReadFeed() bool { return r.CanRead() || r == RoleFeed }
+
+// ForPeople reports whether users (who sign in with a password) may have r;
+// webhook and feed roles are for tokens only.
+func (r Role) ForPeople() bool { return r == RoleViewer || r == RoleEditor || r == RoleAdmin }
 
 // CanRead reports whether r may read incidents.
 func (r Role) CanRead() bool { return r == RoleViewer || r == RoleEditor || r == RoleAdmin }

@@ -27,7 +27,13 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	// Cause is the underlying error, for the operator's log; never shown
+	// to users.
+	Cause error
 }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
 
 func (e *Error) Error() string {
 	if e.Field != "" {

@@ -28,6 +28,22 @@ type TaskFilter struct {
 	Status     TaskStatus
 	Owner      string
 	IncidentID int64
-	Overdue    bool // unfinished and past the due date at Now
-	Now        time.Time
+	Severity   Severity // of the task's incident
+	Overdue    bool     // unfinished and past the due date at Now
+	Unfinished bool     // open or in progress
+	HasDue     bool     // has a due date
+	// DueBefore, when set, keeps the tasks due before it: with Unfinished,
+	// what a reminder lists.
+	DueBefore time.Time
+	Now       time.Time
+}
+
+// StatsFilter selects the incidents the figures are computed over: those
+// started in [From, To) (From nil: since the first), of one severity and
+// one service when given.
+type StatsFilter struct {
+	From     *time.Time
+	To       time.Time
+	Severity Severity
+	Service  string
 }

@@ -68,3 +68,36 @@ func (rc *RootCause) Validate() error {
 	}
 	return nil
 }
+
+// OpenRisk is a root cause that no finished task addresses yet: until one
+// of its tasks is done, what caused the incident can cause the next one.
+type OpenRisk struct {
+	RootCauseID   int64     `json:"root_cause_id"`
+	Description   string    `json:"description"`
+	Category      Category  `json:"category"`
+	Primary       bool      `json:"primary"`
+	IncidentID    int64     `json:"incident_id"`
+	IncidentRef   string    `json:"incident_ref"`
+	IncidentTitle string    `json:"incident_title"`
+	Severity      Severity  `json:"severity"`
+	OpenTasks     int       `json:"open_tasks"` // tasks that address it and are still open or in progress
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// OpenRiskIDs returns the ids of the root causes that no task in tasks
+// addresses with status done. A task nobody will do leaves the risk open.
+func OpenRiskIDs(rootCauses []RootCause, tasks []Task) []int64 {
+	done := make(map[int64]bool)
+	for _, t := range tasks {
+		if t.RootCauseID != nil && t.Status == TaskDone {
+			done[*t.RootCauseID] = true
+		}
+	}
+	out := []int64{}
+	for _, rc := range rootCauses {
+		if !done[rc.ID] {
+			out = append(out, rc.ID)
+		}
+	}
+	return out
+}

@@ -37,7 +37,7 @@ func (s *Store) CreateToken(ctx context.Context, name string, role incident.Role
 		return "", nil, incident.FieldError(incident.EINVALID, "name", "name is longer than %d characters", incident.MaxNameLen)
 	}
 	if !role.Valid() {
-		return "", nil, incident.FieldError(incident.EINVALID, "role", "role must be one of admin, editor, viewer, webhook")
+		return "", nil, incident.FieldError(incident.EINVALID, "role", "role must be one of admin, editor, viewer, webhook, feed")
 	}
 	secret := tokenPrefix + strings.ToLower(randomText(32))
 	row := &tokenRow{Name: name, Role: string(role), TokenHash: HashToken(secret), CreatedAt: s.Now().UTC()}
@@ -106,7 +106,7 @@ func (s *Store) CreateUser(ctx context.Context, email string, role incident.Role
 	if at := strings.IndexByte(email, '@'); at < 1 || at == len(email)-1 || len(email) > 254 {
 		return nil, incident.FieldError(incident.EINVALID, "email", "%q is not an email address", email)
 	}
-	if !role.Valid() || role == incident.RoleWebhook {
+	if !role.ForPeople() {
 		return nil, incident.FieldError(incident.EINVALID, "role", "role must be one of admin, editor, viewer")
 	}
 	row := &userRow{Email: email, Role: string(role), PasswordHash: passwordHash, CreatedAt: s.Now().UTC()}

@@ -70,7 +70,7 @@ func (s *Store) AddEvent(ctx context.Context, refOrIDText string, e *incident.Ev
 			return err
 		}
 		e.ID = evs[0].ID
-		return nil
+		return s.record(ctx, tx, row.ID, "event", e.ID, incident.ActionCreate, nil, e)
 	})
 }
 
@@ -99,10 +99,14 @@ func (s *Store) UpdateEvent(ctx context.Context, refOrIDText string, eventID int
 			return err
 		}
 		ev = row.toDomain()
+		before := ev
 		if err := patch.Apply(&ev, s.Now()); err != nil {
 			return err
 		}
-		return tx.Model(&eventRow{}).Select(eventColumns).Where("id = ?", ev.ID).Updates(toEventRow(&ev)).Error
+		if err := tx.Model(&eventRow{}).Select(eventColumns).Where("id = ?", ev.ID).Updates(toEventRow(&ev)).Error; err != nil {
+			return err
+		}
+		return s.record(ctx, tx, ev.IncidentID, "event", ev.ID, incident.ActionUpdate, &before, &ev)
 	})
 	if err != nil {
 		return nil, s.translate(err)
@@ -117,6 +121,10 @@ func (s *Store) DeleteEvent(ctx context.Context, refOrIDText string, eventID int
 		if err != nil {
 			return err
 		}
-		return tx.Delete(&eventRow{}, row.ID).Error
+		if err := tx.Delete(&eventRow{}, row.ID).Error; err != nil {
+			return err
+		}
+		old := row.toDomain()
+		return s.record(ctx, tx, row.IncidentID, "event", row.ID, incident.ActionDelete, &old, nil)
 	})
 }

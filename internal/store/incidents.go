@@ -43,6 +43,7 @@ func (s *Store) CreateIncident(ctx context.Context, d *incident.Detail) error {
 		if err := prepareTask(t, now); err != nil {
 			return prefixField(err, fmt.Sprintf("tasks[%d].", i))
 		}
+		s.dueDefaults().ApplyDefaultDue(t, inc.Severity, now)
 	}
 	return s.transact(ctx, func(tx *gorm.DB) error {
 		var n int64
@@ -56,6 +57,9 @@ func (s *Store) CreateIncident(ctx context.Context, d *incident.Detail) error {
 		}
 		inc.ID = row.ID
 		if err := writeServices(tx, inc.ID, inc.Services); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, inc.ID, "incident", inc.ID, incident.ActionCreate, nil, inc); err != nil {
 			return err
 		}
 		for i := range d.Events {
@@ -293,6 +297,7 @@ func (s *Store) UpdateIncident(ctx context.Context, refOrIDText string, patch *i
 		if inc, err = loadIncident(tx, refOrIDText); err != nil {
 			return err
 		}
+		before := *inc
 		oldVersion := inc.Version
 		oldServices := strings.Join(inc.Services, "\x00")
 		now := s.Now()
@@ -312,6 +317,9 @@ func (s *Store) UpdateIncident(ctx context.Context, refOrIDText string, patch *i
 			if err := writeServices(tx, inc.ID, inc.Services); err != nil {
 				return err
 			}
+		}
+		if err := s.record(ctx, tx, inc.ID, "incident", inc.ID, incident.ActionUpdate, &before, inc); err != nil {
+			return err
 		}
 		if ev != nil {
 			ev.IncidentID = inc.ID

@@ -83,6 +83,9 @@ func (s *Store) AddRootCause(ctx context.Context, refOrIDText string, rc *incide
 		}
 		rc.IncidentID = inc.ID
 		rc.CreatedAt = s.Now().UTC()
-		return insertRootCause(tx, rc)
+		if err := insertRootCause(tx, rc); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, inc.ID, "root_cause", rc.ID, incident.ActionCreate, nil, rc)
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -42,6 +41,9 @@ type Store struct {
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// TaskDue gives tasks created without a due date one, by the severity
+	// of their incident; nil means incident.DefaultDuePolicy.
+	TaskDue incident.DuePolicy
 	// OnError is called with every database error other than "not found",
 	// for the error counter of /metrics.
 	OnError func(error)
@@ -199,8 +201,8 @@ func (s *Store) translate(err error) error {
 		s.OnError(err)
 	}
 	if isUnavailable(err) {
-		slog.Error("database refuses writes", "err", err)
-		return incident.Errorf(incident.EUNAVAILABLE, "the database cannot take writes right now; try again shortly")
+		return &incident.Error{Code: incident.EUNAVAILABLE, Cause: err,
+			Message: "the database cannot take writes right now; try again shortly"}
 	}
 	return err
 }

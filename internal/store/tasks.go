@@ -78,10 +78,14 @@ func (s *Store) AddTask(ctx context.Context, refOrIDText string, t *incident.Tas
 			return err
 		}
 		t.IncidentID, t.IncidentRef = inc.ID, inc.Ref
+		s.dueDefaults().ApplyDefaultDue(t, incident.Severity(inc.Severity), s.Now())
 		if err := checkRootCause(tx, t); err != nil {
 			return err
 		}
-		return insertTask(tx, t)
+		if err := insertTask(tx, t); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, t.IncidentID, "task", t.ID, incident.ActionCreate, nil, t)
 	})
 }
 
@@ -109,13 +113,17 @@ func (s *Store) UpdateTask(ctx context.Context, id int64, patch *incident.TaskPa
 			return incident.Errorf(incident.ENOTFOUND, "task %d not found", id)
 		}
 		t = ts[0]
+		before := t
 		if err := patch.Apply(&t, s.Now()); err != nil {
 			return err
 		}
 		if err := checkRootCause(tx, &t); err != nil {
 			return err
 		}
-		return tx.Model(&taskRow{}).Select(taskColumns).Where("id = ?", t.ID).Updates(toTaskRow(&t)).Error
+		if err := tx.Model(&taskRow{}).Select(taskColumns).Where("id = ?", t.ID).Updates(toTaskRow(&t)).Error; err != nil {
+			return err
+		}
+		return s.record(ctx, tx, t.IncidentID, "task", t.ID, incident.ActionUpdate, &before, &t)
 	})
 	if err != nil {
 		return nil, s.translate(err)
@@ -135,14 +143,34 @@ func (s *Store) ListTasks(ctx context.Context, f incident.TaskFilter) ([]inciden
 	if f.IncidentID != 0 {
 		q = q.Where("tasks.incident_id = ?", f.IncidentID)
 	}
+	if f.Severity != "" {
+		q = q.Where("incidents.severity = ?", f.Severity)
+	}
+	unfinished := []string{string(incident.TaskOpen), string(incident.TaskInProgress)}
 	if f.Overdue {
 		now := f.Now
 		if now.IsZero() {
 			now = s.Now()
 		}
-		q = q.Where("tasks.status IN ? AND tasks.due_at IS NOT NULL AND tasks.due_at < ?",
-			[]string{string(incident.TaskOpen), string(incident.TaskInProgress)}, now.UTC())
+		q = q.Where("tasks.status IN ? AND tasks.due_at IS NOT NULL AND tasks.due_at < ?", unfinished, now.UTC())
+	}
+	if f.Unfinished {
+		q = q.Where("tasks.status IN ?", unfinished)
+	}
+	if f.HasDue {
+		q = q.Where("tasks.due_at IS NOT NULL")
+	}
+	if !f.DueBefore.IsZero() {
+		q = q.Where("tasks.due_at IS NOT NULL AND tasks.due_at < ?", f.DueBefore.UTC())
 	}
 	ts, err := loadTasks(q)
 	return ts, s.translate(err)
+}
+
+// dueDefaults returns the policy for tasks created without a due date.
+func (s *Store) dueDefaults() incident.DuePolicy {
+	if s.TaskDue == nil {
+		return incident.DefaultDuePolicy()
+	}
+	return s.TaskDue
 }

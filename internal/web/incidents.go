@@ -72,12 +72,46 @@ func (s *Server) listIncidents(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	asCSV, err := wantCSV(c)
+	if err != nil {
+		return err
+	}
+	if asCSV {
+		return s.exportIncidents(c, f)
+	}
 	items, next, err := s.store.ListIncidents(c.Request.Context(), f)
 	if err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, incidentPage{Items: items, NextCursor: next})
 	return nil
+}
+
+// exportIncidents answers every incident f selects as CSV, not one page: an
+// export is for spreadsheets, which cannot follow cursors. A limit given
+// caps the number of rows; a cursor starts further down the list.
+func (s *Server) exportIncidents(c *gin.Context, f incident.Filter) error {
+	capped, remaining := f.Limit > 0, f.Limit
+	rows := [][]string{incidentCSVHeader}
+	for {
+		f.Limit = incident.MaxPageLen
+		if capped {
+			f.Limit = min(remaining, incident.MaxPageLen)
+		}
+		items, next, err := s.store.ListIncidents(c.Request.Context(), f)
+		if err != nil {
+			return err
+		}
+		for i := range items {
+			rows = append(rows, incidentCSVRow(&items[i]))
+		}
+		remaining -= len(items)
+		if next == "" || (capped && remaining <= 0) {
+			break
+		}
+		f.Cursor = next
+	}
+	return s.writeCSV(c, "incidents", rows)
 }
 
 // incidentFilter reads the list's query parameters, refusing unknown values.
@@ -103,6 +137,17 @@ func incidentFilter(c *gin.Context) (incident.Filter, error) {
 		f.Limit = n
 	}
 	return f, nil
+}
+
+// auditLog answers the incident's history of changes. The trail has no
+// route that writes: only the changes themselves add to it.
+func (s *Server) auditLog(c *gin.Context) error {
+	entries, err := s.store.AuditLog(c.Request.Context(), c.Param("ref"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"items": entries})
+	return nil
 }
 
 func (s *Server) updateIncident(c *gin.Context) error {

@@ -11,11 +11,15 @@ func (s *Server) routes() {
 	r.GET("/readyz", s.handle(s.readyz))
 	r.GET("/metrics", s.metricsHandler())
 
+	// Before the API group: feed tokens may read this and nothing else.
+	r.GET("/api/v1/tasks.ics", s.requireFeed, s.handle(s.taskFeed))
+
 	api := r.Group("/api/v1", s.requireAPI)
 	api.GET("/incidents", s.handle(s.listIncidents))
 	api.POST("/incidents", s.handle(s.createIncident))
 	api.GET("/incidents/:ref", s.handle(s.getIncident))
 	api.PATCH("/incidents/:ref", s.handle(s.updateIncident))
+	api.GET("/incidents/:ref/audit", s.handle(s.auditLog))
 	api.POST("/incidents/:ref/events", s.handle(s.createEvent))
 	api.PATCH("/incidents/:ref/events/:id", s.handle(s.updateEvent))
 	api.DELETE("/incidents/:ref/events/:id", s.handle(s.deleteEvent))
@@ -23,6 +27,9 @@ func (s *Server) routes() {
 	api.POST("/incidents/:ref/tasks", s.handle(s.createTask))
 	api.GET("/tasks", s.handle(s.listTasks))
 	api.PATCH("/tasks/:id", s.handle(s.updateTask))
+	api.GET("/open-risks", s.handle(s.listOpenRisks))
+	api.GET("/stats", s.handle(s.getStats))
+	api.GET("/digests", s.handle(s.listDigests))
 	// Live views: programs send a token, the pages their session cookie.
 	r.GET("/api/v1/incidents/:ref/stream", s.requireReader, s.handle(s.apiStream))
 

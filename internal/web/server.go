@@ -152,6 +152,9 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
+	if cause := errors.Unwrap(err); code == incident.EUNAVAILABLE && cause != nil {
+		s.log.Error("storage unavailable", "method", c.Request.Method, "path", c.Request.URL.Path, "err", cause)
+	}
 	if code == incident.EINTERNAL {
 		if c.Request.Context().Err() != nil {
 			// The client went away; nobody is left to answer.

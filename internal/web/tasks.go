@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -58,32 +59,58 @@ type taskList struct {
 }
 
 func (s *Server) listTasks(c *gin.Context) error {
+	f, err := s.taskFilter(c)
+	if err != nil {
+		return err
+	}
+	asCSV, err := wantCSV(c)
+	if err != nil {
+		return err
+	}
+	items, err := s.store.ListTasks(c.Request.Context(), f)
+	if err != nil {
+		return err
+	}
+	if asCSV {
+		rows := [][]string{taskCSVHeader}
+		for i := range items {
+			rows = append(rows, taskCSVRow(&items[i], f.Now))
+		}
+		return s.writeCSV(c, "tasks", rows)
+	}
+	c.JSON(http.StatusOK, taskList{Items: items})
+	return nil
+}
+
+// taskFilter reads the task list's query parameters, refusing unknown
+// values: status, owner, incident (ref or id), severity (of the incident)
+// and overdue.
+func (s *Server) taskFilter(c *gin.Context) (incident.TaskFilter, error) {
 	f := incident.TaskFilter{
-		Status: incident.TaskStatus(c.Query("status")),
-		Owner:  c.Query("owner"),
-		Now:    s.cfg.Now(),
+		Status:   incident.TaskStatus(c.Query("status")),
+		Owner:    c.Query("owner"),
+		Severity: incident.Severity(strings.ToUpper(c.Query("severity"))),
+		Now:      s.cfg.Now(),
 	}
 	if f.Status != "" && !f.Status.Valid() {
-		return incident.FieldError(incident.EINVALID, "status", "status must be one of open, in_progress, done, wont_do")
+		return f, incident.FieldError(incident.EINVALID, "status", "status must be one of open, in_progress, done, wont_do")
+	}
+	if f.Severity != "" && !f.Severity.Valid() {
+		return f, incident.FieldError(incident.EINVALID, "severity", "severity must be one of SEV1, SEV2, SEV3, SEV4")
 	}
 	switch c.Query("overdue") {
 	case "", "false":
 	case "true":
 		f.Overdue = true
 	default:
-		return incident.FieldError(incident.EINVALID, "overdue", "overdue must be true or false")
+		return f, incident.FieldError(incident.EINVALID, "overdue", "overdue must be true or false")
 	}
 	if ref := c.Query("incident"); ref != "" {
 		inc, err := s.store.Incident(c.Request.Context(), ref)
 		if err != nil {
-			return err
+			return f, err
 		}
 		f.IncidentID = inc.ID
 	}
-	items, err := s.store.ListTasks(c.Request.Context(), f)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, taskList{Items: items})
-	return nil
+	return f, nil
 }

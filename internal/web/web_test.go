@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -379,4 +381,64 @@ func TestOperationalEndpoints(t *testing.T) {
 	if w := e.do("", "GET", "/readyz", ""); w.Code != 503 {
 		t.Errorf("readyz with the database closed: %d", w.Code)
 	}
+}
+
+func TestAuditAPI(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	e.must(201, "POST", "/api/v1/incidents", `{"title":"Cache outage"}`, nil)
+	e.must(200, "PATCH", "/api/v1/incidents/INC-1", `{"version":1,"commander":"ana"}`, nil)
+	var log struct{ Items []incident.AuditEntry }
+	w := e.do(incident.RoleViewer, "GET", "/api/v1/incidents/INC-1/audit", "")
+	json.Unmarshal(w.Body.Bytes(), &log)
+	if w.Code != 200 || len(log.Items) != 2 || log.Items[1].Actor != "token:editor" || log.Items[1].Changes["commander"].New != "ana" {
+		t.Fatalf("audit: %d %s", w.Code, w.Body)
+	}
+	for _, m := range []string{"POST", "PATCH", "PUT", "DELETE"} {
+		if w := e.do(incident.RoleAdmin, m, "/api/v1/incidents/INC-1/audit", `{}`); w.Code != 405 {
+			t.Errorf("%s on the audit trail: %d, want 405", m, w.Code)
+		}
+	}
+}
+
+// TestSecretsStoredHashed reads the raw database files: neither a token nor
+// a password may be found in them.
+func TestSecretsStoredHashed(t *testing.T) {
+	path := t.TempDir() + "/h.db"
+	st, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e := newEnv(t, st)
+	w := e.do(incident.RoleAdmin, "POST", "/api/v1/tokens", `{"name":"grafana","role":"webhook"}`)
+	var created struct{ Token string }
+	json.Unmarshal(w.Body.Bytes(), &created)
+	const password = "correct horse battery staple"
+	if w := e.do(incident.RoleAdmin, "POST", "/api/v1/users", `{"email":"ic@example.com","role":"editor","password":"`+password+`"}`); w.Code != 201 {
+		t.Fatalf("create user: %d %s", w.Code, w.Body)
+	}
+	secrets := []string{created.Token, password}
+	for _, tok := range e.tokens {
+		secrets = append(secrets, tok)
+	}
+	var raw []byte
+	for _, f := range []string{path, path + "-wal"} {
+		b, err := os.ReadFile(f)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		raw = append(raw, b...)
+	}
+	if !bytes.Contains(raw, []byte("ic@example.com")) {
+		t.Fatal("the test reads the wrong files: the user's email is not in them")
+	}
+	for _, s := range secrets {
+		if s == "" || bytes.Contains(raw, []byte(s)) || bytes.Contains(raw, []byte(strings.TrimPrefix(s, "hst_"))) {
+			t.Fatalf("secret %q found in the database files", s)
+		}
+	}
+}
+
+func newServerLoggingTo(st *store.Store, w io.Writer) *web.Server {
+	return web.New(st, web.Config{Logger: slog.New(slog.NewTextHandler(w, nil))})
 }

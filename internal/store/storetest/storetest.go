@@ -69,6 +69,22 @@ func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
 
+// EachDSN runs fn once per database this machine has, like Each, with the
+// name of a fresh database rather than an open store, for tests that open
+// several stores on one database, as several replicas or a restarted
+// process do. Open them with Open.
+func EachDSN(t *testing.T, fn func(t *testing.T, dsn string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, filepath.Join(t.TempDir(), "hindsight.db")) })
+	t.Run("postgres", func(t *testing.T) { fn(t, PostgresURL(t)) })
+}
+
+// Open opens a store on dsn, closed when the test ends.
+func Open(t testing.TB, dsn string) *store.Store {
+	t.Helper()
+	return open(t, dsn)
+}
+
 func open(t testing.TB, dsn string) *store.Store {
 	t.Helper()
 	s, err := store.Open(context.Background(), dsn)

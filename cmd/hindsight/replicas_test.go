@@ -1,0 +1,94 @@
+package main_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"hindsight/internal/store"
+	"hindsight/internal/store/storetest"
+)
+
+// TestReplicasOnPostgres starts two serve processes on one new PostgreSQL
+// database at the same moment, as a deployment of several replicas does.
+func TestReplicasOnPostgres(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+
+	var bases [2]string
+	var wg sync.WaitGroup
+	for i := range bases {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bases[i], _, _ = startServe(t, "--db", dsn)
+		}()
+	}
+	wg.Wait()
+	if bases[0] == "" || bases[1] == "" {
+		t.Fatal("a replica did not start")
+	}
+
+	st, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var applied, distinct int
+	if err := st.QueryRow(context.Background(), "SELECT count(*) FROM schema_migrations", &applied); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.QueryRow(context.Background(), "SELECT count(DISTINCT version) FROM schema_migrations", &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if applied != distinct || applied == 0 {
+		t.Fatalf("migrations recorded %d times for %d versions: the replicas migrated twice", applied, distinct)
+	}
+
+	token, stderr, code := hindsight(t, "", "token", "create", "--db", dsn, "--name", "me", "--role", "editor")
+	if code != 0 {
+		t.Fatalf("token create: %s", stderr)
+	}
+	token = strings.TrimSpace(token)
+
+	t.Run("RefsUniqueAcrossReplicas", func(t *testing.T) {
+		const n = 60
+		refs := make(chan string, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				status, inc := call(t, "POST", bases[i%2]+"/api/v1/incidents", token, fmt.Sprintf(`{"title":"replica %d"}`, i))
+				if status != 201 {
+					t.Errorf("create on replica %d: %d %v", i%2, status, inc)
+					return
+				}
+				refs <- inc["ref"].(string)
+			}()
+		}
+		wg.Wait()
+		close(refs)
+		seen := map[string]bool{}
+		for r := range refs {
+			if seen[r] {
+				t.Errorf("ref %s given by both replicas", r)
+			}
+			seen[r] = true
+		}
+		if len(seen) != n {
+			t.Fatalf("%d distinct refs, want %d", len(seen), n)
+		}
+	})
+	t.Run("EachReadsTheOthersWrites", func(t *testing.T) {
+		status, inc := call(t, "POST", bases[0]+"/api/v1/incidents", token, `{"title":"written through replica 0"}`)
+		if status != 201 {
+			t.Fatal(status)
+		}
+		status, got := call(t, "GET", bases[1]+"/api/v1/incidents/"+inc["ref"].(string), token, "")
+		if status != 200 || got["title"] != "written through replica 0" {
+			t.Fatalf("replica 1 reads %d %v", status, got)
+		}
+	})
+}

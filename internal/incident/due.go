@@ -1,0 +1,110 @@
+package incident
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const day = 24 * time.Hour
+
+// DuePolicy says how long after its creation a task is due when nobody gave
+// it a due date, by the severity of its incident: the worse the incident,
+// the sooner its follow-ups must be done. A severity missing from the policy
+// (or mapped to 0) gets no default due date.
+type DuePolicy map[Severity]time.Duration
+
+// DefaultDuePolicy is SEV1 14 days, SEV2 30, SEV3 60, SEV4 90.
+func DefaultDuePolicy() DuePolicy {
+	return DuePolicy{SEV1: 14 * day, SEV2: 30 * day, SEV3: 60 * day, SEV4: 90 * day}
+}
+
+// ParseDuePolicy reads a policy written as "SEV1=14d,SEV2=30d,SEV3=8w,SEV4=none".
+// Severities it does not name keep their default; "none" or 0 turns the
+// default due date off for that severity. Periods are days (d), weeks (w) or
+// any Go duration ("36h").
+func ParseDuePolicy(s string) (DuePolicy, error) {
+	p := DefaultDuePolicy()
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(part, "=")
+		sev := Severity(strings.ToUpper(strings.TrimSpace(name)))
+		if !ok || !sev.Valid() {
+			return nil, Errorf(EINVALID, "task due policy: %q is not SEVn=PERIOD (e.g. SEV1=14d)", part)
+		}
+		d, err := ParsePeriod(strings.TrimSpace(val))
+		if err != nil {
+			return nil, Errorf(EINVALID, "task due policy: %s: %v", sev, err)
+		}
+		p[sev] = d
+	}
+	return p, nil
+}
+
+// ParsePeriod reads a period: days ("14d"), weeks ("2w") or a Go duration
+// ("36h"); "none" and "0" are zero.
+func ParsePeriod(s string) (time.Duration, error) {
+	if s == "none" || s == "0" {
+		return 0, nil
+	}
+	unit := day
+	num := s
+	switch {
+	case strings.HasSuffix(s, "d"):
+		num = strings.TrimSuffix(s, "d")
+	case strings.HasSuffix(s, "w"):
+		num, unit = strings.TrimSuffix(s, "w"), 7*day
+	default:
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			return 0, fmt.Errorf("%q is not a period such as 14d, 2w or 36h", s)
+		}
+		return d, nil
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 0 || n > 3650 {
+		return 0, fmt.Errorf("%q is not a period such as 14d, 2w or 36h", s)
+	}
+	return time.Duration(n) * unit, nil
+}
+
+// String writes the policy as ParseDuePolicy reads it.
+func (p DuePolicy) String() string {
+	parts := make([]string, 0, len(Severities))
+	for _, sev := range Severities {
+		d := p[sev]
+		switch {
+		case d == 0:
+			parts = append(parts, string(sev)+"=none")
+		case d%day == 0:
+			parts = append(parts, fmt.Sprintf("%s=%dd", sev, d/day))
+		default:
+			parts = append(parts, fmt.Sprintf("%s=%s", sev, d))
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// DefaultDue returns when a task created at now for an incident of severity
+// sev is due, or nil when the policy sets no default for sev.
+func (p DuePolicy) DefaultDue(sev Severity, now time.Time) *time.Time {
+	d := p[sev]
+	if d <= 0 {
+		return nil
+	}
+	t := now.Add(d)
+	return UTC(&t)
+}
+
+// ApplyDefaultDue gives an unfinished task without a due date the default
+// one. Finished tasks need no reminder, so they stay without.
+func (p DuePolicy) ApplyDefaultDue(t *Task, sev Severity, now time.Time) {
+	if t.DueAt != nil || t.Status.Finished() {
+		return
+	}
+	t.DueAt = p.DefaultDue(sev, now)
+}

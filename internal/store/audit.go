@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"hindsight/internal/incident"
+)
+
+type auditRow struct {
+	ID         int64
+	At         time.Time
+	Actor      string
+	IncidentID int64
+	Entity     string
+	EntityID   int64
+	Action     string
+	Changes    string
+}
+
+func (auditRow) TableName() string { return "audit_log" }
+
+// record adds an entry to the audit trail, in the caller's transaction, so
+// that a change and its record are stored together or not at all. A change
+// that changed nothing is not recorded.
+func (s *Store) record(ctx context.Context, tx *gorm.DB, incidentID int64, entity string, entityID int64, action string, old, new any) error {
+	changes := incident.Diff(old, new)
+	if len(changes) == 0 && action == incident.ActionUpdate {
+		return nil
+	}
+	b, err := json.Marshal(changes)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	actor := incident.ActorFrom(ctx)
+	if actor == "" {
+		actor = "system"
+	}
+	row := &auditRow{At: s.Now().UTC().Truncate(time.Microsecond), Actor: actor, IncidentID: incidentID,
+		Entity: entity, EntityID: entityID, Action: action, Changes: string(b)}
+	if err := tx.Create(row).Error; err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
+}
+
+// AuditLog returns the incident's audit trail, oldest first.
+func (s *Store) AuditLog(ctx context.Context, refOrIDText string) ([]incident.AuditEntry, error) {
+	db := s.reader(ctx)
+	inc, err := findIncidentRow(db, refOrIDText)
+	if err != nil {
+		return nil, s.translate(err)
+	}
+	var rows []auditRow
+	if err := db.Where("incident_id = ?", inc.ID).Order("id").Find(&rows).Error; err != nil {
+		return nil, s.translate(err)
+	}
+	out := make([]incident.AuditEntry, len(rows))
+	for i, r := range rows {
+		out[i] = incident.AuditEntry{ID: r.ID, At: r.At.UTC(), Actor: r.Actor, IncidentID: r.IncidentID,
+			Entity: r.Entity, EntityID: r.EntityID, Action: r.Action, Changes: map[string]incident.Change{}}
+		_ = json.Unmarshal([]byte(r.Changes), &out[i].Changes) // written by record
+	}
+	return out, nil
+}
