@@ -368,6 +368,10 @@ func TestIncidentCommanderInBrowser(t *testing.T) {
 		screenshot(t, ctx, "incident.png", true)
 		do(t, ctx, "postmortem", chromedp.Navigate(srv.URL+"/incidents/INC-2/postmortem"), chromedp.WaitVisible(chromedp.CSS(".pm-tools")))
 		screenshot(t, ctx, "postmortem.png", false)
+		do(t, ctx, "tasks", chromedp.Navigate(srv.URL+"/tasks"), chromedp.WaitVisible(chromedp.CSS("main")))
+		screenshot(t, ctx, "tasks.png", false)
+		do(t, ctx, "settings", chromedp.Navigate(srv.URL+"/settings"), chromedp.WaitVisible(chromedp.CSS("main")))
+		screenshot(t, ctx, "settings.png", true)
 		do(t, ctx, "phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(srv.URL+"/incidents/INC-1"), chromedp.WaitVisible(chromedp.ID("timeline")))
 		screenshot(t, ctx, "phone.png", false)
 		for _, p := range []string{"/", "/incidents/INC-1", "/incidents/INC-2/postmortem", "/tasks", "/settings", "/incidents/new"} {
@@ -426,29 +430,34 @@ func TestIncidentCommanderInBrowser(t *testing.T) {
 func seed(t *testing.T, a *api) {
 	t.Helper()
 	type m = map[string]any
-	day := func(d, hm string) string { return "2024-01-" + d + "T" + hm + ":00Z" }
+	// Times relative to today, so that ages in the pictures look real.
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	day := func(daysAgo int, hm string) string {
+		h, _ := time.Parse("15:04", hm)
+		return today.AddDate(0, 0, -daysAgo).Add(time.Duration(h.Hour())*time.Hour + time.Duration(h.Minute())*time.Minute).Format(time.RFC3339)
+	}
 	var inc struct{ Ref string }
 	a.call("POST", "/api/v1/incidents", m{"title": "Checkout payments failing for EU cards", "severity": "SEV1", "commander": "marco",
-		"services": []string{"checkout", "payments"}, "started_at": day("25", "10:00"), "detected_at": day("25", "10:04"),
-		"acknowledged_at": day("25", "10:09"), "mitigated_at": day("25", "11:20"), "resolved_at": day("25", "12:05"), "status": "resolved",
+		"services": []string{"checkout", "payments"}, "started_at": day(2, "10:00"), "detected_at": day(2, "10:04"),
+		"acknowledged_at": day(2, "10:09"), "mitigated_at": day(2, "11:20"), "resolved_at": day(2, "12:05"), "status": "resolved",
 		"impact": "About 40% of card payments from EU customers were declined."}, &inc)
 	for _, e := range []m{
-		{"at": day("25", "10:04"), "kind": "detection", "text": "Payment success rate alert fired"},
-		{"at": day("25", "10:09"), "kind": "notification", "text": "Payments on-call paged; incident declared"},
-		{"at": day("25", "10:30"), "kind": "investigation", "text": "Declines all carry the 3-D Secure timeout code"},
-		{"at": day("25", "11:02"), "kind": "root_cause", "text": "The 3-D Secure provider rotated its certificate; our pinned copy was stale"},
-		{"at": day("25", "11:20"), "kind": "mitigation", "text": "Switched to the provider's fallback endpoint"},
-		{"at": day("25", "12:05"), "kind": "resolution", "text": "Success rate back to normal for 30 minutes"},
+		{"at": day(2, "10:04"), "kind": "detection", "text": "Payment success rate alert fired"},
+		{"at": day(2, "10:09"), "kind": "notification", "text": "Payments on-call paged; incident declared"},
+		{"at": day(2, "10:30"), "kind": "investigation", "text": "Declines all carry the 3-D Secure timeout code"},
+		{"at": day(2, "11:02"), "kind": "root_cause", "text": "The 3-D Secure provider rotated its certificate; our pinned copy was stale"},
+		{"at": day(2, "11:20"), "kind": "mitigation", "text": "Switched to the provider's fallback endpoint"},
+		{"at": day(2, "12:05"), "kind": "resolution", "text": "Success rate back to normal for 30 minutes"},
 	} {
 		a.call("POST", "/api/v1/incidents/"+inc.Ref+"/events", e, nil)
 	}
 	var rc struct{ ID int64 }
 	a.call("POST", "/api/v1/incidents/"+inc.Ref+"/root-causes", m{"description": "A pinned certificate of the 3-D Secure provider expired unnoticed", "category": "dependency", "primary": true}, &rc)
-	a.call("POST", "/api/v1/incidents/"+inc.Ref+"/tasks", m{"title": "Alert 30 days before pinned certificates expire", "owner": "marco", "due_at": "2024-02-15T00:00:00Z", "root_cause_id": rc.ID}, nil)
+	a.call("POST", "/api/v1/incidents/"+inc.Ref+"/tasks", m{"title": "Alert 30 days before pinned certificates expire", "owner": "marco", "due_at": day(-12, "00:00"), "root_cause_id": rc.ID}, nil)
 	a.call("POST", "/api/v1/incidents", m{"title": "Search latency above SLO", "severity": "SEV3", "commander": "lee", "status": "monitoring",
-		"services": []string{"search"}, "started_at": day("22", "08:30"), "mitigated_at": day("22", "09:10")}, nil)
+		"services": []string{"search"}, "started_at": day(4, "08:30"), "mitigated_at": day(4, "09:10")}, nil)
 	a.call("POST", "/api/v1/incidents", m{"title": "Password reset emails delayed", "severity": "SEV4", "commander": "sam", "status": "closed",
-		"services": []string{"mail"}, "started_at": day("18", "14:00"), "resolved_at": day("18", "16:45")}, nil)
+		"services": []string{"mail"}, "started_at": day(9, "14:00"), "resolved_at": day(9, "16:45")}, nil)
 	for _, e := range []m{
 		{"kind": "alert", "text": "APIHighErrorRate firing on 12 instances", "highlight": false},
 		{"kind": "alert", "text": "APIHighLatency firing on 4 instances", "highlight": false},
