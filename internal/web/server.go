@@ -225,10 +225,6 @@ func wantsHTML(c *gin.Context) bool {
 	return c.Request.Method == http.MethodGet && c.NegotiateFormat(gin.MIMEHTML, gin.MIMEJSON) == gin.MIMEHTML
 }
 
-func notFound(c *gin.Context) error {
-	return incident.Errorf(incident.ENOTFOUND, "no such page: %s", c.Request.URL.Path)
-}
-
 func methodNotAllowed(c *gin.Context) error {
 	return &incident.Error{Code: codeMethodNotAllowed, Message: c.Request.Method + " is not allowed here"}
 }
