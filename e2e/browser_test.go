@@ -370,11 +370,13 @@ func TestIncidentCommanderInBrowser(t *testing.T) {
 		screenshot(t, ctx, "postmortem.png", false)
 		do(t, ctx, "tasks", chromedp.Navigate(srv.URL+"/tasks"), chromedp.WaitVisible(chromedp.CSS("main")))
 		screenshot(t, ctx, "tasks.png", false)
+		do(t, ctx, "insights", chromedp.Navigate(srv.URL+"/insights"), chromedp.WaitVisible(chromedp.CSS("main")))
+		screenshot(t, ctx, "insights.png", true)
 		do(t, ctx, "settings", chromedp.Navigate(srv.URL+"/settings"), chromedp.WaitVisible(chromedp.CSS("main")))
 		screenshot(t, ctx, "settings.png", true)
 		do(t, ctx, "phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(srv.URL+"/incidents/INC-1"), chromedp.WaitVisible(chromedp.ID("timeline")))
 		screenshot(t, ctx, "phone.png", false)
-		for _, p := range []string{"/", "/incidents/INC-1", "/incidents/INC-2/postmortem", "/tasks", "/settings", "/incidents/new"} {
+		for _, p := range []string{"/", "/incidents/INC-1", "/incidents/INC-2/postmortem", "/tasks", "/settings", "/incidents/new", "/insights"} {
 			do(t, ctx, "phone "+p, chromedp.Navigate(srv.URL+p), chromedp.WaitVisible(chromedp.CSS("main")))
 			wide, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
 			if wide {

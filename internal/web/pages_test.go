@@ -148,9 +148,12 @@ func TestPagesRender(t *testing.T) {
 			Errors: map[string]string{"token.name": "name is required"}, Alertmanager: alertmanagerConfig("https://h.example", "hst_secret"),
 			Grafana: grafanaConfig("https://h.example", "hst_secret"), UserRoles: []incident.Role{incident.RoleViewer}, TokenRoles: []incident.Role{incident.RoleWebhook}},
 			[]string{"hst_secret", "https://h.example/hooks/alertmanager", "https://h.example/hooks/grafana", "name is required", "Revoke"}},
+		{"Insights", "insights", insightsData(t, admin), []string{"Mean time to resolve", "<svg", "chart-data", "Incidents per month by severity"}},
 		{"SettingsViewer", "settings", &settingsPage{Layout: Layout{Title: "Settings", User: viewer}, Errors: map[string]string{}}, []string{"Send alerts to Hindsight"}},
 	}
+	rendered := map[string]bool{}
 	for _, tc := range cases {
+		rendered[tc.page] = true
 		t.Run(tc.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
 			c, _ := gin.CreateTestContext(w)
@@ -178,11 +181,36 @@ func TestPagesRender(t *testing.T) {
 			}
 		})
 	}
+	for _, name := range pageNames {
+		if !rendered[name] {
+			t.Errorf("page %s is not rendered by this test", name)
+		}
+	}
 }
 
-func TestEveryPageTemplateIsRendered(t *testing.T) {
+
+func TestEveryPageIsRendered(t *testing.T) {
+	// The cases of TestPagesRender name their page; this keeps the list
+	// of page templates and the list the handlers use the same.
 	s := pageServer(t)
 	if len(s.pages.byName) != len(pageNames) {
 		t.Fatalf("templates %d, pages the handlers know %d: a page template is neither rendered nor tested", len(s.pages.byName), len(pageNames))
 	}
+}
+
+func insightsData(t *testing.T, u *sessionUser) *insightsPage {
+	t.Helper()
+	d := sampleDetail()
+	d.ResolvedAt = tp("14:00")
+	from := time.Date(2023, 12, 1, 0, 0, 0, 0, time.UTC)
+	r, err := incident.ComputeReport(incident.StatsData{Incidents: []incident.Incident{d.Incident}, Tasks: d.Tasks, RootCauses: d.RootCauses}, &from, testNow, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &insightsPage{Layout: Layout{Title: "Insights", User: u}, Severities: incident.Severities, Incidents: r.Incidents,
+		Figures: []labelled{{"Incidents", "1"}, {"Mean time to resolve", "4 hours"}}}
+	for _, ch := range InsightCharts(&r) {
+		p.Charts = append(p.Charts, insightChart{Title: ch.Title, SVG: ch.SVG(), Table: ch.Table().HTML()})
+	}
+	return p
 }

@@ -70,6 +70,7 @@ func (s *Server) routes() {
 	pages.POST("/incidents/:ref/postmortem", s.page(s.setPostmortemStatus))
 	pages.GET("/incidents/:ref/postmortem.md", s.page(s.postmortemDownload))
 	pages.GET("/tasks", s.page(s.tasksPage))
+	pages.GET("/insights", s.page(s.insightsPage))
 	pages.POST("/tasks/:id", s.page(s.updateTaskStatus))
 	pages.GET("/settings", s.page(s.settingsPage))
 	admins := pages.Group("/settings", s.requireAdminPage)

@@ -66,7 +66,7 @@ func isShared(p string) bool {
 
 // pageNames lists the page templates the handlers render.
 var pageNames = []string{"login", "setup", "error", "incidents", "new_incident", "incident", "edit_event",
-	"postmortem", "tasks", "settings"}
+	"postmortem", "tasks", "settings", "insights"}
 
 // page is the data of one page: its own fields and the shared layout.
 type page interface{ layout() *Layout }
