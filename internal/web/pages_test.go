@@ -188,7 +188,6 @@ func TestPagesRender(t *testing.T) {
 	}
 }
 
-
 func TestEveryPageIsRendered(t *testing.T) {
 	// The cases of TestPagesRender name their page; this keeps the list
 	// of page templates and the list the handlers use the same.
