@@ -9,11 +9,13 @@ import (
 	"net/netip"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // --digest-tz works on machines without a zoneinfo database
 
+	"hindsight/internal/alerts"
 	"hindsight/internal/incident"
 	"hindsight/internal/reminder"
 	"hindsight/internal/web"
@@ -51,8 +53,14 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	digestTZ := fs.String("digest-tz", envOr(env, "HINDSIGHT_DIGEST_TZ", "UTC"), "time zone of --digest-hour and of the digest's days, e.g. Europe/Berlin (env HINDSIGHT_DIGEST_TZ)")
 	digestSoon := fs.String("digest-soon", envOr(env, "HINDSIGHT_DIGEST_SOON", "7d"), "tasks due within this period are listed as due soon (env HINDSIGHT_DIGEST_SOON)")
 	dev := fs.Bool("dev", false, "read templates and static files from ./templates and ./static on every request")
+	openAt := fs.String("open-at", envOr(env, "HINDSIGHT_OPEN_AT", string(alerts.DefaultOpenAt)),
+		"least severe alert severity that opens an incident; less severe alerts are stored unattached (env HINDSIGHT_OPEN_AT)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
+	}
+	openAtSev := incident.Severity(strings.ToUpper(strings.TrimSpace(*openAt)))
+	if !openAtSev.Valid() {
+		return usagef("--open-at must be one of SEV1, SEV2, SEV3, SEV4, not %q", *openAt)
 	}
 	if *digestURL == "" {
 		*digestURL = env.Getenv("HINDSIGHT_DIGEST_URL")
@@ -70,8 +78,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer st.Close()
 	st.TaskDue = opts.taskDue
-	srv := web.New(st, web.Config{Logger: log, Dev: *dev})
-	defer srv.Close()
+	srv := web.New(st, web.Config{Logger: log, OpenAt: openAtSev, Dev: *dev,
+		GrafanaSecret: env.Getenv("HINDSIGHT_GRAFANA_HMAC_SECRET"), PagerDutySecret: env.Getenv("HINDSIGHT_PAGERDUTY_SECRET")})
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -87,7 +95,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	// Streams of live pages never end by themselves: end them when the
 	// server shuts down, so that in-flight requests can finish.
-	httpSrv.RegisterOnShutdown(srv.Close)
+	httpSrv.RegisterOnShutdown(srv.CloseStreams)
 	log.Info("hindsight listening", "url", base, "db", st.Dialect(), "task_due", opts.taskDue.String(), "dev", *dev)
 	link, err := srv.SetupLink(ctx, base)
 	if err != nil {
@@ -122,6 +130,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("shutdown timed out; closing remaining connections")
 		httpSrv.Close()
+	}
+	// Alerts still queued belong to requests cut off by the timeout:
+	// commit them anyway, since their senders will retry and find them.
+	if err := srv.Close(sctx); err != nil {
+		log.Warn("alerts still queued at shutdown were not all written", "err", err)
 	}
 	// A digest request under way finishes and is recorded before the
 	// database closes.

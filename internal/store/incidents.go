@@ -46,17 +46,7 @@ func (s *Store) CreateIncident(ctx context.Context, d *incident.Detail) error {
 		s.dueDefaults().ApplyDefaultDue(t, inc.Severity, now)
 	}
 	return s.transact(ctx, func(tx *gorm.DB) error {
-		var n int64
-		if err := scanRow(tx.Raw("UPDATE counters SET value = value + 1 WHERE name = 'incident_ref' RETURNING value"), &n); err != nil {
-			return fmt.Errorf("allocate ref: %w", err)
-		}
-		inc.Ref = incident.Ref(n)
-		row := toIncidentRow(inc)
-		if err := tx.Create(row).Error; err != nil {
-			return fmt.Errorf("insert incident: %w", err)
-		}
-		inc.ID = row.ID
-		if err := writeServices(tx, inc.ID, inc.Services); err != nil {
+		if err := insertIncident(tx, inc); err != nil {
 			return err
 		}
 		if err := s.record(ctx, tx, inc.ID, "incident", inc.ID, incident.ActionCreate, nil, inc); err != nil {
@@ -83,6 +73,22 @@ func (s *Store) CreateIncident(ctx context.Context, d *incident.Detail) error {
 		}
 		return nil
 	})
+}
+
+// insertIncident stores a prepared, valid incident with a new ref and its
+// services, filling its id and ref.
+func insertIncident(tx *gorm.DB, inc *incident.Incident) error {
+	var n int64
+	if err := scanRow(tx.Raw("UPDATE counters SET value = value + 1 WHERE name = 'incident_ref' RETURNING value"), &n); err != nil {
+		return fmt.Errorf("allocate ref: %w", err)
+	}
+	inc.Ref = incident.Ref(n)
+	row := toIncidentRow(inc)
+	if err := tx.Create(row).Error; err != nil {
+		return fmt.Errorf("insert incident: %w", err)
+	}
+	inc.ID = row.ID
+	return writeServices(tx, inc.ID, inc.Services)
 }
 
 func prefixField(err error, prefix string) error {

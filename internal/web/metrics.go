@@ -1,8 +1,12 @@
 package web
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"hindsight/internal/store"
 )
 
 // metrics are served at /metrics, on a registry of the server's own so that
@@ -12,6 +16,9 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	dbErrors prometheus.Counter
+	// alertBatch counts the deliveries each alert transaction held: how
+	// well group commit is working.
+	alertBatch prometheus.Histogram
 }
 
 func newMetrics() *metrics {
@@ -31,7 +38,40 @@ func newMetrics() *metrics {
 			Help: "Database operations that failed for another reason than a missing row.",
 		}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.dbErrors,
+	m.alertBatch = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "hindsight_alert_batch_deliveries",
+		Help:    "Webhook deliveries written per alert transaction.",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
+	})
+	m.registry.MustRegister(m.requests, m.latency, m.dbErrors, m.alertBatch,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+func (m *metrics) observeAlertBatch(deliveries int, _ time.Duration) {
+	m.alertBatch.Observe(float64(deliveries))
+}
+
+// watchAlertWriter exports the writer's counters, read when scraped.
+func (m *metrics) watchAlertWriter(w *store.AlertWriter) {
+	counter := func(name, help string, v func(store.AlertWriterStats) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(v(w.Stats())) })
+	}
+	m.registry.MustRegister(
+		counter("hindsight_alerts_received_total", "Alerts in webhook deliveries accepted for writing.",
+			func(s store.AlertWriterStats) int64 { return s.Received }),
+		counter("hindsight_alerts_deduplicated_total", "Alerts written that were already known and changed nothing.",
+			func(s store.AlertWriterStats) int64 { return s.Deduplicated }),
+		counter("hindsight_alert_deliveries_refused_total", "Webhook deliveries refused with 503 because the write queue was full or the server was stopping.",
+			func(s store.AlertWriterStats) int64 { return s.Refused }),
+		counter("hindsight_alert_deliveries_failed_total", "Webhook deliveries whose write failed.",
+			func(s store.AlertWriterStats) int64 { return s.Failed }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hindsight_alert_queue_depth",
+			Help: "Webhook deliveries waiting to be written."},
+			func() float64 { return float64(w.QueueDepth()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hindsight_alert_queue_capacity",
+			Help: "Webhook deliveries that may wait before new ones are refused."},
+			func() float64 { return float64(w.QueueCapacity()) }),
+	)
 }

@@ -537,7 +537,7 @@ func TestStreams(t *testing.T) {
 		t.Fatalf("stream without credentials: %d", resp.StatusCode)
 	}
 	// Closing the server ends the streams, so that shutdown does not wait.
-	e.server.Close()
+	e.server.CloseStreams()
 	if _, err := io.ReadAll(api); err != nil {
 		t.Fatalf("stream after close: %v", err)
 	}

@@ -1,5 +1,7 @@
 package web
 
+import "hindsight/internal/alerts"
+
 // routes lists every route of the server.
 func (s *Server) routes() {
 	r := s.engine
@@ -32,6 +34,12 @@ func (s *Server) routes() {
 	api.GET("/digests", s.handle(s.listDigests))
 	// Live views: programs send a token, the pages their session cookie.
 	r.GET("/api/v1/incidents/:ref/stream", s.requireReader, s.handle(s.apiStream))
+
+	hooks := r.Group("/hooks")
+	hooks.POST("/alertmanager", s.requireHook(alerts.SourceAlertmanager, false), s.handle(s.hookAlertmanager))
+	hooks.POST("/grafana", s.requireHook(alerts.SourceGrafana, s.cfg.GrafanaSecret != ""), s.handle(s.hookGrafana))
+	hooks.POST("/pagerduty", s.requireHook(alerts.SourcePagerDuty, s.cfg.PagerDutySecret != ""), s.handle(s.hookPagerDuty))
+	hooks.POST("/generic", s.requireHook(alerts.SourceGeneric, false), s.handle(s.hookGeneric))
 
 	admin := r.Group("/api/v1", s.require(isAdmin))
 	admin.GET("/tokens", s.handle(s.listTokens))

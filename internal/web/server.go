@@ -4,6 +4,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"hindsight"
+	"hindsight/internal/alerts"
 	"hindsight/internal/incident"
 	"hindsight/internal/store"
 )
@@ -37,11 +39,25 @@ type Config struct {
 	// Postmortems renders and checks postmortems for the postmortem page;
 	// without it the page shows the incident's postmortem status only.
 	Postmortems Postmortems
+
+
+	// OpenAt is the least severe alert severity that opens an incident
+	// (serve --open-at); empty means alerts.DefaultOpenAt.
+	OpenAt incident.Severity
+	// GrafanaSecret and PagerDutySecret, when set, make the signature of
+	// those senders required, and enough to authenticate their requests.
+	GrafanaSecret   string
+	PagerDutySecret string
+	// AlertWriter writes webhook alerts; nil starts one with defaults. The
+	// server closes it in Close.
+	AlertWriter *store.AlertWriter
 }
 
 // Server holds the dependencies every handler uses.
 type Server struct {
 	store       *store.Store
+	alerts      *store.AlertWriter
+	rules       alerts.Rules
 	cfg         Config
 	log         *slog.Logger
 	metrics     *metrics
@@ -75,13 +91,18 @@ func New(st *store.Store, cfg Config) *Server {
 	if cfg.Broker == nil {
 		cfg.Broker = NewMemoryBroker()
 	}
-	s := &Server{store: st, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), files: cfg.Files,
-		broker: cfg.Broker, crossOrigin: http.NewCrossOriginProtection()}
+	s := &Server{store: st, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), rules: alerts.Rules{OpenAt: cfg.OpenAt},
+		files: cfg.Files, broker: cfg.Broker, crossOrigin: http.NewCrossOriginProtection()}
 	var err error
 	if s.pages, err = s.loadPages(); err != nil {
 		panic(fmt.Sprintf("web: %v", err))
 	}
 	st.OnError = func(error) { s.metrics.dbErrors.Inc() }
+	s.alerts = cfg.AlertWriter
+	if s.alerts == nil {
+		s.alerts = store.NewAlertWriter(st, store.AlertWriterConfig{OnBatch: s.metrics.observeAlertBatch})
+	}
+	s.metrics.watchAlertWriter(s.alerts)
 	s.engine = gin.New()
 	s.engine.ContextWithFallback = true // c.Done() and c.Value() follow the request
 	s.engine.HandleMethodNotAllowed = true
@@ -91,9 +112,17 @@ func New(st *store.Store, cfg Config) *Server {
 
 func defaultFiles() fs.FS { return hindsight.Files }
 
-// Close ends the live streams, so that a graceful shutdown does not wait
-// for them.
-func (s *Server) Close() { s.broker.Close() }
+// CloseStreams ends the live streams, so that a graceful shutdown does not
+// wait for them: register it with http.Server.RegisterOnShutdown.
+func (s *Server) CloseStreams() { s.broker.Close() }
+
+// Close ends the live streams and stops the alert writer after it has
+// committed what is queued. Call it once the HTTP server has shut down,
+// before closing the store.
+func (s *Server) Close(ctx context.Context) error {
+	s.broker.Close()
+	return s.alerts.Close(ctx)
+}
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }

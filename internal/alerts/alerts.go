@@ -1,0 +1,211 @@
+// Package alerts turns the webhook payloads of alerting systems
+// (Prometheus Alertmanager, Grafana, PagerDuty, and a small generic format)
+// into alert batches, and holds the rules that map alerts onto incidents:
+// which severity a label means, what the incident is called, which alerts
+// are serious enough to open one. It checks the senders' signatures too.
+// The store applies the batches; nothing here touches the database.
+package alerts
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"hindsight/internal/incident"
+)
+
+// Sources, as stored with each alert.
+const (
+	SourceAlertmanager = "alertmanager"
+	SourceGrafana      = "grafana"
+	SourcePagerDuty    = "pagerduty"
+	SourceGeneric      = "generic"
+)
+
+// DefaultOpenAt is the least severe severity that opens an incident when
+// nobody says otherwise: warnings page nobody, so they open nothing.
+const DefaultOpenAt = incident.SEV3
+
+// Rules say how alerts map onto incidents.
+type Rules struct {
+	// OpenAt is the least severe severity that opens an incident (the
+	// --open-at flag). Less severe alerts are stored unattached, unless
+	// their group already feeds an open incident. Empty means DefaultOpenAt.
+	OpenAt incident.Severity
+}
+
+// Opens reports whether alerts of severity s open an incident.
+func (r Rules) Opens(s incident.Severity) bool {
+	at := r.OpenAt
+	if !at.Valid() {
+		at = DefaultOpenAt
+	}
+	return s.Valid() && s.Rank() <= at.Rank()
+}
+
+// SeverityFromLabel maps the value of a `severity` label onto an incident
+// severity: critical is SEV1, error and high SEV2, warning SEV3, anything
+// else SEV4. "SEV1" to "SEV4" mean themselves.
+func SeverityFromLabel(v string) incident.Severity {
+	v = strings.ToLower(strings.TrimSpace(v))
+	switch v {
+	case "critical":
+		return incident.SEV1
+	case "error", "high":
+		return incident.SEV2
+	case "warning":
+		return incident.SEV3
+	}
+	if s := incident.Severity(strings.ToUpper(v)); s.Valid() {
+		return s
+	}
+	return incident.SEV4
+}
+
+// LabelsFingerprint identifies an alert by its labels, for senders that
+// send no fingerprint: the same labels give the same fingerprint.
+func LabelsFingerprint(labels map[string]string) string {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		h.Write([]byte(k))
+		h.Write([]byte{0xff})
+		h.Write([]byte(labels[k]))
+		h.Write([]byte{0xff})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// incidentFor returns the incident a group of alerts opens, or nil when
+// the most severe of its firing alerts (of all, when none fires) is below
+// the open-at threshold. common holds the group's common labels and
+// annotations when the sender says them.
+func (r Rules) incidentFor(alerts []incident.Alert, commonLabels, commonAnnotations map[string]string) *incident.Incident {
+	lead := leadAlert(alerts)
+	if lead == nil {
+		return nil
+	}
+	sev := SeverityFromLabel(lead.Labels["severity"])
+	if !r.Opens(sev) {
+		return nil
+	}
+	// A summary all alerts share names the group; one alert's summary
+	// often names one instance of it, so the alert name comes first.
+	title := firstNonEmpty(commonAnnotations["summary"], commonLabels["alertname"], lead.Annotations["summary"], lead.Name)
+	return &incident.Incident{Title: clip(title, incident.MaxTitleLen), Severity: sev, Services: services(alerts)}
+}
+
+// leadAlert returns the most severe firing alert, or the most severe alert
+// when none fires, first in order among equals.
+func leadAlert(alerts []incident.Alert) *incident.Alert {
+	var lead *incident.Alert
+	rank := func(a *incident.Alert) int {
+		r := SeverityFromLabel(a.Labels["severity"]).Rank()
+		if a.Status != incident.AlertFiring {
+			r += 10
+		}
+		return r
+	}
+	for i := range alerts {
+		if a := &alerts[i]; lead == nil || rank(a) < rank(lead) {
+			lead = a
+		}
+	}
+	return lead
+}
+
+// services lists the `service` (or else `job`) labels of the alerts.
+func services(alerts []incident.Alert) []string {
+	var names []string
+	for _, a := range alerts {
+		if s := firstNonEmpty(a.Labels["service"], a.Labels["job"]); s != "" {
+			names = append(names, clip(s, incident.MaxNameLen))
+		}
+	}
+	names = incident.NormalizeNames(names)
+	if len(names) > incident.MaxServices {
+		names = names[:incident.MaxServices]
+	}
+	return names
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// clip shortens s to at most n characters, marking the cut.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// decodeJSON decodes a payload, tolerating fields it does not know (senders
+// add them all the time) and refusing values of the wrong type.
+func decodeJSON(body []byte, v any) error {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return incident.Errorf(incident.EINVALID, "the body is empty; a JSON object was expected")
+	}
+	err := json.Unmarshal(body, v)
+	if err == nil {
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field == "" {
+			return incident.Errorf(incident.EINVALID, "the body must be a JSON object, not %s", te.Value)
+		}
+		return incident.FieldError(incident.EINVALID, te.Field, "%s must be %s, not %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return incident.Errorf(incident.EINVALID, "malformed JSON at byte %d: %v", se.Offset, err)
+	}
+	return incident.Errorf(incident.EINVALID, "malformed payload: %v", err)
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "map", "struct":
+		return "an object"
+	case "slice", "array":
+		return "an array"
+	case "bool":
+		return "true or false"
+	}
+	return "a number"
+}
+
+// alertStatus reads an alert's status, falling back to the payload's.
+func alertStatus(field, status, fallback string) (incident.AlertStatus, error) {
+	s := strings.ToLower(firstNonEmpty(status, fallback))
+	switch incident.AlertStatus(s) {
+	case incident.AlertFiring, incident.AlertResolved:
+		return incident.AlertStatus(s), nil
+	}
+	return "", incident.FieldError(incident.EINVALID, field, "%s must be firing or resolved, not %q", field, s)
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}

@@ -1,0 +1,208 @@
+package alerts
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"hindsight/internal/incident"
+)
+
+// PagerDuty v3 webhook: one event per delivery, see
+// https://developer.pagerduty.com/docs/webhooks/v3-overview/.
+type pdWebhook struct {
+	Event struct {
+		ID           string          `json:"id"`
+		EventType    string          `json:"event_type"`
+		ResourceType string          `json:"resource_type"`
+		OccurredAt   time.Time       `json:"occurred_at"`
+		Agent        *pdRef          `json:"agent"`
+		Data         json.RawMessage `json:"data"`
+	} `json:"event"`
+}
+
+type pdRef struct {
+	ID      string `json:"id"`
+	Type    string `json:"type"`
+	Summary string `json:"summary"`
+	HTMLURL string `json:"html_url"`
+}
+
+type pdIncident struct {
+	ID          string    `json:"id"`
+	Title       string    `json:"title"`
+	Status      string    `json:"status"`
+	Number      int       `json:"number"`
+	IncidentKey string    `json:"incident_key"`
+	HTMLURL     string    `json:"html_url"`
+	CreatedAt   time.Time `json:"created_at"`
+	Urgency     string    `json:"urgency"`
+	Service     *pdRef    `json:"service"`
+	Priority    *pdRef    `json:"priority"`
+}
+
+type pdNote struct {
+	Incident pdRef  `json:"incident"`
+	Content  string `json:"content"`
+}
+
+// ParsePagerDuty reads a PagerDuty v3 webhook. webhookID is the
+// X-Webhook-Id header, the same on every delivery attempt of one webhook:
+// a second delivery is recognised and ignored. Each PagerDuty incident is
+// one alert group; event types Hindsight does not follow give an empty
+// batch, to be answered with success, since PagerDuty disables a
+// subscription whose deliveries keep failing.
+func ParsePagerDuty(body []byte, webhookID string, r Rules) (*incident.AlertBatch, error) {
+	var w pdWebhook
+	if err := decodeJSON(body, &w); err != nil {
+		return nil, err
+	}
+	ev := &w.Event
+	if ev.EventType == "" {
+		return nil, incident.FieldError(incident.EINVALID, "event.event_type", "event.event_type is required")
+	}
+	b := &incident.AlertBatch{Source: SourcePagerDuty, FireOnce: true,
+		DeliveryID: firstNonEmpty(webhookID, ev.ID, bodyDigest(body))}
+	at := ev.OccurredAt
+	switch ev.EventType {
+	case "incident.triggered", "incident.acknowledged", "incident.reopened", "incident.resolved":
+		var inc pdIncident
+		if err := decodeData(ev.Data, &inc); err != nil {
+			return nil, err
+		}
+		if inc.ID == "" {
+			return nil, incident.FieldError(incident.EINVALID, "event.data.id", "event.data.id is required")
+		}
+		if at.IsZero() {
+			at = inc.CreatedAt
+		}
+		if at.IsZero() {
+			return nil, incident.FieldError(incident.EINVALID, "event.occurred_at", "event.occurred_at is required")
+		}
+		b.GroupKey = inc.ID
+		start := inc.CreatedAt
+		if start.IsZero() || ev.EventType == "incident.reopened" {
+			start = at // a reopened incident fires anew: a new occurrence
+		}
+		switch ev.EventType {
+		case "incident.resolved":
+			b.Resolve = []incident.AlertEnd{{Fingerprint: inc.ID, At: at}}
+		default:
+			b.Alerts = []incident.Alert{pdAlert(&inc, start)}
+			b.Open = pdOpen(&inc, r)
+		}
+		if ev.EventType == "incident.acknowledged" {
+			b.AcknowledgedAt = &at
+			b.Entries = []incident.Event{{At: at, Kind: incident.KindAlert, Author: SourcePagerDuty,
+				Text: "Acknowledged in PagerDuty" + by(ev.Agent)}}
+		}
+	case "incident.annotated":
+		var note pdNote
+		if err := decodeData(ev.Data, &note); err != nil {
+			return nil, err
+		}
+		b.GroupKey = note.Incident.ID
+		if text := strings.TrimSpace(note.Content); text != "" && b.GroupKey != "" && !at.IsZero() {
+			b.Entries = []incident.Event{{At: at, Kind: incident.KindNote, Author: SourcePagerDuty,
+				Text: clip("Note in PagerDuty"+by(ev.Agent)+": "+text, incident.MaxTextLen)}}
+		}
+	}
+	return b, nil
+}
+
+func decodeData(data json.RawMessage, v any) error {
+	if len(data) == 0 {
+		return incident.FieldError(incident.EINVALID, "event.data", "event.data is required")
+	}
+	if err := decodeJSON(data, v); err != nil {
+		if e, ok := err.(*incident.Error); ok && e.Field != "" {
+			e.Field = "event.data." + e.Field
+		}
+		return err
+	}
+	return nil
+}
+
+// pdAlert is the alert a PagerDuty incident stands for: the incident's id
+// is its fingerprint, and only one occurrence of it fires at a time.
+func pdAlert(inc *pdIncident, start time.Time) incident.Alert {
+	labels := map[string]string{}
+	set := func(k, v string) {
+		if v = strings.TrimSpace(v); v != "" {
+			labels[k] = v
+		}
+	}
+	if inc.Service != nil {
+		set("service", inc.Service.Summary)
+	}
+	if inc.Priority != nil {
+		set("priority", inc.Priority.Summary)
+	}
+	set("urgency", inc.Urgency)
+	set("incident_key", inc.IncidentKey)
+	if inc.Number > 0 {
+		set("incident_number", strconv.Itoa(inc.Number))
+	}
+	annotations := map[string]string{}
+	if inc.Title != "" {
+		annotations["summary"] = inc.Title
+	}
+	if inc.HTMLURL != "" {
+		annotations["url"] = inc.HTMLURL
+	}
+	return incident.Alert{Fingerprint: inc.ID, Name: clip(pdTitle(inc), incident.MaxNameLen), Labels: labels,
+		Annotations: annotations, Status: incident.AlertFiring, StartsAt: start}
+}
+
+func pdTitle(inc *pdIncident) string {
+	if t := strings.TrimSpace(inc.Title); t != "" {
+		return t
+	}
+	if inc.Number > 0 {
+		return "PagerDuty incident #" + strconv.Itoa(inc.Number)
+	}
+	return "PagerDuty incident " + inc.ID
+}
+
+// pdSeverity takes the incident's priority (P1..P5) when it has one, its
+// urgency otherwise: high urgency pages someone, like an error.
+func pdSeverity(inc *pdIncident) incident.Severity {
+	if inc.Priority != nil {
+		switch p := strings.ToUpper(strings.TrimSpace(inc.Priority.Summary)); p {
+		case "P1", "P2", "P3", "P4":
+			return incident.Severity("SEV" + p[1:])
+		case "P5":
+			return incident.SEV4
+		}
+	}
+	return SeverityFromLabel(inc.Urgency)
+}
+
+func pdOpen(inc *pdIncident, r Rules) *incident.Incident {
+	sev := pdSeverity(inc)
+	if !r.Opens(sev) {
+		return nil
+	}
+	var svc []string
+	if inc.Service != nil && strings.TrimSpace(inc.Service.Summary) != "" {
+		svc = []string{clip(strings.TrimSpace(inc.Service.Summary), incident.MaxNameLen)}
+	}
+	return &incident.Incident{Title: clip(pdTitle(inc), incident.MaxTitleLen), Severity: sev, Services: svc}
+}
+
+func by(agent *pdRef) string {
+	if agent == nil || strings.TrimSpace(agent.Summary) == "" {
+		return ""
+	}
+	return " by " + strings.TrimSpace(agent.Summary)
+}
+
+// bodyDigest stands in for a delivery id when PagerDuty sends none: a
+// re-delivery repeats the body byte for byte.
+func bodyDigest(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:16])
+}

@@ -1,0 +1,305 @@
+package incident
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Limits on what one webhook delivery may hold. The HTTP body limit keeps
+// payloads small already; these keep a single alert from filling a row.
+const (
+	MaxAlertsPerBatch = 10_000
+	MaxFingerprintLen = 200
+	MaxGroupKeyLen    = 2_000
+	MaxLabelsLen      = 16 * 1024 // labels or annotations of one alert, as JSON
+)
+
+// AlertBatch is what one webhook delivery says: the alerts of one group as
+// the sender sees them now, and what should happen to the incident the
+// group feeds. Adapters build it from a payload; the store applies it in
+// one transaction.
+type AlertBatch struct {
+	Source   string // "alertmanager", "grafana", "pagerduty", "generic"
+	GroupKey string // alerts of one group feed one incident while it is open
+
+	// DeliveryID identifies the delivery when the sender does (PagerDuty's
+	// X-Webhook-Id): a delivery seen before is ignored whole.
+	DeliveryID string
+
+	// Alerts are occurrences, each (Source, Fingerprint, StartsAt). A new
+	// one is stored; a known firing one that arrives resolved is marked
+	// resolved; anything else is a repeat and changes nothing.
+	Alerts []Alert
+
+	// FireOnce is for senders that repeat a firing alert with a new start
+	// time (scripts posting "now", PagerDuty reopening): while an
+	// occurrence of the fingerprint is firing, a firing alert is a repeat.
+	FireOnce bool
+
+	// Resolve ends every firing occurrence of a fingerprint, for senders
+	// that say an alert stopped without saying when it started.
+	Resolve []AlertEnd
+
+	// Open is the incident to declare when newly firing alerts find the
+	// group without an open incident: title, severity and services. Nil
+	// when the alerts are below the open-at threshold: they are stored
+	// unattached, for someone to attach by hand.
+	Open *Incident
+
+	// AcknowledgedAt, when set, acknowledges the group's open incident.
+	AcknowledgedAt *time.Time
+
+	// Entries are timeline entries the sender reports beyond alerts
+	// (PagerDuty acknowledgements and notes), added to the group's open
+	// incident. They are only idempotent with a DeliveryID.
+	Entries []Event
+
+	// Truncated counts alerts the sender left out of the snapshot
+	// (Alertmanager's max_alerts); they are not resolved by their absence.
+	Truncated int
+}
+
+// AlertEnd says that an alert stopped firing at At.
+type AlertEnd struct {
+	Fingerprint string
+	At          time.Time
+}
+
+// Size is the number of alerts the batch reports on.
+func (b *AlertBatch) Size() int { return len(b.Alerts) + len(b.Resolve) }
+
+// Empty reports whether the batch asks for nothing at all (a PagerDuty
+// event type Hindsight does not follow, a test ping).
+func (b *AlertBatch) Empty() bool {
+	return b.Size() == 0 && len(b.Entries) == 0 && b.AcknowledgedAt == nil
+}
+
+// Normalize puts every time in UTC at the precision the databases keep,
+// fills empty maps, and fixes what senders get wrong without meaning
+// anything by it: an alert that ends before it starts ends when it starts,
+// a firing alert has no end. A resolved alert without an end ends at now.
+func (b *AlertBatch) Normalize(now time.Time) {
+	now = now.UTC().Truncate(time.Microsecond)
+	b.Source = strings.TrimSpace(b.Source)
+	for i := range b.Alerts {
+		a := &b.Alerts[i]
+		a.Source = b.Source
+		a.GroupKey = b.GroupKey
+		a.StartsAt = a.StartsAt.UTC().Truncate(time.Microsecond)
+		if a.Labels == nil {
+			a.Labels = map[string]string{}
+		}
+		if a.Annotations == nil {
+			a.Annotations = map[string]string{}
+		}
+		if a.Name == "" {
+			a.Name = a.Labels["alertname"]
+		}
+		switch a.Status {
+		case AlertFiring:
+			a.EndsAt = nil
+		case AlertResolved:
+			a.EndsAt = UTC(a.EndsAt)
+			if a.EndsAt == nil {
+				a.EndsAt = &now
+			}
+			if a.EndsAt.Before(a.StartsAt) {
+				s := a.StartsAt
+				a.EndsAt = &s
+			}
+		}
+	}
+	for i := range b.Resolve {
+		r := &b.Resolve[i]
+		r.At = r.At.UTC().Truncate(time.Microsecond)
+		if r.At.IsZero() {
+			r.At = now
+		}
+	}
+	b.AcknowledgedAt = UTC(b.AcknowledgedAt)
+	for i := range b.Entries {
+		e := &b.Entries[i]
+		if e.Source == "" {
+			e.Source = SourceWebhook
+		}
+		e.Text = dropNUL(e.Text)
+		e.Normalize()
+	}
+}
+
+// Validate checks a normalized batch. Adapters build valid batches from
+// any well-formed payload; this guards the store against the others.
+func (b *AlertBatch) Validate() error {
+	if b.Source == "" {
+		return FieldError(EINVALID, "source", "source is required")
+	}
+	if err := checkKey("group_key", b.GroupKey, MaxGroupKeyLen); err != nil {
+		return err
+	}
+	if err := checkKey("delivery_id", b.DeliveryID, MaxNameLen); err != nil {
+		return err
+	}
+	if n := b.Size(); n > MaxAlertsPerBatch {
+		return FieldError(EINVALID, "alerts", "%d alerts in one delivery, at most %d are allowed", n, MaxAlertsPerBatch)
+	}
+	if len(b.Entries) > 0 && b.DeliveryID == "" {
+		return FieldError(EINVALID, "delivery_id", "timeline entries need a delivery id, so that a re-delivery does not repeat them")
+	}
+	for i := range b.Alerts {
+		if err := b.Alerts[i].validate(); err != nil {
+			return prefix(err, fmt.Sprintf("alerts[%d].", i))
+		}
+	}
+	for i, r := range b.Resolve {
+		if err := checkFingerprint(r.Fingerprint); err != nil {
+			return prefix(err, fmt.Sprintf("resolve[%d].", i))
+		}
+	}
+	for i := range b.Entries {
+		if err := b.Entries[i].Validate(); err != nil {
+			return prefix(err, fmt.Sprintf("entries[%d].", i))
+		}
+	}
+	if b.Open != nil {
+		if b.Open.Title == "" {
+			return FieldError(EINVALID, "title", "the incident to open needs a title")
+		}
+		if err := checkLen("title", b.Open.Title, MaxTitleLen); err != nil {
+			return err
+		}
+		if !b.Open.Severity.Valid() {
+			return FieldError(EINVALID, "severity", "severity must be one of SEV1, SEV2, SEV3, SEV4")
+		}
+		if len(b.Open.Services) > MaxServices {
+			return FieldError(EINVALID, "services", "at most %d services", MaxServices)
+		}
+		for _, s := range b.Open.Services {
+			if err := checkKey("services", s, MaxNameLen); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (a *Alert) validate() error {
+	if err := checkFingerprint(a.Fingerprint); err != nil {
+		return err
+	}
+	if a.StartsAt.IsZero() {
+		return FieldError(EINVALID, "starts_at", "starts_at is required")
+	}
+	if a.Status != AlertFiring && a.Status != AlertResolved {
+		return FieldError(EINVALID, "status", "status must be firing or resolved")
+	}
+	if err := checkKey("name", a.Name, MaxNameLen); err != nil {
+		return err
+	}
+	n := 0
+	for k, v := range a.Labels {
+		n += len(k) + len(v)
+	}
+	if n > MaxLabelsLen {
+		return FieldError(EINVALID, "labels", "labels are longer than %d bytes", MaxLabelsLen)
+	}
+	n = 0
+	for k, v := range a.Annotations {
+		n += len(k) + len(v)
+	}
+	if n > MaxLabelsLen {
+		return FieldError(EINVALID, "annotations", "annotations are longer than %d bytes", MaxLabelsLen)
+	}
+	return nil
+}
+
+func checkFingerprint(fp string) error {
+	if fp == "" {
+		return FieldError(EINVALID, "fingerprint", "fingerprint is required")
+	}
+	return checkKey("fingerprint", fp, MaxFingerprintLen)
+}
+
+// checkKey checks a name stored in a column of its own, where PostgreSQL
+// refuses the NUL character that JSON can carry.
+func checkKey(field, s string, max int) error {
+	if strings.IndexByte(s, 0) >= 0 {
+		return FieldError(EINVALID, field, "%s contains a NUL character", field)
+	}
+	return checkLen(field, s, max)
+}
+
+func prefix(err error, p string) error {
+	if e, ok := err.(*Error); ok && e.Field != "" {
+		c := *e
+		c.Field = p + e.Field
+		return &c
+	}
+	return err
+}
+
+// IngestResult says what a delivery changed.
+type IngestResult struct {
+	Received    int    `json:"received"`           // alerts in the delivery
+	Added       int    `json:"added"`              // occurrences seen for the first time
+	Resolved    int    `json:"resolved"`           // known occurrences that resolved now
+	Duplicates  int    `json:"duplicates"`         // alerts that changed nothing
+	IncidentRef string `json:"incident,omitempty"` // the open incident the group feeds
+	Opened      bool   `json:"opened"`             // this delivery opened it
+	Repeated    bool   `json:"repeated"`           // the delivery id was seen before
+}
+
+// AlertEntryText is the timeline text for n alerts named name that started
+// firing or resolved together. One alert says where it fires and why; many
+// say how many, because the summaries of many differ only by instance.
+func AlertEntryText(name string, status AlertStatus, n int, sample *Alert) string {
+	return dropNUL(alertEntryText(name, status, n, sample))
+}
+
+func alertEntryText(name string, status AlertStatus, n int, sample *Alert) string {
+	var b strings.Builder
+	b.WriteString(name)
+	b.WriteString(" ")
+	b.WriteString(string(status))
+	if n > 1 {
+		fmt.Fprintf(&b, " on %d instances", n)
+		return b.String()
+	}
+	if sample == nil {
+		return b.String()
+	}
+	if where := alertWhere(sample.Labels); where != "" && where != name {
+		b.WriteString(" on ")
+		b.WriteString(where)
+	}
+	if s := strings.TrimSpace(sample.Annotations["summary"]); s != "" && s != name && status == AlertFiring {
+		b.WriteString(": ")
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+// alertWhere names the thing an alert is about, from the labels that
+// usually say so.
+func alertWhere(labels map[string]string) string {
+	for _, k := range []string{"instance", "pod", "host", "service", "job"} {
+		if v := strings.TrimSpace(labels[k]); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// AllAlertsResolvedText is the timeline text saying that none of the n
+// alerts of an incident fires any more. The incident stays open: only its
+// commander knows whether the problem is gone.
+func AllAlertsResolvedText(n int) string {
+	if n == 1 {
+		return "The alert of this incident has resolved"
+	}
+	return fmt.Sprintf("All %d alerts of this incident have resolved", n)
+}
+
+// dropNUL removes NUL characters, which JSON can carry and PostgreSQL's
+// text cannot, from text made of what senders sent.
+func dropNUL(s string) string { return strings.ReplaceAll(s, "\x00", "") }

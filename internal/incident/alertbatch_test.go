@@ -1,0 +1,119 @@
+package incident
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAlertBatchNormalize(t *testing.T) {
+	paris := time.FixedZone("CET", 3600)
+	now := time.Date(2024, 1, 25, 12, 0, 0, 0, time.UTC)
+	start := time.Date(2024, 1, 25, 11, 0, 0, 123456789, paris)
+	early := start.Add(-time.Hour)
+	future := start.Add(time.Hour)
+	b := &AlertBatch{Source: " alertmanager ", GroupKey: "g", Alerts: []Alert{
+		{Fingerprint: "a", Status: AlertFiring, StartsAt: start, EndsAt: &future, Labels: map[string]string{"alertname": "A"}},
+		{Fingerprint: "b", Status: AlertResolved, StartsAt: start},
+		{Fingerprint: "c", Status: AlertResolved, StartsAt: start, EndsAt: &early},
+	}}
+	b.Normalize(now)
+	a := b.Alerts[0]
+	if b.Source != "alertmanager" || a.Source != "alertmanager" || a.GroupKey != "g" || a.Name != "A" {
+		t.Errorf("alert %+v", a)
+	}
+	if a.StartsAt.Location() != time.UTC || a.StartsAt.Nanosecond() != 123456000 || a.EndsAt != nil {
+		t.Errorf("firing alert: starts %v ends %v", a.StartsAt, a.EndsAt)
+	}
+	if a.Annotations == nil {
+		t.Error("annotations must not be nil")
+	}
+	if e := b.Alerts[1].EndsAt; e == nil || !e.Equal(now) {
+		t.Errorf("resolved without an end ends at %v, want now", e)
+	}
+	if e := b.Alerts[2].EndsAt; e == nil || !e.Equal(b.Alerts[2].StartsAt) {
+		t.Errorf("resolved before it started ends at %v, want its start", e)
+	}
+	if err := b.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAlertBatchValidate(t *testing.T) {
+	ok := func() *AlertBatch {
+		return &AlertBatch{Source: "generic", GroupKey: "g", DeliveryID: "d",
+			Alerts:  []Alert{{Fingerprint: "f", Status: AlertFiring, StartsAt: time.Now()}},
+			Entries: []Event{{At: time.Now(), Text: "note"}},
+			Open:    &Incident{Title: "t", Severity: SEV2}}
+	}
+	for _, tc := range []struct {
+		name, field string
+		mutate      func(b *AlertBatch)
+	}{
+		{"ErrSourceRequired", "source", func(b *AlertBatch) { b.Source = "" }},
+		{"ErrFingerprintRequired", "alerts[0].fingerprint", func(b *AlertBatch) { b.Alerts[0].Fingerprint = "" }},
+		{"ErrFingerprintNUL", "alerts[0].fingerprint", func(b *AlertBatch) { b.Alerts[0].Fingerprint = "a\x00b" }},
+		{"ErrStartsAtRequired", "alerts[0].starts_at", func(b *AlertBatch) { b.Alerts[0].StartsAt = time.Time{} }},
+		{"ErrStatus", "alerts[0].status", func(b *AlertBatch) { b.Alerts[0].Status = "pending" }},
+		{"ErrLabelsTooLong", "alerts[0].labels", func(b *AlertBatch) {
+			b.Alerts[0].Labels = map[string]string{"x": strings.Repeat("y", MaxLabelsLen)}
+		}},
+		{"ErrResolveFingerprint", "resolve[0].fingerprint", func(b *AlertBatch) { b.Resolve = []AlertEnd{{}} }},
+		{"ErrEntriesNeedDeliveryID", "delivery_id", func(b *AlertBatch) { b.DeliveryID = "" }},
+		{"ErrEntryText", "entries[0].text", func(b *AlertBatch) { b.Entries[0].Text = "" }},
+		{"ErrOpenTitle", "title", func(b *AlertBatch) { b.Open.Title = "" }},
+		{"ErrOpenSeverity", "severity", func(b *AlertBatch) { b.Open.Severity = "SEV5" }},
+		{"ErrOpenServices", "services", func(b *AlertBatch) {
+			for i := range MaxServices + 1 {
+				b.Open.Services = append(b.Open.Services, fmt.Sprint(i))
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := ok()
+			tc.mutate(b)
+			b.Normalize(time.Now())
+			err := b.Validate()
+			if ErrorCode(err) != EINVALID || ErrorField(err) != tc.field {
+				t.Fatalf("error %v (field %q), want invalid %q", err, ErrorField(err), tc.field)
+			}
+		})
+	}
+	t.Run("OK", func(t *testing.T) {
+		b := ok()
+		b.Normalize(time.Now())
+		if err := b.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if b.Entries[0].Source != SourceWebhook || b.Entries[0].Kind != KindNote {
+			t.Errorf("entry defaults %+v", b.Entries[0])
+		}
+	})
+}
+
+func TestAlertEntryText(t *testing.T) {
+	a := &Alert{Labels: map[string]string{"instance": "api-1:8080", "job": "api"},
+		Annotations: map[string]string{"summary": "p99 above 2s"}}
+	for _, tc := range []struct {
+		status AlertStatus
+		n      int
+		sample *Alert
+		want   string
+	}{
+		{AlertFiring, 1, a, "APIHighLatency firing on api-1:8080: p99 above 2s"},
+		{AlertResolved, 1, a, "APIHighLatency resolved on api-1:8080"},
+		{AlertFiring, 240, a, "APIHighLatency firing on 240 instances"},
+		{AlertResolved, 2, nil, "APIHighLatency resolved on 2 instances"},
+		{AlertFiring, 1, &Alert{Labels: map[string]string{"job": "api"}}, "APIHighLatency firing on api"},
+		{AlertFiring, 1, &Alert{Annotations: map[string]string{"summary": "APIHighLatency"}}, "APIHighLatency firing"},
+		{AlertFiring, 1, &Alert{Labels: map[string]string{"instance": "a\x00b"}}, "APIHighLatency firing on ab"},
+	} {
+		if got := AlertEntryText("APIHighLatency", tc.status, tc.n, tc.sample); got != tc.want {
+			t.Errorf("got %q, want %q", got, tc.want)
+		}
+	}
+	if got := AllAlertsResolvedText(3); got != "All 3 alerts of this incident have resolved" {
+		t.Errorf("got %q", got)
+	}
+}

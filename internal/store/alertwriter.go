@@ -1,0 +1,260 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gorm.io/gorm"
+
+	"hindsight/internal/incident"
+)
+
+// Errors of AlertWriter.IngestAlerts that mean "not now": the web layer
+// answers 503 with Retry-After, and senders retry. Both carry the code
+// EUNAVAILABLE; compare with errors.Is to tell them apart.
+var (
+	ErrQueueFull = &incident.Error{Code: incident.EUNAVAILABLE,
+		Message: "too many alerts are waiting to be written; retry shortly"}
+	ErrWriterClosed = &incident.Error{Code: incident.EUNAVAILABLE,
+		Message: "the server is shutting down; retry shortly"}
+)
+
+// AlertWriterConfig tunes an AlertWriter. Zero values take the defaults.
+type AlertWriterConfig struct {
+	// QueueLen is how many deliveries may wait; beyond it IngestAlerts
+	// refuses with ErrQueueFull rather than let memory grow. Default 4096.
+	QueueLen int
+	// MaxBatch is how many deliveries one transaction takes at most, which
+	// bounds how long other writers wait for the database. Default 256.
+	MaxBatch int
+	// OnBatch, when set, is called after each transaction with the number
+	// of deliveries it held and how long it took, for the batch size
+	// histogram of /metrics. It runs on the writer's goroutine.
+	OnBatch func(deliveries int, took time.Duration)
+}
+
+// AlertWriterStats are the writer's counters since it started.
+type AlertWriterStats struct {
+	Received     int64 // alerts in deliveries taken into the queue
+	Deduplicated int64 // alerts written that changed nothing
+	Refused      int64 // deliveries refused: queue full or shutting down
+	Failed       int64 // deliveries whose write failed
+	Batches      int64 // transactions committed
+	Deliveries   int64 // deliveries committed
+}
+
+// AlertWriter writes alert deliveries through one goroutine that commits
+// many of them in one transaction (group commit) and then answers every
+// waiting caller. Under an alert storm this costs one commit, one fsync,
+// for many requests, where one transaction per request would queue them
+// all on SQLite's single writer.
+type AlertWriter struct {
+	store *Store
+	cfg   AlertWriterConfig
+
+	mu     sync.RWMutex // guards closed against sends on the closed queue
+	closed bool
+	queue  chan *ingestRequest
+	done   chan struct{}
+
+	received, deduplicated, refused, failed, batches, deliveries atomic.Int64
+}
+
+type ingestRequest struct {
+	ctx   context.Context
+	batch *incident.AlertBatch
+	reply chan ingestReply // buffered: the writer never waits for a caller
+}
+
+type ingestReply struct {
+	res *incident.IngestResult
+	err error
+}
+
+// NewAlertWriter starts a writer on s. Close it to commit what is queued.
+func NewAlertWriter(s *Store, cfg AlertWriterConfig) *AlertWriter {
+	if cfg.QueueLen <= 0 {
+		cfg.QueueLen = 4096
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 256
+	}
+	w := &AlertWriter{store: s, cfg: cfg, queue: make(chan *ingestRequest, cfg.QueueLen), done: make(chan struct{})}
+	go w.run()
+	return w
+}
+
+// IngestAlerts queues the delivery and waits until it is committed: a nil
+// error means the alerts are durably stored. It refuses with ErrQueueFull
+// when the queue is full and ErrWriterClosed after Close, storing nothing.
+// When ctx ends first it returns ctx.Err(), and the delivery may or may not
+// be written; a retry is harmless because ingest is idempotent.
+func (w *AlertWriter) IngestAlerts(ctx context.Context, b *incident.AlertBatch) (*incident.IngestResult, error) {
+	if err := prepareBatch(b, w.store.Now()); err != nil {
+		return nil, err
+	}
+	req := &ingestRequest{ctx: ctx, batch: b, reply: make(chan ingestReply, 1)}
+	if err := w.enqueue(req); err != nil {
+		w.refused.Add(1)
+		return nil, err
+	}
+	w.received.Add(int64(b.Size()))
+	select {
+	case r := <-req.reply:
+		return r.res, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (w *AlertWriter) enqueue(req *ingestRequest) error {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.closed {
+		return ErrWriterClosed
+	}
+	select {
+	case w.queue <- req:
+		return nil
+	default:
+		return ErrQueueFull
+	}
+}
+
+// QueueDepth is the number of deliveries waiting to be written.
+func (w *AlertWriter) QueueDepth() int { return len(w.queue) }
+
+// QueueCapacity is the QueueLen in effect.
+func (w *AlertWriter) QueueCapacity() int { return cap(w.queue) }
+
+// Stats returns the counters.
+func (w *AlertWriter) Stats() AlertWriterStats {
+	return AlertWriterStats{
+		Received: w.received.Load(), Deduplicated: w.deduplicated.Load(), Refused: w.refused.Load(),
+		Failed: w.failed.Load(), Batches: w.batches.Load(), Deliveries: w.deliveries.Load(),
+	}
+}
+
+// Close refuses new deliveries, commits those already queued and returns
+// when they are written or when ctx ends, whichever comes first.
+func (w *AlertWriter) Close(ctx context.Context) error {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.queue)
+	}
+	w.mu.Unlock()
+	select {
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (w *AlertWriter) run() {
+	defer close(w.done)
+	// A delivery waits only while the previous transaction runs; whatever
+	// queued up meanwhile becomes the next transaction.
+	for first := range w.queue {
+		reqs := []*ingestRequest{first}
+	drain:
+		for len(reqs) < w.cfg.MaxBatch {
+			select {
+			case r, ok := <-w.queue:
+				if !ok {
+					break drain
+				}
+				reqs = append(reqs, r)
+			default:
+				break drain
+			}
+		}
+		w.write(reqs)
+	}
+}
+
+// writeTimeout bounds one transaction, so that a stuck database answers
+// callers with an error instead of holding them forever.
+const writeTimeout = 30 * time.Second
+
+// write commits reqs in one transaction. When that fails, it writes them
+// again one transaction each, so that a delivery that cannot be written
+// fails alone; failures are rare enough that this beats a savepoint per
+// delivery.
+func (w *AlertWriter) write(reqs []*ingestRequest) {
+	start := time.Now()
+	live := reqs[:0:0]
+	for _, r := range reqs {
+		if err := r.ctx.Err(); err != nil {
+			r.reply <- ingestReply{err: err} // the caller has gone; nothing to write for it
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	batches := make([]delivery, len(live))
+	for i, r := range live {
+		batches[i] = delivery{r.batch, actorOf(r.ctx, r.batch)}
+	}
+	results, err := w.commit(batches)
+	// A database that refuses writes or hangs fails the deliveries one by
+	// one just the same; anything else may be one delivery's fault.
+	retry := err != nil && len(live) > 1 && incident.ErrorCode(err) != incident.EUNAVAILABLE &&
+		!errors.Is(err, context.DeadlineExceeded)
+	if retry {
+		results = make([]*incident.IngestResult, len(live))
+		errs := make([]error, len(live))
+		for i := range live {
+			var res []*incident.IngestResult
+			res, errs[i] = w.commit(batches[i : i+1])
+			if errs[i] == nil {
+				results[i] = res[0]
+			}
+		}
+		for i, r := range live {
+			w.answer(r, results[i], errs[i])
+		}
+	} else {
+		for i, r := range live {
+			if err != nil {
+				w.answer(r, nil, err)
+			} else {
+				w.answer(r, results[i], nil)
+			}
+		}
+	}
+	if w.cfg.OnBatch != nil {
+		w.cfg.OnBatch(len(live), time.Since(start))
+	}
+}
+
+func (w *AlertWriter) commit(batches []delivery) ([]*incident.IngestResult, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	var results []*incident.IngestResult
+	err := w.store.transact(ctx, func(tx *gorm.DB) error {
+		var err error
+		results, err = w.store.ingestBatches(tx, batches, w.store.Now())
+		return err
+	})
+	if err == nil {
+		w.batches.Add(1)
+	}
+	return results, err
+}
+
+func (w *AlertWriter) answer(r *ingestRequest, res *incident.IngestResult, err error) {
+	if err != nil {
+		w.failed.Add(1)
+	} else {
+		w.deliveries.Add(1)
+		w.deduplicated.Add(int64(res.Duplicates))
+	}
+	r.reply <- ingestReply{res: res, err: err}
+}

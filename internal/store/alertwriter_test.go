@@ -1,0 +1,388 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"hindsight/internal/incident"
+	"hindsight/internal/store"
+	"hindsight/internal/store/storetest"
+)
+
+// storm returns n alerts of one name firing a second apart from 10:00.
+func storm(n int) []incident.Alert {
+	out := make([]incident.Alert, n)
+	for i := range out {
+		out[i] = firing(fmt.Sprintf("fp%03d", i), "APIHighLatency", fmt.Sprintf("api-%d:8080", i),
+			clock("10:00:00").Add(time.Duration(i)*time.Second))
+	}
+	return out
+}
+
+func closeWriter(t *testing.T, w *store.AlertWriter) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.Close(ctx); err != nil {
+		t.Errorf("close: %v", err)
+	}
+}
+
+// postSnapshots has 50 goroutines post overlapping snapshots of one
+// group of 100 alerts at once through ingest, and checks that each alert
+// is stored once, in one incident, with one timeline entry.
+func postSnapshots(t *testing.T, s *store.Store, ingest func(context.Context, *incident.AlertBatch) (*incident.IngestResult, error)) {
+	t.Helper()
+	alerts := storm(100)
+	var wg sync.WaitGroup
+	var added, opened atomic.Int64
+	start := make(chan struct{})
+	for i := range 50 {
+		wg.Go(func() {
+			<-start
+			lo := min(i*2, 70)
+			b := group("storm", alerts[lo:lo+30]...)
+			if i%5 == 0 {
+				b.Alerts = append([]incident.Alert(nil), alerts[:min(i*2+30, 100)]...)
+			}
+			res, err := ingest(context.Background(), b)
+			if err != nil {
+				t.Errorf("goroutine %d: %v", i, err)
+				return
+			}
+			added.Add(int64(res.Added))
+			if res.Opened {
+				opened.Add(1)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if added.Load() != 100 || opened.Load() != 1 {
+		t.Errorf("added %d alerts and opened %d incidents, want 100 and 1", added.Load(), opened.Load())
+	}
+	if n := countRows(t, s, "SELECT COUNT(*) FROM alerts"); n != 100 {
+		t.Errorf("%d alerts stored, want 100", n)
+	}
+	if n := countRows(t, s, "SELECT COUNT(*) FROM incidents"); n != 1 {
+		t.Fatalf("%d incidents, want 1", n)
+	}
+	wantTimeline(t, detail(t, s, "INC-1"), "10:00:00 APIHighLatency firing on 100 instances")
+	if n := countRows(t, s, "SELECT COUNT(*) FROM alerts WHERE incident_id IS NULL"); n != 0 {
+		t.Errorf("%d alerts left unattached", n)
+	}
+}
+
+func TestAlertWriterConcurrentSnapshots(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		var batches, biggest atomic.Int64
+		w := store.NewAlertWriter(s, store.AlertWriterConfig{OnBatch: func(n int, _ time.Duration) {
+			batches.Add(1)
+			if int64(n) > biggest.Load() {
+				biggest.Store(int64(n))
+			}
+		}})
+		defer closeWriter(t, w)
+		postSnapshots(t, s, w.IngestAlerts)
+		st := w.Stats()
+		if st.Deliveries != 50 || st.Failed != 0 || st.Refused != 0 || st.Batches != batches.Load() {
+			t.Errorf("stats %+v, %d batches seen", st, batches.Load())
+		}
+		if st.Received-st.Deduplicated != 100 {
+			t.Errorf("received %d, deduplicated %d: want 100 written", st.Received, st.Deduplicated)
+		}
+		t.Logf("%d deliveries in %d transactions, at most %d in one", st.Deliveries, st.Batches, biggest.Load())
+	})
+}
+
+// Without the writer, concurrent transactions must agree through the
+// database alone (on PostgreSQL they really run at once).
+func TestIngestAlertsConcurrentSnapshots(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		postSnapshots(t, s, s.IngestAlerts)
+	})
+}
+
+// blockedWriter returns a writer whose goroutine, after its first
+// transaction, waits until release is closed.
+func blockedWriter(t *testing.T, s *store.Store, queueLen int) (w *store.AlertWriter, release chan struct{}) {
+	t.Helper()
+	return blockedWriterBatch(t, s, queueLen, 1)
+}
+
+func blockedWriterBatch(t *testing.T, s *store.Store, queueLen, maxBatch int) (w *store.AlertWriter, release chan struct{}) {
+	t.Helper()
+	release = make(chan struct{})
+	var once sync.Once
+	w = store.NewAlertWriter(s, store.AlertWriterConfig{QueueLen: queueLen, MaxBatch: maxBatch, OnBatch: func(int, time.Duration) {
+		once.Do(func() { <-release })
+	}})
+	if _, err := w.IngestAlerts(ctx, group("blocker", storm(1)...)); err != nil {
+		t.Fatal(err)
+	}
+	return w, release
+}
+
+type outcome struct {
+	res *incident.IngestResult
+	err error
+}
+
+// queueInOrder queues the batches behind a blocked writer, one after the
+// other, releases it, so that they go into one transaction, and returns
+// what each caller got and how many transactions committed.
+func queueInOrder(t *testing.T, s *store.Store, batches ...*incident.AlertBatch) ([]outcome, int64) {
+	t.Helper()
+	w, release := blockedWriterBatch(t, s, len(batches), len(batches))
+	defer closeWriter(t, w)
+	out := make([]outcome, len(batches))
+	var wg sync.WaitGroup
+	for i, b := range batches {
+		wg.Go(func() {
+			res, err := w.IngestAlerts(ctx, b)
+			out[i] = outcome{res, err}
+		})
+		waitQueued(t, w, i+1)
+	}
+	before := w.Stats().Batches
+	close(release)
+	wg.Wait()
+	return out, w.Stats().Batches - before
+}
+
+func TestAlertWriterFailureIsolated(t *testing.T) {
+	s := storetest.SQLite(t)
+	// A database error no validation foresees, for one delivery only.
+	if err := s.Exec(ctx, `CREATE TRIGGER explode BEFORE INSERT ON alerts WHEN NEW.fingerprint = 'explode'
+		BEGIN SELECT RAISE(ABORT, 'boom'); END`); err != nil {
+		t.Fatal(err)
+	}
+	bad := firing("explode", "Bad", "x", clock("10:00:00"))
+	out, txs := queueInOrder(t, s,
+		group("g1", firing("a", "A", "x", clock("10:00:00"))),
+		group("g2", bad),
+		group("g3", firing("c", "C", "x", clock("10:00:00"))))
+	if txs != 2 {
+		t.Errorf("%d transactions committed, want the 2 good deliveries written alone", txs)
+	}
+	if out[0].err != nil || out[2].err != nil || out[0].res.Added != 1 || out[2].res.Added != 1 {
+		t.Fatalf("good deliveries: %+v %+v", out[0], out[2])
+	}
+	if incident.ErrorCode(out[1].err) != incident.EINTERNAL {
+		t.Fatalf("bad delivery: %+v", out[1])
+	}
+	if n := countRows(t, s, "SELECT COUNT(*) FROM alert_groups WHERE group_key = 'g2'"); n != 0 {
+		t.Errorf("the failed delivery left its group behind")
+	}
+	if n := countRows(t, s, "SELECT COUNT(*) FROM incidents"); n != 3 { // blocker, g1, g3
+		t.Errorf("%d incidents, want 3", n)
+	}
+}
+
+// Deliveries of one group merged into one transaction must end as they
+// would one after the other.
+func TestAlertWriterMergedLikeSequential(t *testing.T) {
+	deliveries := func() []*incident.AlertBatch {
+		w := firing("w", "Warn", "db-1", clock("10:00:00"))
+		w.Labels["severity"] = "warning"
+		c := firing("c", "Crit", "db-1", clock("10:01:00"))
+		d := firing("d", "Down", "db-2", clock("10:02:00"))
+		below := group("g", w)
+		below.Open = nil
+		return []*incident.AlertBatch{
+			below,            // stored unattached
+			group("g", w, c), // c opens the incident
+			group("g", w, d, resolved(c, clock("10:30:00"))), // d joins it, c resolves
+			group("g", w, c, d), // an older snapshot, late: nothing
+			group("g", resolved(w, clock("10:40:00")), resolved(d, clock("10:41:00"))),
+		}
+	}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		seq := storetest.SQLite(t)
+		var want []string
+		for _, b := range deliveries() {
+			res := ingest(t, seq, b)
+			want = append(want, fmt.Sprintf("%+v", *res))
+		}
+		var got []string
+		outs, txs := queueInOrder(t, s, deliveries()...)
+		if txs != 1 {
+			t.Errorf("%d transactions, want 1", txs)
+		}
+		for _, o := range outs {
+			if o.err != nil {
+				t.Fatal(o.err)
+			}
+			// queueInOrder's blocker opened INC-1.
+			r := *o.res
+			if r.IncidentRef == "INC-2" {
+				r.IncidentRef = "INC-1"
+			}
+			got = append(got, fmt.Sprintf("%+v", r))
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("merged:\n%s\none by one:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		wantLines := timeline(detail(t, seq, "INC-1"))
+		wantTimeline(t, detail(t, s, "INC-2"), wantLines...)
+		if len(wantLines) != 5 {
+			t.Errorf("timeline:\n%s", strings.Join(wantLines, "\n"))
+		}
+		if n := countRows(t, s, "SELECT COUNT(*) FROM alerts WHERE incident_id IS NULL"); n != 1 {
+			t.Errorf("%d unattached alerts, want w alone", n)
+		}
+	})
+}
+
+func waitQueued(t *testing.T, w *store.AlertWriter, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); w.QueueDepth() < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("queue depth %d, want %d", w.QueueDepth(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestAlertWriterQueueFull(t *testing.T) {
+	s := storetest.SQLite(t)
+	w, release := blockedWriter(t, s, 1)
+	defer closeWriter(t, w)
+	alerts := storm(3)
+	queued := make(chan error, 1)
+	go func() {
+		_, err := w.IngestAlerts(ctx, group("g", alerts[1]))
+		queued <- err
+	}()
+	waitQueued(t, w, 1)
+
+	_, err := w.IngestAlerts(ctx, group("g", alerts[2]))
+	if !errors.Is(err, store.ErrQueueFull) || incident.ErrorCode(err) != incident.EUNAVAILABLE {
+		t.Fatalf("error %v, want ErrQueueFull", err)
+	}
+	if st := w.Stats(); st.Refused != 1 {
+		t.Errorf("refused %d", st.Refused)
+	}
+	close(release)
+	if err := <-queued; err != nil {
+		t.Fatalf("queued delivery: %v", err)
+	}
+	if n := countRows(t, s, "SELECT COUNT(*) FROM alerts WHERE fingerprint = ?", "fp002"); n != 0 {
+		t.Errorf("the refused delivery was stored")
+	}
+}
+
+func TestAlertWriterCloseCommitsQueue(t *testing.T) {
+	s := storetest.SQLite(t)
+	w, release := blockedWriter(t, s, 2)
+	alerts := storm(4)
+	errs := make(chan error, 2)
+	for _, a := range alerts[1:3] {
+		go func() {
+			_, err := w.IngestAlerts(ctx, group("g", a))
+			errs <- err
+		}()
+	}
+	waitQueued(t, w, 2)
+	closed := make(chan error, 1)
+	go func() { closed <- w.Close(context.Background()) }()
+	for {
+		_, err := w.IngestAlerts(ctx, group("g", alerts[3]))
+		if errors.Is(err, store.ErrWriterClosed) {
+			break
+		}
+		if !errors.Is(err, store.ErrQueueFull) && err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond) // Close has not run yet
+	}
+	close(release)
+	if err := <-closed; err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("queued delivery: %v", err)
+		}
+	}
+	if n := countRows(t, s, "SELECT COUNT(*) FROM alerts"); n != 3 {
+		t.Errorf("%d alerts stored, want the 3 accepted", n)
+	}
+}
+
+func TestAlertWriterCallerGone(t *testing.T) {
+	s := storetest.SQLite(t)
+	w, release := blockedWriter(t, s, 4)
+	defer closeWriter(t, w)
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.IngestAlerts(cctx, group("g", storm(2)[1]))
+		done <- err
+	}()
+	waitQueued(t, w, 1)
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	close(release)
+	if _, err := w.IngestAlerts(ctx, group("g", storm(1)...)); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, s, "SELECT COUNT(*) FROM alerts"); n != 1 {
+		t.Errorf("%d alerts stored; the abandoned delivery should have been skipped", n)
+	}
+}
+
+func TestAlertWriterInvalidBatch(t *testing.T) {
+	s := storetest.SQLite(t)
+	w := store.NewAlertWriter(s, store.AlertWriterConfig{})
+	defer closeWriter(t, w)
+	b := group("g", incident.Alert{Name: "x", Status: incident.AlertFiring, StartsAt: clock("10:00:00")})
+	_, err := w.IngestAlerts(ctx, b)
+	wantCode(t, err, incident.EINVALID, "alerts[0].fingerprint")
+	if st := w.Stats(); st.Received != 0 || st.Refused != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// benchmarkIngest posts one new alert per delivery, all in one group, from
+// many goroutines: the shape of an alert storm.
+func benchmarkIngest(b *testing.B, ingest func(context.Context, *incident.AlertBatch) (*incident.IngestResult, error)) {
+	var n atomic.Int64
+	b.SetParallelism(8) // 8 × GOMAXPROCS concurrent requests
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			a := firing(fmt.Sprintf("fp%d", i), "APIHighLatency", fmt.Sprintf("api-%d", i), clock("10:00:00").Add(time.Duration(i)*time.Millisecond))
+			if _, err := ingest(context.Background(), group("storm", a)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkIngestAlerts(b *testing.B) {
+	for _, db := range []struct {
+		name string
+		open func(testing.TB) *store.Store
+	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
+		b.Run(db.name, func(b *testing.B) {
+			s := db.open(b)
+			b.Run("Writer", func(b *testing.B) {
+				w := store.NewAlertWriter(s, store.AlertWriterConfig{})
+				defer w.Close(context.Background())
+				benchmarkIngest(b, w.IngestAlerts)
+			})
+			b.Run("TransactionEach", func(b *testing.B) { benchmarkIngest(b, s.IngestAlerts) })
+		})
+	}
+}

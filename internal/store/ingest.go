@@ -1,0 +1,403 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"hindsight/internal/incident"
+)
+
+// IngestAlerts applies one webhook delivery in its own transaction: it
+// stores the alerts it has not seen, marks resolved those that resolved,
+// opens or feeds the group's incident and writes the timeline. A repeat of
+// a delivery changes nothing. Under load use an AlertWriter, which puts
+// many deliveries into one transaction.
+func (s *Store) IngestAlerts(ctx context.Context, b *incident.AlertBatch) (*incident.IngestResult, error) {
+	if err := prepareBatch(b, s.Now()); err != nil {
+		return nil, err
+	}
+	var res []*incident.IngestResult
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		var err error
+		res, err = s.ingestBatches(tx, []delivery{{b, actorOf(ctx, b)}}, s.Now())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res[0], nil
+}
+
+// delivery is a prepared batch and who delivered it, for the audit trail.
+type delivery struct {
+	batch *incident.AlertBatch
+	actor string
+}
+
+// actorOf names who delivers b: the token the request authenticated with,
+// or else the sending system.
+func actorOf(ctx context.Context, b *incident.AlertBatch) string {
+	if a := incident.ActorFrom(ctx); a != "" {
+		return a
+	}
+	return b.Source
+}
+
+func prepareBatch(b *incident.AlertBatch, now time.Time) error {
+	if b == nil {
+		return incident.Errorf(incident.EINVALID, "no alerts")
+	}
+	b.Normalize(now)
+	return b.Validate()
+}
+
+// ingestBatches applies prepared batches inside tx with the same outcome
+// as applying them one after the other, and returns what each changed.
+// Batches of one group are applied together, so that the group is locked,
+// its alerts inserted and its timeline updated once for all of them.
+// Groups go in (source, group key) order: two writers lock their groups'
+// rows in the same order and cannot deadlock on PostgreSQL.
+func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time) ([]*incident.IngestResult, error) {
+	now = now.UTC().Truncate(time.Microsecond)
+	results := make([]*incident.IngestResult, len(deliveries))
+	batches := make([]*incident.AlertBatch, len(deliveries))
+	groups := map[[2]string][]int{}
+	for i, d := range deliveries {
+		b := d.batch
+		batches[i] = b
+		results[i] = &incident.IngestResult{Received: b.Size()}
+		if !b.Empty() {
+			k := [2]string{b.Source, b.GroupKey}
+			groups[k] = append(groups[k], i)
+		}
+	}
+	keys := make([][2]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
+	for _, k := range keys {
+		g := &groupIngest{s: s, tx: tx, now: now, source: k[0], key: k[1]}
+		if err := g.apply(deliveries, batches, groups[k], results); err != nil {
+			return nil, err
+		}
+	}
+	return results, nil
+}
+
+// groupIngest applies the batches of one alert group.
+type groupIngest struct {
+	s           *Store
+	tx          *gorm.DB
+	now         time.Time
+	source, key string
+	actor       string       // who delivered the batch being applied
+	open        *incidentRow // the group's open incident, once known
+	marks       []alertMark  // timeline entries to write at the end
+}
+
+// record adds to the audit trail, as the current batch's actor.
+func (g *groupIngest) record(incidentID int64, entity string, entityID int64, action string, old, new any) error {
+	return g.s.record(incident.WithActor(context.Background(), g.actor), g.tx, incidentID, entity, entityID, action, old, new)
+}
+
+func (g *groupIngest) openID() *int64 {
+	if g.open == nil {
+		return nil
+	}
+	return &g.open.ID
+}
+
+// apply applies the deliveries idx (batches[i] is deliveries[i].batch),
+// in order, filling their results. Which alerts are new is decided by the
+// unique key (source, fingerprint, starts_at) and ON CONFLICT, never by
+// reading first, so concurrent deliveries of one snapshot store each alert
+// once.
+func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatch, idx []int, results []*incident.IngestResult) error {
+	var live []int
+	fireOnce := false
+	for _, i := range idx {
+		b := batches[i]
+		if b.DeliveryID != "" {
+			fresh, err := recordDelivery(g.tx, b.Source, b.DeliveryID, g.now)
+			if err != nil {
+				return err
+			}
+			if !fresh {
+				results[i].Duplicates, results[i].Repeated = results[i].Received, true
+				continue
+			}
+		}
+		live = append(live, i)
+		fireOnce = fireOnce || b.FireOnce
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	incidentID, err := lockGroup(g.tx, g.source, g.key)
+	if err != nil {
+		return err
+	}
+	if g.open, err = openIncidentRow(g.tx, incidentID); err != nil {
+		return err
+	}
+
+	// Snapshots insert all their alerts in one statement. A FireOnce
+	// batch depends on what fires after the batch before it, so those go
+	// one by one.
+	var addedBy map[int][]alertRow
+	if !fireOnce {
+		if addedBy, err = insertAlerts(g.tx, occurrences(batches, live), g.openID(), g.now); err != nil {
+			return err
+		}
+	}
+	for n, i := range live {
+		b, res := batches[i], results[i]
+		g.actor = deliveries[i].actor
+		added := addedBy[i]
+		if fireOnce {
+			cands, err := dropFiring(g.tx, g.source, occurrences(batches, []int{i}))
+			if err != nil {
+				return err
+			}
+			rows, err := insertAlerts(g.tx, cands, g.openID(), g.now)
+			if err != nil {
+				return err
+			}
+			added = rows[i]
+		}
+		ended, err := resolveAlerts(g.tx, b, added)
+		if err != nil {
+			return err
+		}
+		res.Added, res.Resolved = len(added), len(ended)
+		res.Duplicates = res.Received - res.Added - res.Resolved
+
+		if g.open == nil && b.Open != nil && anyFiring(added) {
+			attach := ids(added)
+			for _, j := range live[n+1:] {
+				attach = append(attach, ids(addedBy[j])...) // inserted with the others, before this opened
+			}
+			if g.open, err = g.openIncident(b, added, attach); err != nil {
+				return err
+			}
+			res.Opened = true
+		}
+		g.mark(added, ended)
+		if g.open != nil {
+			res.IncidentRef = g.open.Ref
+			if err := g.acknowledge(b.AcknowledgedAt); err != nil {
+				return err
+			}
+			if err := g.addEntries(b.Entries); err != nil {
+				return err
+			}
+		}
+	}
+	// The entries stand for alerts of all the batches; the last one's
+	// actor signs them.
+	if err := g.writeAlertEntries(); err != nil {
+		return err
+	}
+	return g.noteAllResolved()
+}
+
+// mark records what the timeline must show of alerts just added to the
+// group's open incident and of alerts that just resolved.
+func (g *groupIngest) mark(added, ended []alertRow) {
+	if g.open != nil {
+		for i := range added {
+			a := &added[i]
+			a.IncidentID = &g.open.ID
+			g.marks = append(g.marks, alertMark{incidentID: g.open.ID, alert: a, status: incident.AlertFiring, at: a.StartsAt})
+			if a.Status == string(incident.AlertResolved) {
+				g.marks = append(g.marks, alertMark{incidentID: g.open.ID, alert: a, status: incident.AlertResolved, at: *a.EndsAt})
+			}
+		}
+	}
+	for i := range ended {
+		if a := &ended[i]; a.IncidentID != nil {
+			g.marks = append(g.marks, alertMark{incidentID: *a.IncidentID, alert: a, status: incident.AlertResolved, at: *a.EndsAt})
+		}
+	}
+}
+
+func recordDelivery(tx *gorm.DB, source, id string, now time.Time) (bool, error) {
+	r := tx.Exec(`INSERT INTO webhook_deliveries (source, delivery_id, received_at) VALUES (?, ?, ?)
+		ON CONFLICT (source, delivery_id) DO NOTHING`, source, id, now)
+	if r.Error != nil {
+		return false, fmt.Errorf("record delivery: %w", r.Error)
+	}
+	return r.RowsAffected == 1, nil
+}
+
+// lockGroup creates the group's row when it is new and returns the
+// incident it last fed. The upsert takes the row lock on PostgreSQL, so a
+// second delivery of the group waits here until the first has committed
+// and then sees the incident the first one opened.
+func lockGroup(tx *gorm.DB, source, key string) (*int64, error) {
+	var id sql.NullInt64
+	err := scanRow(tx.Raw(`INSERT INTO alert_groups (source, group_key) VALUES (?, ?)
+		ON CONFLICT (source, group_key) DO UPDATE SET group_key = excluded.group_key
+		RETURNING incident_id`, source, key), &id)
+	if err != nil {
+		return nil, fmt.Errorf("lock alert group: %w", err)
+	}
+	if !id.Valid {
+		return nil, nil
+	}
+	return &id.Int64, nil
+}
+
+// openIncidentRow returns the incident with this id when it is still open.
+func openIncidentRow(tx *gorm.DB, id *int64) (*incidentRow, error) {
+	if id == nil {
+		return nil, nil
+	}
+	var row incidentRow
+	res := tx.Select("id", "ref", "status").Where("id = ?", *id).Limit(1).Find(&row)
+	if res.Error != nil {
+		return nil, fmt.Errorf("load group incident: %w", res.Error)
+	}
+	if res.RowsAffected == 0 || !incident.Status(row.Status).Open() {
+		return nil, nil
+	}
+	return &row, nil
+}
+
+func anyFiring(rows []alertRow) bool {
+	for i := range rows {
+		if rows[i].Status == string(incident.AlertFiring) {
+			return true
+		}
+	}
+	return false
+}
+
+func ids(rows []alertRow) []int64 {
+	out := make([]int64, len(rows))
+	for i := range rows {
+		out[i] = rows[i].ID
+	}
+	return out
+}
+
+// openIncident declares the incident b.Open describes, started and
+// detected when the earliest of the alerts that open it started firing,
+// attaches the alerts with ids attach and makes it the group's incident.
+func (g *groupIngest) openIncident(b *incident.AlertBatch, opening []alertRow, attach []int64) (*incidentRow, error) {
+	tx := g.tx
+	first := opening[0].StartsAt
+	for i := range opening {
+		if opening[i].StartsAt.Before(first) {
+			first = opening[i].StartsAt
+		}
+	}
+	first = first.UTC()
+	detected := first
+	inc := incident.Incident{
+		Title:      b.Open.Title,
+		Severity:   b.Open.Severity,
+		Services:   append([]string(nil), b.Open.Services...),
+		StartedAt:  &first,
+		DetectedAt: &detected,
+	}
+	inc.PrepareNew(g.now)
+	if err := inc.Validate(); err != nil {
+		return nil, err
+	}
+	if err := insertIncident(tx, &inc); err != nil {
+		return nil, err
+	}
+	if err := g.record(inc.ID, "incident", inc.ID, incident.ActionCreate, nil, &inc); err != nil {
+		return nil, err
+	}
+	for len(attach) > 0 {
+		n := min(len(attach), chunkLen)
+		if err := tx.Model(&alertRow{}).Where("id IN ?", attach[:n]).Update("incident_id", inc.ID).Error; err != nil {
+			return nil, fmt.Errorf("attach alerts: %w", err)
+		}
+		attach = attach[n:]
+	}
+	if err := tx.Exec("UPDATE alert_groups SET incident_id = ? WHERE source = ? AND group_key = ?",
+		inc.ID, b.Source, b.GroupKey).Error; err != nil {
+		return nil, fmt.Errorf("set group incident: %w", err)
+	}
+	return &incidentRow{ID: inc.ID, Ref: inc.Ref, Status: string(inc.Status)}, nil
+}
+
+// acknowledge sets the incident's acknowledged_at when it is empty and the
+// time keeps the milestones in order; an acknowledgement that would break
+// the order (someone typed a later detection) is left to the commander.
+func (g *groupIngest) acknowledge(at *time.Time) error {
+	if at == nil {
+		return nil
+	}
+	inc, err := loadIncident(g.tx, fmt.Sprint(g.open.ID))
+	if err != nil {
+		return err
+	}
+	if inc.AcknowledgedAt != nil {
+		return nil
+	}
+	before := *inc
+	inc.AcknowledgedAt, inc.UpdatedAt, inc.Version = at, g.now, inc.Version+1
+	if inc.Validate() != nil {
+		return nil
+	}
+	// Only this column, and only while it is empty: a commander editing
+	// the incident at the same moment keeps their change, and the version
+	// bump makes their next edit reload.
+	res := g.tx.Exec("UPDATE incidents SET acknowledged_at = ?, updated_at = ?, version = version + 1 WHERE id = ? AND acknowledged_at IS NULL",
+		*at, g.now, inc.ID)
+	if res.Error != nil {
+		return fmt.Errorf("acknowledge incident: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil
+	}
+	return g.record(inc.ID, "incident", inc.ID, incident.ActionUpdate, &before, inc)
+}
+
+// addEntries adds the timeline entries the sender reports.
+func (g *groupIngest) addEntries(entries []incident.Event) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	evs := make([]incident.Event, len(entries))
+	for i, e := range entries {
+		e.IncidentID = g.open.ID
+		e.Highlight = false
+		if err := prepareEvent(&e, g.now); err != nil {
+			return err
+		}
+		evs[i] = e
+	}
+	return g.insertEvents(evs)
+}
+
+// insertEvents adds timeline entries and records them.
+func (g *groupIngest) insertEvents(evs []incident.Event) error {
+	if err := insertEvents(g.tx, evs); err != nil {
+		return err
+	}
+	for i := range evs {
+		if err := g.record(evs[i].IncidentID, "event", evs[i].ID, incident.ActionCreate, nil, &evs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// placeholders returns "(?, ?, ?), (?, ?, ?)" for rows of n values.
+func placeholders(rows, n int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
+}

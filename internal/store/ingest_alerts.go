@@ -1,0 +1,224 @@
+package store
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+
+	"hindsight/internal/incident"
+)
+
+// chunkLen bounds the rows of one statement, well below the parameter
+// limits of SQLite (32766) and PostgreSQL (65535).
+const chunkLen = 500
+
+func occurrenceKey(fingerprint string, startsAt time.Time) string {
+	return fingerprint + "\x00" + strconv.FormatInt(startsAt.UnixMicro(), 10)
+}
+
+// candidate is an alert to insert, with the index of the batch that
+// reported it first: that batch is the one that added it.
+type candidate struct {
+	alert *incident.Alert
+	owner int
+}
+
+// occurrences lists the alerts of batches[idx...], each occurrence once.
+func occurrences(batches []*incident.AlertBatch, idx []int) []candidate {
+	seen := map[string]bool{}
+	var out []candidate
+	for _, i := range idx {
+		for j := range batches[i].Alerts {
+			a := &batches[i].Alerts[j]
+			if k := occurrenceKey(a.Fingerprint, a.StartsAt); !seen[k] {
+				seen[k] = true
+				out = append(out, candidate{alert: a, owner: i})
+			}
+		}
+	}
+	return out
+}
+
+// dropFiring leaves out firing alerts whose fingerprint already fires. It
+// reads before it writes, which is safe because the caller holds the
+// group's lock and these senders key their groups by fingerprint.
+func dropFiring(tx *gorm.DB, source string, cands []candidate) ([]candidate, error) {
+	var fps []string
+	for _, c := range cands {
+		if c.alert.Status == incident.AlertFiring {
+			fps = append(fps, c.alert.Fingerprint)
+		}
+	}
+	if len(fps) == 0 {
+		return cands, nil
+	}
+	var firing []string
+	err := tx.Model(&alertRow{}).Where("source = ? AND fingerprint IN ? AND status = ?", source, fps, incident.AlertFiring).
+		Pluck("fingerprint", &firing).Error
+	if err != nil {
+		return nil, fmt.Errorf("find firing alerts: %w", err)
+	}
+	skip := make(map[string]bool, len(firing))
+	for _, fp := range firing {
+		skip[fp] = true
+	}
+	kept := cands[:0:0]
+	for _, c := range cands {
+		if c.alert.Status != incident.AlertFiring || !skip[c.alert.Fingerprint] {
+			kept = append(kept, c)
+			// A second firing alert of the fingerprint repeats this one.
+			skip[c.alert.Fingerprint] = c.alert.Status == incident.AlertFiring
+		}
+	}
+	return kept, nil
+}
+
+// insertAlerts stores the candidates not stored yet, attached to
+// incidentID when the group has an open incident, and returns the rows it
+// added by the batch that owns them.
+func insertAlerts(tx *gorm.DB, cands []candidate, incidentID *int64, now time.Time) (map[int][]alertRow, error) {
+	added := map[int][]alertRow{}
+	for len(cands) > 0 {
+		n := min(len(cands), chunkLen)
+		if err := insertAlertChunk(tx, cands[:n], incidentID, now, added); err != nil {
+			return nil, err
+		}
+		cands = cands[n:]
+	}
+	return added, nil
+}
+
+type insertedAlert struct {
+	ID          int64
+	Fingerprint string
+	StartsAt    time.Time
+}
+
+func insertAlertChunk(tx *gorm.DB, cands []candidate, incidentID *int64, now time.Time, added map[int][]alertRow) error {
+	const cols = 11
+	args := make([]any, 0, len(cands)*cols)
+	type sent struct {
+		candidate
+		labels, annotations string
+	}
+	byKey := make(map[string]sent, len(cands))
+	for _, c := range cands {
+		a := c.alert
+		s := sent{c, encodeMap(a.Labels), encodeMap(a.Annotations)}
+		byKey[occurrenceKey(a.Fingerprint, a.StartsAt)] = s
+		args = append(args, a.Source, a.Fingerprint, a.GroupKey, a.Name, s.labels, s.annotations,
+			string(a.Status), a.StartsAt, a.EndsAt, incidentID, now)
+	}
+	var got []insertedAlert
+	err := tx.Raw(`INSERT INTO alerts (source, fingerprint, group_key, name, labels, annotations, status,
+			starts_at, ends_at, incident_id, received_at)
+		VALUES `+placeholders(len(cands), cols)+`
+		ON CONFLICT (source, fingerprint, starts_at) DO NOTHING
+		RETURNING id, fingerprint, starts_at`, args...).Scan(&got).Error
+	if err != nil {
+		return fmt.Errorf("insert alerts: %w", err)
+	}
+	// RETURNING promises no order: match the rows by their key, and keep
+	// the order of insertion for the timeline.
+	slices.SortFunc(got, func(x, y insertedAlert) int { return cmp.Compare(x.ID, y.ID) })
+	for _, g := range got {
+		s, ok := byKey[occurrenceKey(g.Fingerprint, g.StartsAt)]
+		if !ok {
+			return fmt.Errorf("insert alerts: returned %s at %s, which was not sent", g.Fingerprint, g.StartsAt)
+		}
+		a := s.alert
+		added[s.owner] = append(added[s.owner], alertRow{ID: g.ID, Source: a.Source, Fingerprint: a.Fingerprint,
+			GroupKey: a.GroupKey, Name: a.Name, Labels: s.labels, Annotations: s.annotations,
+			Status: string(a.Status), StartsAt: a.StartsAt, EndsAt: a.EndsAt, IncidentID: incidentID, ReceivedAt: now})
+	}
+	return nil
+}
+
+// resolveAlerts marks resolved the firing occurrences that b reports as
+// resolved (and did not just add) or ends by fingerprint, and returns them
+// as they are now. The update repeats the status condition, so that of two
+// writers only one resolves an alert and writes its timeline entry.
+func resolveAlerts(tx *gorm.DB, b *incident.AlertBatch, added []alertRow) ([]alertRow, error) {
+	justAdded := make(map[string]bool, len(added))
+	for i := range added {
+		justAdded[occurrenceKey(added[i].Fingerprint, added[i].StartsAt)] = true
+	}
+	endAt := map[string]time.Time{} // occurrence key -> end
+	var fps []string
+	for i := range b.Alerts {
+		a := &b.Alerts[i]
+		k := occurrenceKey(a.Fingerprint, a.StartsAt)
+		if a.Status == incident.AlertResolved && !justAdded[k] {
+			endAt[k] = *a.EndsAt
+			fps = append(fps, a.Fingerprint)
+		}
+	}
+	endAny := map[string]time.Time{} // fingerprint -> end of whatever fires
+	for _, r := range b.Resolve {
+		endAny[r.Fingerprint] = r.At
+		fps = append(fps, r.Fingerprint)
+	}
+	if len(fps) == 0 {
+		return nil, nil
+	}
+	firing, err := firingAlerts(tx, b.Source, unique(fps))
+	if err != nil {
+		return nil, err
+	}
+	var ended []alertRow
+	for _, row := range firing {
+		end, ok := endAt[occurrenceKey(row.Fingerprint, row.StartsAt)]
+		if !ok {
+			if end, ok = endAny[row.Fingerprint]; !ok {
+				continue
+			}
+		}
+		if end.Before(row.StartsAt) {
+			end = row.StartsAt
+		}
+		end = end.UTC()
+		r := tx.Exec("UPDATE alerts SET status = ?, ends_at = ? WHERE id = ? AND status = ?",
+			incident.AlertResolved, end, row.ID, incident.AlertFiring)
+		if r.Error != nil {
+			return nil, fmt.Errorf("resolve alert: %w", r.Error)
+		}
+		if r.RowsAffected == 1 {
+			row.Status, row.EndsAt = string(incident.AlertResolved), &end
+			row.StartsAt = row.StartsAt.UTC()
+			ended = append(ended, row)
+		}
+	}
+	return ended, nil
+}
+
+func firingAlerts(tx *gorm.DB, source string, fps []string) ([]alertRow, error) {
+	var out []alertRow
+	for len(fps) > 0 {
+		n := min(len(fps), chunkLen)
+		var rows []alertRow
+		err := tx.Where("source = ? AND fingerprint IN ? AND status = ?", source, fps[:n], incident.AlertFiring).
+			Order("id").Find(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("find firing alerts: %w", err)
+		}
+		out = append(out, rows...)
+		fps = fps[n:]
+	}
+	return out, nil
+}
+
+func unique(ss []string) []string {
+	seen := make(map[string]bool, len(ss))
+	out := ss[:0:0]
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,397 @@
+package store_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"hindsight/internal/incident"
+	"hindsight/internal/store"
+	"hindsight/internal/store/storetest"
+)
+
+// clock returns 2024-01-25 at hh:mm:ss UTC.
+func clock(hhmmss string) time.Time {
+	t, err := time.Parse(time.RFC3339, "2024-01-25T"+hhmmss+"Z")
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func firing(fp, name, instance string, start time.Time) incident.Alert {
+	return incident.Alert{Fingerprint: fp, Name: name, Status: incident.AlertFiring, StartsAt: start,
+		Labels:      map[string]string{"alertname": name, "instance": instance, "severity": "critical"},
+		Annotations: map[string]string{"summary": name + " is bad"}}
+}
+
+func resolved(a incident.Alert, end time.Time) incident.Alert {
+	a.Status, a.EndsAt = incident.AlertResolved, &end
+	return a
+}
+
+// group returns a batch of one Alertmanager group that opens a SEV1.
+func group(key string, alerts ...incident.Alert) *incident.AlertBatch {
+	// A copy, as each request decodes its own: ingest normalizes in place.
+	return &incident.AlertBatch{Source: "alertmanager", GroupKey: key, Alerts: append([]incident.Alert(nil), alerts...),
+		Open: &incident.Incident{Title: "API latency", Severity: incident.SEV1, Services: []string{"api"}}}
+}
+
+func ingest(t *testing.T, s *store.Store, b *incident.AlertBatch) *incident.IngestResult {
+	t.Helper()
+	res, err := s.IngestAlerts(ctx, b)
+	if err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	return res
+}
+
+func detail(t *testing.T, s *store.Store, ref string) *incident.Detail {
+	t.Helper()
+	d, err := s.IncidentDetail(ctx, ref)
+	if err != nil {
+		t.Fatalf("detail %s: %v", ref, err)
+	}
+	return d
+}
+
+// timeline renders the alert entries as "15:04:05 text" lines.
+func timeline(d *incident.Detail) []string {
+	var out []string
+	for _, e := range d.Events {
+		if e.Kind == incident.KindAlert || e.Source == incident.SourceWebhook {
+			out = append(out, e.At.Format("15:04:05")+" "+e.Text)
+		}
+	}
+	return out
+}
+
+func wantTimeline(t *testing.T, d *incident.Detail, want ...string) {
+	t.Helper()
+	got := timeline(d)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("timeline of %s:\n%s\nwant:\n%s", d.Ref, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func countRows(t *testing.T, s *store.Store, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := s.QueryRow(ctx, query, &n, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+func TestIngestAlerts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		a1 := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+		a2 := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:00:30"))
+
+		t.Run("OpensIncident", func(t *testing.T) {
+			res := ingest(t, s, group("g1", a1, a2))
+			if !res.Opened || res.IncidentRef != "INC-1" || res.Added != 2 || res.Duplicates != 0 || res.Received != 2 {
+				t.Fatalf("result %+v", res)
+			}
+			d := detail(t, s, "INC-1")
+			if d.Title != "API latency" || d.Severity != incident.SEV1 || d.Status != incident.StatusInvestigating ||
+				fmt.Sprint(d.Services) != "[api]" {
+				t.Errorf("incident %+v", d.Incident)
+			}
+			if !d.StartedAt.Equal(clock("10:00:00")) || !d.DetectedAt.Equal(clock("10:00:00")) {
+				t.Errorf("started %v detected %v, want the earliest startsAt", d.StartedAt, d.DetectedAt)
+			}
+			if len(d.Alerts) != 2 || d.Alerts[0].Fingerprint != "fp1" || d.Alerts[0].Labels["instance"] != "api-1:8080" {
+				t.Fatalf("alerts %+v", d.Alerts)
+			}
+			wantTimeline(t, d, "10:00:00 APIHighLatency firing on 2 instances")
+			e := d.Events[0]
+			if e.Kind != incident.KindAlert || e.Source != incident.SourceWebhook || e.Highlight || e.Author != "alertmanager" {
+				t.Errorf("entry %+v", e)
+			}
+		})
+
+		t.Run("RepeatChangesNothing", func(t *testing.T) {
+			before := detail(t, s, "INC-1")
+			res := ingest(t, s, group("g1", a1, a2))
+			if res.Opened || res.Added != 0 || res.Duplicates != 2 || res.IncidentRef != "INC-1" {
+				t.Fatalf("result %+v", res)
+			}
+			after := detail(t, s, "INC-1")
+			if len(after.Events) != len(before.Events) || len(after.Alerts) != 2 || after.Version != before.Version {
+				t.Fatalf("repeat changed the incident: %d events, %d alerts", len(after.Events), len(after.Alerts))
+			}
+			if n := countRows(t, s, "SELECT COUNT(*) FROM incidents"); n != 1 {
+				t.Fatalf("%d incidents", n)
+			}
+		})
+
+		t.Run("LaterAlertsAttach", func(t *testing.T) {
+			a3 := firing("fp3", "APIHighLatency", "api-3:8080", clock("10:20:00"))
+			res := ingest(t, s, group("g1", a1, a2, a3))
+			if res.Opened || res.Added != 1 || res.IncidentRef != "INC-1" {
+				t.Fatalf("result %+v", res)
+			}
+			wantTimeline(t, detail(t, s, "INC-1"),
+				"10:00:00 APIHighLatency firing on 2 instances",
+				"10:20:00 APIHighLatency firing on api-3:8080: APIHighLatency is bad")
+		})
+
+		t.Run("PartlyResolved", func(t *testing.T) {
+			a3 := firing("fp3", "APIHighLatency", "api-3:8080", clock("10:20:00"))
+			res := ingest(t, s, group("g1", resolved(a1, clock("11:00:00")), a2, a3))
+			if res.Resolved != 1 || res.Added != 0 || res.Duplicates != 2 {
+				t.Fatalf("result %+v", res)
+			}
+			wantTimeline(t, detail(t, s, "INC-1"),
+				"10:00:00 APIHighLatency firing on 2 instances",
+				"10:20:00 APIHighLatency firing on api-3:8080: APIHighLatency is bad",
+				"11:00:00 APIHighLatency resolved on api-1:8080")
+		})
+
+		t.Run("AllResolved", func(t *testing.T) {
+			a3 := firing("fp3", "APIHighLatency", "api-3:8080", clock("10:20:00"))
+			b := group("g1", resolved(a1, clock("11:00:00")), resolved(a2, clock("11:01:00")), resolved(a3, clock("11:02:00")))
+			res := ingest(t, s, b)
+			if res.Resolved != 2 || res.Duplicates != 1 {
+				t.Fatalf("result %+v", res)
+			}
+			ingest(t, s, b) // a repeat adds nothing
+			d := detail(t, s, "INC-1")
+			wantTimeline(t, d,
+				"10:00:00 APIHighLatency firing on 2 instances",
+				"10:20:00 APIHighLatency firing on api-3:8080: APIHighLatency is bad",
+				"11:00:00 APIHighLatency resolved on 3 instances",
+				"11:02:00 All 3 alerts of this incident have resolved")
+			if d.Status != incident.StatusInvestigating || d.ResolvedAt != nil {
+				t.Errorf("the webhook resolved the incident: %s %v", d.Status, d.ResolvedAt)
+			}
+			for _, a := range d.Alerts {
+				if a.Status != incident.AlertResolved || a.EndsAt == nil {
+					t.Errorf("alert %s: %s %v", a.Fingerprint, a.Status, a.EndsAt)
+				}
+			}
+		})
+
+		t.Run("NewIncidentAfterResolution", func(t *testing.T) {
+			v := 0
+			inc := detail(t, s, "INC-1")
+			v = inc.Version
+			if _, err := s.UpdateIncident(ctx, "INC-1", &incident.Patch{Version: &v, Status: incident.Some(incident.StatusResolved)}); err != nil {
+				t.Fatal(err)
+			}
+			// The old snapshot again: nothing new fires, so nothing opens.
+			if res := ingest(t, s, group("g1", a1, a2)); res.Opened || res.IncidentRef != "" {
+				t.Fatalf("a repeat opened an incident: %+v", res)
+			}
+			a4 := firing("fp1", "APIHighLatency", "api-1:8080", clock("12:00:00")) // fires again: a new occurrence
+			res := ingest(t, s, group("g1", a4))
+			if !res.Opened || res.IncidentRef != "INC-2" {
+				t.Fatalf("result %+v", res)
+			}
+			d := detail(t, s, "INC-2")
+			if len(d.Alerts) != 1 || !d.DetectedAt.Equal(clock("12:00:00")) {
+				t.Fatalf("INC-2: %d alerts, detected %v", len(d.Alerts), d.DetectedAt)
+			}
+			if n := len(detail(t, s, "INC-1").Alerts); n != 3 {
+				t.Errorf("INC-1 has %d alerts, want 3", n)
+			}
+		})
+	})
+}
+
+func TestIngestAlertsOpenAt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := firing("w1", "DiskFilling", "db-1", clock("09:00:00"))
+		below := &incident.AlertBatch{Source: "alertmanager", GroupKey: "disk", Alerts: []incident.Alert{w}}
+		res := ingest(t, s, below)
+		if res.Opened || res.IncidentRef != "" || res.Added != 1 {
+			t.Fatalf("result %+v", res)
+		}
+		if n := countRows(t, s, "SELECT COUNT(*) FROM incidents"); n != 0 {
+			t.Fatalf("%d incidents opened below the threshold", n)
+		}
+		got, err := s.UnattachedAlerts(ctx, 10)
+		if err != nil || len(got) != 1 || got[0].Fingerprint != "w1" || got[0].IncidentID != nil {
+			t.Fatalf("unattached %+v %v", got, err)
+		}
+
+		c := firing("c1", "DiskFull", "db-1", clock("09:10:00"))
+		res = ingest(t, s, group("disk", w, c))
+		if !res.Opened || res.Added != 1 {
+			t.Fatalf("result %+v", res)
+		}
+		d := detail(t, s, res.IncidentRef)
+		if len(d.Alerts) != 1 || d.Alerts[0].Fingerprint != "c1" || !d.DetectedAt.Equal(clock("09:10:00")) {
+			t.Fatalf("incident %+v with %+v", d.Incident, d.Alerts)
+		}
+
+		// While it is open, alerts below the threshold join it.
+		w2 := firing("w2", "DiskFilling", "db-2", clock("09:20:00"))
+		below.Alerts = []incident.Alert{w2}
+		if res := ingest(t, s, below); res.IncidentRef != d.Ref || res.Opened {
+			t.Fatalf("result %+v", res)
+		}
+	})
+}
+
+func TestIngestAlertsCollapse(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		var alerts []incident.Alert
+		for i := range 240 {
+			start := clock("10:00:00").Add(time.Duration(i) * time.Second)
+			alerts = append(alerts, firing(fmt.Sprintf("fp%03d", i), "APIHighLatency", fmt.Sprintf("api-%d:8080", i), start))
+		}
+		// The storm arrives in growing snapshots, as Alertmanager sends it.
+		for _, n := range []int{1, 40, 200, 240} {
+			ingest(t, s, group("storm", alerts[:n]...))
+		}
+		late := firing("late", "APIHighLatency", "api-late:8080", clock("10:30:00"))
+		other := firing("other", "APIErrors", "api-1:8080", clock("10:01:00"))
+		ingest(t, s, group("storm", append(alerts, late, other)...))
+		d := detail(t, s, "INC-1")
+		wantTimeline(t, d,
+			"10:00:00 APIHighLatency firing on 240 instances",
+			"10:01:00 APIErrors firing on api-1:8080: APIErrors is bad",
+			"10:30:00 APIHighLatency firing on api-late:8080: APIHighLatency is bad")
+		if len(d.Alerts) != 242 {
+			t.Fatalf("%d alerts", len(d.Alerts))
+		}
+
+		var ended []incident.Alert
+		for i, a := range alerts {
+			ended = append(ended, resolved(a, clock("11:00:00").Add(time.Duration(i)*time.Second)))
+		}
+		ingest(t, s, group("storm", ended[:100]...))
+		ingest(t, s, group("storm", ended...))
+		ingest(t, s, group("storm", resolved(late, clock("11:10:00")), resolved(other, clock("11:11:00"))))
+		wantTimeline(t, detail(t, s, "INC-1"),
+			"10:00:00 APIHighLatency firing on 240 instances",
+			"10:01:00 APIErrors firing on api-1:8080: APIErrors is bad",
+			"10:30:00 APIHighLatency firing on api-late:8080: APIHighLatency is bad",
+			"11:00:00 APIHighLatency resolved on 240 instances",
+			"11:10:00 APIHighLatency resolved on api-late:8080",
+			"11:11:00 APIErrors resolved on api-1:8080",
+			"11:11:00 All 242 alerts of this incident have resolved")
+	})
+}
+
+func TestIngestAlertsDeliveries(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ack := clock("10:05:00")
+		pd := func(id string, b incident.AlertBatch) *incident.AlertBatch {
+			b.Source, b.GroupKey, b.DeliveryID, b.FireOnce = "pagerduty", "Q1", id, true
+			return &b
+		}
+		trig := incident.Alert{Fingerprint: "Q1", Name: "API down", Status: incident.AlertFiring, StartsAt: clock("10:01:00")}
+		open := &incident.Incident{Title: "API down", Severity: incident.SEV1}
+
+		t.Run("Triggered", func(t *testing.T) {
+			res := ingest(t, s, pd("d1", incident.AlertBatch{Alerts: []incident.Alert{trig}, Open: open}))
+			if !res.Opened || res.IncidentRef != "INC-1" {
+				t.Fatalf("result %+v", res)
+			}
+		})
+		t.Run("RedeliveryIgnored", func(t *testing.T) {
+			res := ingest(t, s, pd("d1", incident.AlertBatch{Alerts: []incident.Alert{trig}, Open: open}))
+			if !res.Repeated || res.Duplicates != 1 || res.IncidentRef != "" {
+				t.Fatalf("result %+v", res)
+			}
+		})
+		t.Run("Acknowledged", func(t *testing.T) {
+			b := pd("d2", incident.AlertBatch{Alerts: []incident.Alert{trig}, AcknowledgedAt: &ack,
+				Entries: []incident.Event{{At: ack, Kind: incident.KindAlert, Text: "Acknowledged in PagerDuty by Ana", Author: "pagerduty"}}})
+			if res := ingest(t, s, b); res.Added != 0 || res.IncidentRef != "INC-1" {
+				t.Fatalf("result %+v", res)
+			}
+			d := detail(t, s, "INC-1")
+			if d.AcknowledgedAt == nil || !d.AcknowledgedAt.Equal(ack) || d.Version != 2 {
+				t.Fatalf("acknowledged_at %v version %d", d.AcknowledgedAt, d.Version)
+			}
+			later := clock("10:09:00")
+			b = pd("d3", incident.AlertBatch{AcknowledgedAt: &later})
+			ingest(t, s, b)
+			if d := detail(t, s, "INC-1"); !d.AcknowledgedAt.Equal(ack) {
+				t.Fatalf("a second acknowledgement moved acknowledged_at to %v", d.AcknowledgedAt)
+			}
+		})
+		t.Run("FireOnce", func(t *testing.T) {
+			again := trig
+			again.StartsAt = clock("10:07:00")
+			if res := ingest(t, s, pd("d4", incident.AlertBatch{Alerts: []incident.Alert{again}, Open: open})); res.Added != 0 {
+				t.Fatalf("a firing alert that already fires was added: %+v", res)
+			}
+		})
+		t.Run("ResolveByFingerprint", func(t *testing.T) {
+			b := pd("d5", incident.AlertBatch{Resolve: []incident.AlertEnd{{Fingerprint: "Q1", At: clock("10:30:00")}}})
+			if res := ingest(t, s, b); res.Resolved != 1 {
+				t.Fatalf("result %+v", res)
+			}
+			wantTimeline(t, detail(t, s, "INC-1"),
+				"10:01:00 API down firing",
+				"10:05:00 Acknowledged in PagerDuty by Ana",
+				"10:30:00 API down resolved",
+				"10:30:00 The alert of this incident has resolved")
+		})
+		t.Run("Reopened", func(t *testing.T) {
+			re := trig
+			re.StartsAt = clock("10:40:00")
+			res := ingest(t, s, pd("d6", incident.AlertBatch{Alerts: []incident.Alert{re}, Open: open}))
+			if res.Added != 1 || res.IncidentRef != "INC-1" || res.Opened {
+				t.Fatalf("result %+v", res)
+			}
+		})
+		t.Run("ErrEntriesNeedDeliveryID", func(t *testing.T) {
+			b := &incident.AlertBatch{Source: "pagerduty", GroupKey: "Q1",
+				Entries: []incident.Event{{At: ack, Text: "note"}}}
+			_, err := s.IngestAlerts(ctx, b)
+			wantCode(t, err, incident.EINVALID, "delivery_id")
+		})
+	})
+}
+
+func TestIngestAlertsAudit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		am := incident.WithActor(ctx, "token:alertmanager")
+		a1 := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+		a2 := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:00:30"))
+		if _, err := s.IngestAlerts(am, group("g", a1)); err != nil {
+			t.Fatal(err)
+		}
+		w := store.NewAlertWriter(s, store.AlertWriterConfig{})
+		defer closeWriter(t, w)
+		if _, err := w.IngestAlerts(am, group("g", a1, a2)); err != nil {
+			t.Fatal(err)
+		}
+		ack := clock("10:05:00")
+		// The same group, acknowledged by a caller without a token name.
+		acked := &incident.AlertBatch{Source: "alertmanager", GroupKey: "g", DeliveryID: "d1", AcknowledgedAt: &ack}
+		if _, err := w.IngestAlerts(ctx, acked); err != nil {
+			t.Fatal(err)
+		}
+		log, err := s.AuditLog(ctx, "INC-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range log {
+			got = append(got, e.Actor+" "+e.Entity+" "+e.Action)
+		}
+		want := []string{
+			"token:alertmanager incident create",
+			"token:alertmanager event create",
+			"token:alertmanager event update", // the entry now stands for 2 alerts
+			"alertmanager incident update",    // acknowledged
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("audit trail:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if c := log[2].Changes["text"]; !strings.Contains(fmt.Sprint(c.New), "2 instances") {
+			t.Errorf("entry update records %+v", log[2].Changes)
+		}
+		if _, ok := log[3].Changes["acknowledged_at"]; !ok {
+			t.Errorf("acknowledgement records %+v", log[3].Changes)
+		}
+	})
+}

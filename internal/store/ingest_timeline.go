@@ -1,0 +1,157 @@
+package store
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	"hindsight/internal/incident"
+)
+
+// CollapseWindow is how close in time alerts of one name must fire (or
+// resolve) to share one timeline entry. Alertmanager groups and Prometheus
+// evaluates every minute or so; a storm of one alert spreads over a few
+// minutes.
+const CollapseWindow = 5 * time.Minute
+
+// alertEntryRow remembers which timeline entry stands for which alerts.
+type alertEntryRow struct {
+	EventID    int64 `gorm:"primaryKey;autoIncrement:false"`
+	IncidentID int64
+	Name       string
+	Status     string
+	FirstAt    time.Time
+	Alerts     int
+}
+
+func (alertEntryRow) TableName() string { return "alert_entries" }
+
+// alertMark is one thing the timeline must show: an alert that started
+// firing or resolved at its own time, on an incident.
+type alertMark struct {
+	incidentID int64
+	alert      *alertRow
+	status     incident.AlertStatus
+	at         time.Time
+}
+
+func compareMarks(a, b alertMark) int {
+	return cmp.Or(cmp.Compare(a.incidentID, b.incidentID), cmp.Compare(a.alert.Name, b.alert.Name),
+		cmp.Compare(a.status, b.status), a.at.Compare(b.at))
+}
+
+// writeAlertEntries adds the timeline entries for the group's marks: marks
+// of one incident, name and status within CollapseWindow of each other
+// make one entry, and join the entry earlier deliveries made for the same
+// window.
+func (g *groupIngest) writeAlertEntries() error {
+	marks := g.marks
+	slices.SortStableFunc(marks, compareMarks)
+	for i := 0; i < len(marks); {
+		first, j := marks[i], i+1
+		for j < len(marks) && marks[j].incidentID == first.incidentID && marks[j].alert.Name == first.alert.Name &&
+			marks[j].status == first.status && !marks[j].at.After(first.at.Add(CollapseWindow)) {
+			j++
+		}
+		if err := g.mergeAlertEntry(marks[i:j]); err != nil {
+			return err
+		}
+		i = j
+	}
+	return nil
+}
+
+func (g *groupIngest) mergeAlertEntry(marks []alertMark) error {
+	tx, now := g.tx, g.now
+	m := marks[0]
+	name, at := m.alert.Name, m.at.UTC()
+	var e alertEntryRow
+	res := tx.Where("incident_id = ? AND name = ? AND status = ? AND first_at >= ? AND first_at <= ?",
+		m.incidentID, name, m.status, at.Add(-CollapseWindow), at.Add(CollapseWindow)).
+		Order("first_at DESC").Limit(1).Find(&e)
+	if res.Error != nil {
+		return fmt.Errorf("find alert entry: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		sample := m.alert.toDomain()
+		ev := incident.Event{IncidentID: m.incidentID, At: at, Kind: incident.KindAlert,
+			Text: incident.AlertEntryText(name, m.status, len(marks), &sample), Author: g.source,
+			Source: incident.SourceWebhook, Highlight: false}
+		if err := prepareEvent(&ev, now); err != nil {
+			return err
+		}
+		evs := []incident.Event{ev}
+		if err := g.insertEvents(evs); err != nil {
+			return err
+		}
+		e = alertEntryRow{EventID: evs[0].ID, IncidentID: m.incidentID, Name: name, Status: string(m.status),
+			FirstAt: at, Alerts: len(marks)}
+		if err := tx.Create(&e).Error; err != nil {
+			return fmt.Errorf("insert alert entry: %w", err)
+		}
+		return nil
+	}
+	e.Alerts += len(marks)
+	if e.FirstAt = e.FirstAt.UTC(); at.Before(e.FirstAt) {
+		e.FirstAt = at
+	}
+	if err := tx.Exec("UPDATE alert_entries SET alerts = ?, first_at = ? WHERE event_id = ?",
+		e.Alerts, e.FirstAt, e.EventID).Error; err != nil {
+		return fmt.Errorf("update alert entry: %w", err)
+	}
+	var row eventRow
+	if err := tx.Where("id = ?", e.EventID).Take(&row).Error; err != nil {
+		return fmt.Errorf("load alert entry: %w", err)
+	}
+	before := row.toDomain()
+	after := before
+	after.Text, after.At, after.UpdatedAt = incident.AlertEntryText(name, m.status, e.Alerts, nil), e.FirstAt, now
+	if err := tx.Exec("UPDATE events SET text = ?, at = ?, updated_at = ? WHERE id = ?",
+		after.Text, after.At, after.UpdatedAt, e.EventID).Error; err != nil {
+		return fmt.Errorf("update alert entry: %w", err)
+	}
+	return g.record(after.IncidentID, "event", after.ID, incident.ActionUpdate, &before, &after)
+}
+
+// noteAllResolved adds an entry to each incident among marks whose last
+// firing alert has just resolved, at the time the last one ended. It does
+// not resolve the incident: alerts stop for many reasons, and only the
+// commander knows whether the problem is gone.
+func (g *groupIngest) noteAllResolved() error {
+	tx, now := g.tx, g.now
+	var ids []int64
+	for _, m := range g.marks {
+		if m.status == incident.AlertResolved && !slices.Contains(ids, m.incidentID) {
+			ids = append(ids, m.incidentID)
+		}
+	}
+	for _, id := range ids {
+		var firing, total int64
+		if err := tx.Model(&alertRow{}).Where("incident_id = ? AND status = ?", id, incident.AlertFiring).Count(&firing).Error; err != nil {
+			return fmt.Errorf("count firing alerts: %w", err)
+		}
+		if firing > 0 {
+			continue
+		}
+		if err := tx.Model(&alertRow{}).Where("incident_id = ?", id).Count(&total).Error; err != nil {
+			return fmt.Errorf("count alerts: %w", err)
+		}
+		var last alertRow
+		if err := tx.Where("incident_id = ? AND ends_at IS NOT NULL", id).Order("ends_at DESC").Limit(1).Find(&last).Error; err != nil {
+			return fmt.Errorf("find last alert: %w", err)
+		}
+		if last.EndsAt == nil {
+			continue
+		}
+		ev := incident.Event{IncidentID: id, At: last.EndsAt.UTC(), Kind: incident.KindAlert,
+			Text: incident.AllAlertsResolvedText(int(total)), Author: g.source, Source: incident.SourceWebhook}
+		if err := prepareEvent(&ev, now); err != nil {
+			return err
+		}
+		if err := g.insertEvents([]incident.Event{ev}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"hindsight/internal/alerts"
+	"hindsight/internal/incident"
+)
+
+// Grafana lets each contact point name its timestamp header; these are the
+// names its documentation and provisioning examples use.
+var grafanaTimestampHeaders = []string{"X-Grafana-Alerting-Signature-Timestamp", "X-Grafana-Alerting-Timestamp"}
+
+// requireHook authenticates a webhook: a token of role webhook or admin, by
+// Bearer or as the basic auth password. When signed says the sender signs
+// its requests with a configured secret, a request without credentials is
+// let through to the handler, which refuses it unless the signature over
+// the body is valid; credentials, when sent, must still be good.
+func (s *Server) requireHook(source string, signed bool) gin.HandlerFunc {
+	token := s.require(incident.Role.CanPostAlerts)
+	return func(c *gin.Context) {
+		if signed && bearerToken(c) == "" {
+			c.Request = c.Request.WithContext(incident.WithActor(c.Request.Context(), "signed:"+source))
+			c.Next()
+			return
+		}
+		token(c)
+	}
+}
+
+// hookBody reads the payload of a webhook, which must be JSON.
+func hookBody(c *gin.Context) ([]byte, error) {
+	if err := requireContentType(c, "application/json"); err != nil {
+		return nil, err
+	}
+	return readBody(c)
+}
+
+func (s *Server) hookAlertmanager(c *gin.Context) error {
+	body, err := hookBody(c)
+	if err != nil {
+		return err
+	}
+	b, err := alerts.ParseAlertmanager(body, s.rules)
+	if err != nil {
+		return err
+	}
+	return s.ingestAlerts(c, b)
+}
+
+func (s *Server) hookGrafana(c *gin.Context) error {
+	body, err := hookBody(c)
+	if err != nil {
+		return err
+	}
+	if secret := s.cfg.GrafanaSecret; secret != "" {
+		var stamp string
+		for _, h := range grafanaTimestampHeaders {
+			if stamp = c.GetHeader(h); stamp != "" {
+				break
+			}
+		}
+		err := alerts.VerifyGrafanaSignature(secret, body, c.GetHeader(alerts.GrafanaSignatureHeader), stamp, s.cfg.Now())
+		if err != nil {
+			return err
+		}
+	}
+	b, err := alerts.ParseGrafana(body, s.rules)
+	if err != nil {
+		return err
+	}
+	return s.ingestAlerts(c, b)
+}
+
+func (s *Server) hookPagerDuty(c *gin.Context) error {
+	body, err := hookBody(c)
+	if err != nil {
+		return err
+	}
+	if secret := s.cfg.PagerDutySecret; secret != "" {
+		if err := alerts.VerifyPagerDutySignature(secret, body, c.GetHeader(alerts.PagerDutySignatureHeader)); err != nil {
+			return err
+		}
+	}
+	b, err := alerts.ParsePagerDuty(body, c.GetHeader(alerts.PagerDutyWebhookIDHeader), s.rules)
+	if err != nil {
+		return err
+	}
+	return s.ingestAlerts(c, b)
+}
+
+func (s *Server) hookGeneric(c *gin.Context) error {
+	body, err := hookBody(c)
+	if err != nil {
+		return err
+	}
+	b, err := alerts.ParseGeneric(body, s.cfg.Now(), s.rules)
+	if err != nil {
+		return err
+	}
+	return s.ingestAlerts(c, b)
+}
+
+// ingestAlerts answers once the alerts are committed: a 2xx tells the
+// sender it need not send them again. A full queue answers 503 with
+// Retry-After (see writeError), which Alertmanager and PagerDuty retry.
+func (s *Server) ingestAlerts(c *gin.Context, b *incident.AlertBatch) error {
+	res, err := s.alerts.IngestAlerts(c.Request.Context(), b)
+	if err != nil {
+		return err
+	}
+	if res.IncidentRef != "" && (res.Added > 0 || res.Resolved > 0) {
+		// Open pages of the incident show the new alert entries.
+		s.NotifyIncident(c.Request.Context(), res.IncidentRef, ChangeAlerts)
+	}
+	c.JSON(http.StatusOK, res)
+	return nil
+}
