@@ -40,7 +40,6 @@ type Config struct {
 	// without it the page shows the incident's postmortem status only.
 	Postmortems Postmortems
 
-
 	// OpenAt is the least severe alert severity that opens an incident
 	// (serve --open-at); empty means alerts.DefaultOpenAt.
 	OpenAt incident.Severity
