@@ -361,6 +361,40 @@ func TestIncidentCommanderInBrowser(t *testing.T) {
 
 	seed(t, other)
 
+	t.Run("LiveAlertFromAlertmanager", func(t *testing.T) {
+		hook := &api{t: t, base: srv.URL, token: srv.run(t, "token", "create", "--name", "alertmanager", "--role", "webhook")}
+		now := time.Now().UTC().Truncate(time.Second)
+		alert := func(instance, fingerprint string, startsAt time.Time) map[string]any {
+			return map[string]any{"status": "firing", "fingerprint": fingerprint, "startsAt": startsAt.Format(time.RFC3339),
+				"endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prometheus.example/graph",
+				"labels":      map[string]string{"alertname": "CheckoutErrorBudgetBurn", "instance": instance, "service": "checkout", "severity": "critical"},
+				"annotations": map[string]string{"summary": "Checkout is burning its error budget 14x too fast"}}
+		}
+		payload := func(alerts ...map[string]any) map[string]any {
+			return map[string]any{"version": "4", "status": "firing", "receiver": "hindsight", "groupKey": `{}:{alertname="CheckoutErrorBudgetBurn"}`,
+				"groupLabels": map[string]string{"alertname": "CheckoutErrorBudgetBurn"}, "commonLabels": map[string]string{"alertname": "CheckoutErrorBudgetBurn"},
+				"commonAnnotations": map[string]string{}, "externalURL": "http://alertmanager.example:9093", "truncatedAlerts": 0, "alerts": alerts}
+		}
+		first := alert("checkout-1:8080", "a1b2c3d4e5f60718", now.Add(-3*time.Minute))
+		var res struct {
+			Incident string `json:"incident"`
+			Opened   bool   `json:"opened"`
+		}
+		hook.call("POST", "/hooks/alertmanager", payload(first), &res)
+		if !res.Opened || res.Incident == "" {
+			t.Fatalf("a firing group opened no incident: %+v", res)
+		}
+		do(t, ctx, "open the alert's incident", chromedp.Navigate(srv.URL+"/incidents/"+res.Incident), chromedp.WaitVisible(chromedp.ID("timeline")),
+			chromedp.Evaluate[chromedp.Void](`window.sameDocument = true`))
+		waitFor(t, ctx, "stream open", `document.body.dataset.live === "connected"`, 5*time.Second)
+		posted := time.Now()
+		hook.call("POST", "/hooks/alertmanager", payload(first, alert("checkout-2:8080", "0718a1b2c3d4e5f6", now.Add(-time.Minute))), &res)
+		waitFor(t, ctx, "the new alert shows without reload",
+			`window.sameDocument === true && document.getElementById("timeline").textContent.includes("CheckoutErrorBudgetBurn firing on 2 instances")
+				&& document.getElementById("alerts").textContent.includes("checkout-2:8080")`, 3*time.Second)
+		t.Logf("alert from Alertmanager shown after %v", time.Since(posted).Round(time.Millisecond))
+	})
+
 	t.Run("Screenshots", func(t *testing.T) {
 		do(t, ctx, "list", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(".incidents")))
 		screenshot(t, ctx, "list.png", false)
