@@ -542,3 +542,50 @@ func TestStreams(t *testing.T) {
 		t.Fatalf("stream after close: %v", err)
 	}
 }
+
+type stubPostmortems struct{}
+
+func (stubPostmortems) Templates() []string { return []string{"default", "brief"} }
+func (stubPostmortems) Markdown(d *incident.Detail, tmpl string, loc *time.Location) ([]byte, error) {
+	return []byte("# Postmortem: " + d.Title + "\n\nTemplate " + tmpl + ", zone " + loc.String() + "\n"), nil
+}
+func (stubPostmortems) HTML(md []byte) ([]byte, error) {
+	return []byte(`<h1>Postmortem</h1><p onclick="x()">text</p><script>alert(1)</script>`), nil
+}
+func (stubPostmortems) Check(d *incident.Detail) []web.Finding {
+	return []web.Finding{{Severity: "error", Field: "impact", Message: "The impact is missing."}}
+}
+
+func TestPostmortemPage(t *testing.T) {
+	st := storetest.SQLite(t)
+	e := &env{t: t, store: st, tokens: map[incident.Role]string{},
+		server: web.New(st, web.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Postmortems: stubPostmortems{}})}
+	c := e.signIn("ana@example.com", incident.RoleEditor)
+	if err := st.CreateIncident(context.Background(), &incident.Detail{Incident: incident.Incident{Title: "Cache outage"}}); err != nil {
+		t.Fatal(err)
+	}
+	c2 := &http.Cookie{Name: "tz", Value: "Europe/Berlin"}
+	req := httptest.NewRequest("GET", "/incidents/INC-1/postmortem?template=brief", nil)
+	req.AddCookie(c)
+	req.AddCookie(c2)
+	w := httptest.NewRecorder()
+	e.server.ServeHTTP(w, req)
+	body := w.Body.String()
+	if w.Code != 200 || !strings.Contains(body, "<h1>Postmortem</h1>") || !strings.Contains(body, "The impact is missing.") ||
+		!strings.Contains(body, `value="brief" selected`) || !strings.Contains(body, "postmortem.md?template=brief") {
+		t.Fatalf("%d %s", w.Code, body)
+	}
+	if strings.Contains(body, "onclick") || strings.Contains(body, "alert(1)") {
+		t.Fatal("the preview was not sanitized")
+	}
+	req = httptest.NewRequest("GET", "/incidents/INC-1/postmortem.md?template=brief", nil)
+	req.AddCookie(c)
+	req.AddCookie(c2)
+	w = httptest.NewRecorder()
+	e.server.ServeHTTP(w, req)
+	if w.Code != 200 || w.Header().Get("Content-Type") != "text/markdown; charset=utf-8" ||
+		!strings.Contains(w.Header().Get("Content-Disposition"), `filename="INC-1-postmortem.md"`) ||
+		w.Body.String() != "# Postmortem: Cache outage\n\nTemplate brief, zone Europe/Berlin\n" {
+		t.Fatalf("download: %d %v %q", w.Code, w.Header(), w.Body)
+	}
+}

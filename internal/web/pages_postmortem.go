@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/microcosm-cc/bluemonday"
@@ -18,8 +19,9 @@ type Postmortems interface {
 	// Templates names the templates a postmortem can be rendered with,
 	// the default first.
 	Templates() []string
-	// Markdown renders the incident's postmortem with the named template.
-	Markdown(d *incident.Detail, template string) ([]byte, error)
+	// Markdown renders the incident's postmortem with the named template,
+	// its times in loc.
+	Markdown(d *incident.Detail, template string, loc *time.Location) ([]byte, error)
 	// HTML renders Markdown for the preview. It must pass no raw HTML
 	// through; the page sanitizes the result once more.
 	HTML(markdown []byte) ([]byte, error)
@@ -29,9 +31,9 @@ type Postmortems interface {
 
 // Finding is one thing a completeness check found.
 type Finding struct {
-	Level   string // "error" (must be fixed before publishing), "warning" or "info"
-	Field   string // what it is about, e.g. "root_cause", "tasks"
-	Message string
+	Severity string // "error" (the postmortem is not complete), "warning" or "info"
+	Field    string // the incident field at fault, if one is
+	Message  string
 }
 
 // previewPolicy keeps what Markdown produces (headings, lists, tables,
@@ -65,13 +67,13 @@ func (s *Server) postmortemPage(c *gin.Context) error {
 		return err
 	}
 	p := &postmortemPage{Layout: Layout{Title: "Postmortem · " + d.Ref, Nav: "incidents"}, Inc: d.Incident, States: postmortemStates}
-	if err := s.fillPostmortem(p, d, c.Query("template")); err != nil {
+	if err := s.fillPostmortem(p, d, c.Query("template"), viewerZone(c)); err != nil {
 		return err
 	}
 	return s.render(c, http.StatusOK, "postmortem", p)
 }
 
-func (s *Server) fillPostmortem(p *postmortemPage, d *incident.Detail, tmpl string) error {
+func (s *Server) fillPostmortem(p *postmortemPage, d *incident.Detail, tmpl string, loc *time.Location) error {
 	pm := s.cfg.Postmortems
 	if pm == nil {
 		return nil
@@ -85,7 +87,7 @@ func (s *Server) fillPostmortem(p *postmortemPage, d *incident.Detail, tmpl stri
 		}
 		p.Template = p.Templates[0]
 	}
-	md, err := pm.Markdown(d, p.Template)
+	md, err := pm.Markdown(d, p.Template, loc)
 	if err != nil {
 		return err
 	}
@@ -97,7 +99,7 @@ func (s *Server) fillPostmortem(p *postmortemPage, d *incident.Detail, tmpl stri
 	p.Preview = sanitizeHTML(html)
 	p.Findings = pm.Check(d)
 	for _, f := range p.Findings {
-		if f.Level == "error" {
+		if f.Severity == "error" {
 			p.Errors++
 		}
 	}
@@ -119,11 +121,11 @@ func (s *Server) postmortemDownload(c *gin.Context) error {
 	if !slices.Contains(pm.Templates(), tmpl) {
 		tmpl = pm.Templates()[0]
 	}
-	md, err := pm.Markdown(d, tmpl)
+	md, err := pm.Markdown(d, tmpl, viewerZone(c))
 	if err != nil {
 		return err
 	}
-	c.Header("Content-Disposition", `attachment; filename="postmortem-`+d.Ref+`.md"`)
+	c.Header("Content-Disposition", `attachment; filename="`+d.Ref+`-postmortem.md"`)
 	c.Data(http.StatusOK, "text/markdown; charset=utf-8", md)
 	return nil
 }
@@ -142,7 +144,7 @@ func (s *Server) setPostmortemStatus(c *gin.Context) error {
 		}
 		p := &postmortemPage{Layout: Layout{Title: "Postmortem · " + d.Ref, Nav: "incidents"}, Inc: d.Incident, States: postmortemStates,
 			Error: incident.ErrorMessage(err)}
-		if ferr := s.fillPostmortem(p, d, c.PostForm("template")); ferr != nil {
+		if ferr := s.fillPostmortem(p, d, c.PostForm("template"), viewerZone(c)); ferr != nil {
 			return ferr
 		}
 		return s.render(c, statusFor(err), "postmortem", p)

@@ -68,14 +68,14 @@ func sampleDetail() *incident.Detail {
 type fakePostmortems struct{}
 
 func (fakePostmortems) Templates() []string { return []string{"default", "short"} }
-func (fakePostmortems) Markdown(d *incident.Detail, tmpl string) ([]byte, error) {
+func (fakePostmortems) Markdown(d *incident.Detail, tmpl string, loc *time.Location) ([]byte, error) {
 	return []byte("# Postmortem: " + d.Title + "\n"), nil
 }
 func (fakePostmortems) HTML(md []byte) ([]byte, error) {
 	return []byte("<h1>Postmortem</h1><p>" + evil + "</p>"), nil
 }
 func (fakePostmortems) Check(d *incident.Detail) []Finding {
-	return []Finding{{Level: "error", Field: "root_cause", Message: "No root cause summary"}, {Level: "warning", Message: "Task without owner"}}
+	return []Finding{{Severity: "error", Field: "root_cause", Message: "No root cause summary"}, {Severity: "warning", Message: "Task without owner"}}
 }
 
 var (
@@ -104,7 +104,7 @@ func TestPagesRender(t *testing.T) {
 	d := sampleDetail()
 	pm := &postmortemPage{Layout: Layout{Title: "Postmortem", User: admin}, Inc: d.Incident, States: postmortemStates}
 	s.cfg.Postmortems = fakePostmortems{}
-	if err := s.fillPostmortem(pm, d, "short"); err != nil {
+	if err := s.fillPostmortem(pm, d, "short", time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	s.cfg.Postmortems = nil
@@ -138,7 +138,7 @@ func TestPagesRender(t *testing.T) {
 		{"EditEvent", "edit_event", &editEventPage{Layout: Layout{Title: "Edit", User: admin}, Inc: d.Incident, Event: d.Events[0],
 			Form: entryForm{At: "2024-01-25 10:00:00", Kind: "detection", Text: evil, Highlight: true}, Kinds: incident.EventKinds,
 			Errors: map[string]string{"at": "not a time"}}, []string{`value="detection" selected`, "not a time", "Delete entry"}},
-		{"Postmortem", "postmortem", pm, []string{"<h1>Postmortem</h1>", "No root cause summary", `value="short" selected`, "Download .md", "postmortem-INC-7.md"}},
+		{"Postmortem", "postmortem", pm, []string{"<h1>Postmortem</h1>", "No root cause summary", `value="short" selected`, "Download .md", "INC-7-postmortem.md"}},
 		{"PostmortemUnavailable", "postmortem", &postmortemPage{Layout: Layout{Title: "Postmortem", User: admin}, Inc: d.Incident, States: postmortemStates},
 			[]string{"not part of this build", `name="postmortem_status"`}},
 		{"Tasks", "tasks", &tasksPage{Layout: Layout{Title: "Follow-ups", User: admin}, Tasks: tasks, Owners: []string{"ana"}, TaskStates: taskStates, Overdue: true, Return: "/tasks?overdue=true"},
