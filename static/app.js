@@ -30,11 +30,6 @@
     var msg = e.target.dataset && e.target.dataset.confirm;
     if (msg && !window.confirm(msg)) { e.preventDefault(); }
   }, true);
-  // Selects that save on change; their button stays for keyboards and for
-  // pages without this script.
-  document.addEventListener("change", function (e) {
-    if (e.target.matches && e.target.matches("select[data-autosubmit]")) { e.target.form.requestSubmit(); }
-  });
   document.querySelectorAll("input[data-select]").forEach(function (i) {
     i.addEventListener("focus", function () { i.select(); });
   });
