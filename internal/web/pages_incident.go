@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -62,6 +63,7 @@ type timelineItem struct {
 	Day     time.Time
 	Entry   *entryView
 	Alerts  []entryView
+	HTML    template.HTML // the entry or the alert run, see timelineHTML
 }
 
 // entryView is one timeline entry with its text for the page worked out
@@ -213,6 +215,7 @@ func (p *incidentView) build(d *incident.Detail, now time.Time) {
 		}
 	}
 	p.buildTimeline(d.Events)
+	timelineHTML(p.Timeline, p.CanWrite())
 
 	tasksByCause := map[int64][]taskView{}
 	for _, t := range d.Tasks {
