@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -127,18 +128,48 @@ func (s *Store) openSQLite(path string) error {
 	return nil
 }
 
+// DefaultPoolSize is the most connections one process opens to PostgreSQL,
+// unless the URL says otherwise with pool_max_conns.
+const DefaultPoolSize = 20
+
 func (s *Store) openPostgres(dsn string) error {
 	s.dialect = Postgres
+	dsn, poolSize, err := poolSizeFromURL(dsn)
+	if err != nil {
+		return err
+	}
 	db, err := gorm.Open(postgres.Open(dsn), gormConfig())
 	if err != nil {
 		return fmt.Errorf("open postgres: %w", err)
 	}
 	sqlDB, _ := db.DB()
-	sqlDB.SetMaxOpenConns(20)
-	sqlDB.SetMaxIdleConns(10)
+	sqlDB.SetMaxOpenConns(poolSize)
+	sqlDB.SetMaxIdleConns(max(1, poolSize/2))
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	s.write, s.read = db, db
 	return nil
+}
+
+// poolSizeFromURL takes the pool_max_conns parameter (the name pgx's own
+// pool uses) out of a PostgreSQL URL: the server would refuse it as an
+// unknown setting.
+func poolSizeFromURL(dsn string) (string, int, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", 0, incident.Errorf(incident.EINVALID, "the PostgreSQL URL does not parse: %v", err)
+	}
+	q := u.Query()
+	v := q.Get("pool_max_conns")
+	if v == "" {
+		return dsn, DefaultPoolSize, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return "", 0, incident.Errorf(incident.EINVALID, "pool_max_conns must be a whole number of at least 1, not %q", v)
+	}
+	q.Del("pool_max_conns")
+	u.RawQuery = q.Encode()
+	return u.String(), n, nil
 }
 
 // Dialect returns SQLite or Postgres.

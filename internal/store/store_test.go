@@ -513,3 +513,17 @@ func TestBackupDuringWrites(t *testing.T) {
 		t.Fatalf("integrity_check = %q, %v", ok, err)
 	}
 }
+
+func TestPoolSizeFromURL(t *testing.T) {
+	dsn := storetest.PostgresURL(t) + "&pool_max_conns=3"
+	s, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatalf("pool_max_conns must not reach the server: %v", err)
+	}
+	defer s.Close()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.Open(ctx, storetest.PostgresURL(t)+"&pool_max_conns=lots")
+	wantCode(t, err, incident.EINVALID, "")
+}
