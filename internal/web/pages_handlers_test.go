@@ -3,6 +3,7 @@ package web_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -535,6 +536,36 @@ func TestStreams(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("stream without credentials: %d", resp.StatusCode)
+	}
+	// Alerts that join the incident reach its live views as well.
+	hook := func(body string) string {
+		req, _ := http.NewRequest("POST", srv.URL+"/hooks/alertmanager", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+e.tokens[incident.RoleWebhook])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var res struct{ Incident string }
+		json.NewDecoder(resp.Body).Decode(&res)
+		if resp.StatusCode != 200 {
+			t.Fatalf("hook: %d", resp.StatusCode)
+		}
+		return res.Incident
+	}
+	am := func(fingerprints ...string) string {
+		var alerts []string
+		for _, fp := range fingerprints {
+			alerts = append(alerts, `{"status":"firing","labels":{"alertname":"DiskFull","instance":"`+fp+`","severity":"critical"},"annotations":{},"startsAt":"2024-01-25T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"`+fp+`"}`)
+		}
+		return `{"version":"4","status":"firing","receiver":"hindsight","groupKey":"{}:{alertname=\"DiskFull\"}","groupLabels":{"alertname":"DiskFull"},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://am","truncatedAlerts":0,"alerts":[` + strings.Join(alerts, ",") + `]}`
+	}
+	ref := hook(am("db-1"))
+	alertStream := open("/api/v1/incidents/"+ref+"/stream", func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+e.tokens[incident.RoleViewer]) })
+	hook(am("db-1", "db-2"))
+	if m := next(alertStream); !strings.Contains(m, "event: alerts.received") {
+		t.Fatalf("alert stream: %q", m)
 	}
 	// Closing the server ends the streams, so that shutdown does not wait.
 	e.server.CloseStreams()
