@@ -581,7 +581,8 @@ func (stubPostmortems) Markdown(d *incident.Detail, tmpl string, loc *time.Locat
 	return []byte("# Postmortem: " + d.Title + "\n\nTemplate " + tmpl + ", zone " + loc.String() + "\n"), nil
 }
 func (stubPostmortems) HTML(md []byte) ([]byte, error) {
-	return []byte(`<h1>Postmortem</h1><p onclick="x()">text</p><script>alert(1)</script>`), nil
+	return []byte(`<h1>Postmortem</h1><p onclick="x()">text</p><script>alert(1)</script>` +
+		`<ul><li><input type="checkbox" checked disabled> done</li></ul><input type="text" name="x"><a href="javascript:alert(2)">x</a>`), nil
 }
 func (stubPostmortems) Check(d *incident.Detail) []web.Finding {
 	return []web.Finding{{Severity: "error", Field: "impact", Message: "The impact is missing."}}
@@ -606,8 +607,11 @@ func TestPostmortemPage(t *testing.T) {
 		!strings.Contains(body, `value="brief" selected`) || !strings.Contains(body, "postmortem.md?template=brief") {
 		t.Fatalf("%d %s", w.Code, body)
 	}
-	if strings.Contains(body, "onclick") || strings.Contains(body, "alert(1)") {
+	if strings.Contains(body, "onclick") || strings.Contains(body, "alert(1)") || strings.Contains(body, "javascript:") || strings.Contains(body, `type="text" name="x"`) {
 		t.Fatal("the preview was not sanitized")
+	}
+	if !strings.Contains(body, `<input type="checkbox" checked="" disabled=""`) {
+		t.Fatal("the preview lost the task list's checkbox")
 	}
 	req = httptest.NewRequest("GET", "/incidents/INC-1/postmortem.md?template=brief", nil)
 	req.AddCookie(c)

@@ -3,6 +3,7 @@ package web
 import (
 	"html/template"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"time"
@@ -36,10 +37,18 @@ type Finding struct {
 	Message  string
 }
 
-// previewPolicy keeps what Markdown produces (headings, lists, tables,
-// links, code) and drops scripts, styles, event handlers and javascript:
-// links, whatever the renderer let through.
-var previewPolicy = bluemonday.UGCPolicy()
+// previewPolicy keeps what Markdown produces (headings, lists, tables and
+// their alignment, links, code, the disabled checkboxes of task lists) and
+// drops scripts, styles, event handlers and javascript: links, whatever the
+// renderer let through.
+var previewPolicy = func() *bluemonday.Policy {
+	p := bluemonday.UGCPolicy()
+	p.AllowElements("input")
+	p.AllowAttrs("type").Matching(regexp.MustCompile(`^checkbox$`)).OnElements("input")
+	p.AllowAttrs("checked", "disabled").OnElements("input")
+	p.AllowAttrs("align").Matching(regexp.MustCompile(`^(left|center|right)$`)).OnElements("th", "td")
+	return p
+}()
 
 // sanitizeHTML cleans HTML rendered from Markdown before the page marks it
 // safe.
