@@ -11,27 +11,12 @@ import (
 
 func templateFuncs(a *assets) template.FuncMap {
 	return template.FuncMap{
-		"asset":    a.url,
-		"utc":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"utcTitle": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " UTC" },
-		"words":    durationWords,
-		"since":    func(from, to time.Time) string { return durationWords(to.Sub(from)) },
-		"human":    humanize,
-		"join":     strings.Join,
-		"lines":    func(s string) []string { return strings.Split(s, "\n") },
-		"firstLine": func(s string) string {
-			line, _, _ := strings.Cut(s, "\n")
-			return line
-		},
-		"deref": func(t *time.Time) time.Time { return *t },
-		"inputTime": func(t *time.Time, loc *time.Location) string {
-			if t == nil {
-				return ""
-			}
-			return t.In(loc).Format("2006-01-02 15:04")
-		},
-		"in":  func(t *time.Time, loc *time.Location) time.Time { return t.In(loc) },
-		"dec": func(n int) int { return n - 1 },
+		"asset":     a.url,
+		"utc":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"utcTitle":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " UTC" },
+		"human":     humanize,
+		"join":      strings.Join,
+		"firstLine": firstLine,
 		"taskCtl": func(t taskView, ret string, canWrite bool) taskControl {
 			return taskControl{Task: t, Return: ret, CanWrite: canWrite, States: taskStates}
 		},
