@@ -416,6 +416,14 @@ func TestIncidentCommanderInBrowser(t *testing.T) {
 			if wide {
 				t.Errorf("%s scrolls sideways at 390 px", p)
 			}
+			unlabelled, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
+				.filter(el => !el.labels || el.labels.length === 0).map(el => el.name || el.id)`))
+			if len(unlabelled) > 0 {
+				t.Errorf("%s has inputs without a label: %v", p, unlabelled)
+			}
+			if h1, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("h1").length`)); h1 != 1 {
+				t.Errorf("%s has %d h1 headings", p, h1)
+			}
 		}
 		do(t, ctx, "desktop", chromedp.EmulateViewport(1280, 900))
 	})
