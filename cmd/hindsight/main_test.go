@@ -211,3 +211,60 @@ func TestCommandErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestPostmortemCommands(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "h.db")
+	src := filepath.Join("..", "..", "..", "shared", "fixtures", "postmortems", "api-cache-outage.md")
+	want, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatalf("the example postmortem lies in shared/fixtures beside the repository: %v", err)
+	}
+	ref, stderr, code := hindsight(t, "", "import", "--db", db, src)
+	if code != 0 || strings.TrimSpace(ref) != "INC-1" {
+		t.Fatalf("import: exit %d, stdout %q, stderr %s", code, ref, stderr)
+	}
+	out, stderr, code := hindsight(t, "", "export", "--db", db, "INC-1")
+	if code != 0 {
+		t.Fatalf("export: %d %s", code, stderr)
+	}
+	lines := func(s string) string {
+		var keep []string
+		for _, l := range strings.Split(s, "\n") {
+			if strings.TrimSpace(l) != "" {
+				keep = append(keep, l)
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	if lines(out) != lines(string(want)) {
+		t.Fatalf("import then export changed the document:\n%s", out)
+	}
+	if _, stderr, code := hindsight(t, string(want), "import", "--db", db, "-"); code != 0 {
+		t.Fatalf("import from stdin: %d %s", code, stderr)
+	}
+	out, _, code = hindsight(t, "", "check", "--db", db, "INC-1")
+	if code != 0 && code != 1 || !strings.Contains(out, "task_without_owner") {
+		t.Fatalf("check: exit %d\n%s", code, out)
+	}
+	// A declared incident with nothing written yet lacks the essentials.
+	if _, stderr, code := hindsight(t, "", "token", "create", "--db", db, "--name", "x"); code != 0 {
+		t.Fatal(stderr)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.md")
+	os.WriteFile(empty, []byte("# Postmortem: Nothing yet\n"), 0o644)
+	if _, stderr, code := hindsight(t, "", "import", "--db", db, empty); code != 0 {
+		t.Fatalf("import of a bare document: %d %s", code, stderr)
+	}
+	out, _, code = hindsight(t, "", "check", "--db", db, "INC-3")
+	if code != 1 || !strings.Contains(out, "missing_impact") {
+		t.Fatalf("check of an empty postmortem: exit %d (want 1)\n%s", code, out)
+	}
+	if _, stderr, code := hindsight(t, "", "export", "--db", db, "--template", "nope", "INC-1"); code != 1 || !strings.Contains(stderr, "nope") {
+		t.Fatalf("unknown template: exit %d %s", code, stderr)
+	}
+	bad := t.TempDir()
+	os.WriteFile(filepath.Join(bad, "broken.md.tmpl"), []byte("# {{ .Title \n"), 0o644)
+	if _, stderr, code := hindsight(t, "", "export", "--db", db, "--templates", bad, "INC-1"); code != 1 || !strings.Contains(stderr, "broken.md.tmpl:2: unclosed action") {
+		t.Fatalf("a broken template must be refused with its file and line: exit %d %s", code, stderr)
+	}
+}

@@ -36,6 +36,9 @@ func commands() []command {
 		{"serve", "serve the web pages, the API and the webhooks", runServe},
 		{"token", "token create --name NAME [--role admin|editor|viewer|webhook|feed]: print a new API token", runToken},
 		{"user", "user create --email E --role admin|editor|viewer --password-stdin: add a user", runUser},
+		{"import", "import FILE.md: create an incident from a postmortem in Markdown and print its ref", runImport},
+		{"export", "export REF [--template NAME] [--tz ZONE]: print the incident's postmortem in Markdown", runExport},
+		{"check", "check REF: list what the postmortem lacks; exit 1 when an error-level finding exists", runCheck},
 		{"backup", "backup OUT.db: write a consistent copy of the live SQLite database", runBackup},
 		{"migrate", "apply pending database migrations and exit", runMigrate},
 	}

@@ -15,8 +15,10 @@ import (
 	"time"
 	_ "time/tzdata" // --digest-tz works on machines without a zoneinfo database
 
+	"hindsight"
 	"hindsight/internal/alerts"
 	"hindsight/internal/incident"
+	"hindsight/internal/postmortem"
 	"hindsight/internal/reminder"
 	"hindsight/internal/web"
 )
@@ -53,6 +55,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	digestTZ := fs.String("digest-tz", envOr(env, "HINDSIGHT_DIGEST_TZ", "UTC"), "time zone of --digest-hour and of the digest's days, e.g. Europe/Berlin (env HINDSIGHT_DIGEST_TZ)")
 	digestSoon := fs.String("digest-soon", envOr(env, "HINDSIGHT_DIGEST_SOON", "7d"), "tasks due within this period are listed as due soon (env HINDSIGHT_DIGEST_SOON)")
 	dev := fs.Bool("dev", false, "read templates and static files from ./templates and ./static on every request")
+	templates := fs.String("templates", envOr(env, "HINDSIGHT_TEMPLATES", ""), "directory of your own postmortem templates, NAME.md.tmpl (env HINDSIGHT_TEMPLATES)")
 	openAt := fs.String("open-at", envOr(env, "HINDSIGHT_OPEN_AT", string(alerts.DefaultOpenAt)),
 		"least severe alert severity that opens an incident; less severe alerts are stored unattached (env HINDSIGHT_OPEN_AT)")
 	if err := parse(fs, args, 0); err != nil {
@@ -69,6 +72,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A template that does not parse stops the start, not a request.
+	renderer, err := postmortem.NewRenderer(hindsight.Files, *templates)
+	if err != nil {
+		return err
+	}
 	log := newLogger(env)
 	slog.SetDefault(log)
 
@@ -78,7 +86,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer st.Close()
 	st.TaskDue = opts.taskDue
-	srv := web.New(st, web.Config{Logger: log, OpenAt: openAtSev, Dev: *dev,
+	srv := web.New(st, web.Config{Logger: log, OpenAt: openAtSev, Renderer: renderer, Dev: *dev,
 		GrafanaSecret: env.Getenv("HINDSIGHT_GRAFANA_HMAC_SECRET"), PagerDutySecret: env.Getenv("HINDSIGHT_PAGERDUTY_SECRET")})
 
 	ln, err := net.Listen("tcp", *addr)

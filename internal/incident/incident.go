@@ -14,6 +14,7 @@ import (
 const (
 	MaxTitleLen    = 200
 	MaxTextLen     = 64 * 1024
+	MaxExtraLen    = 1024 * 1024 // a whole imported document may land in Extra
 	MaxNameLen     = 200
 	MaxServices    = 50
 	DefaultPageLen = 50
@@ -88,6 +89,11 @@ func (p PostmortemStatus) Valid() bool {
 }
 
 // Incident is one outage or degradation, from its start to its postmortem.
+//
+// Extra is Markdown of an imported postmortem that maps onto no other field
+// (unknown sections, timeline entries without a time, notes), under "## "
+// headings naming where it stood, so that exporting the postmortem again
+// loses nothing. People may edit it like the other texts.
 type Incident struct {
 	ID               int64            `json:"id"`
 	Ref              string           `json:"ref"`
@@ -98,6 +104,7 @@ type Incident struct {
 	RootCause        string           `json:"root_cause"`
 	Resolution       string           `json:"resolution"`
 	Conclusion       string           `json:"conclusion"`
+	Extra            string           `json:"extra"`
 	Commander        string           `json:"commander"`
 	Services         []string         `json:"services"`
 	PostmortemStatus PostmortemStatus `json:"postmortem_status"`
@@ -204,6 +211,9 @@ func (inc *Incident) Validate() error {
 		if err := checkLen(field, text, MaxTextLen); err != nil {
 			return err
 		}
+	}
+	if err := checkLen("extra", inc.Extra, MaxExtraLen); err != nil {
+		return err
 	}
 	if len(inc.Services) > MaxServices {
 		return FieldError(EINVALID, "services", "at most %d services", MaxServices)

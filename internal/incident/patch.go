@@ -55,6 +55,7 @@ type Patch struct {
 	RootCause        Optional[string]           `json:"root_cause"`
 	Resolution       Optional[string]           `json:"resolution"`
 	Conclusion       Optional[string]           `json:"conclusion"`
+	Extra            Optional[string]           `json:"extra"`
 	Commander        Optional[string]           `json:"commander"`
 	Services         Optional[[]string]         `json:"services"`
 	PostmortemStatus Optional[PostmortemStatus] `json:"postmortem_status"`
@@ -91,6 +92,7 @@ func (p *Patch) Apply(inc *Incident, now time.Time, author string) (*Event, erro
 	applyString(&inc.RootCause, p.RootCause)
 	applyString(&inc.Resolution, p.Resolution)
 	applyString(&inc.Conclusion, p.Conclusion)
+	applyString(&inc.Extra, p.Extra)
 	applyString(&inc.Commander, p.Commander)
 	if p.Services.Set {
 		inc.Services = p.Services.Value

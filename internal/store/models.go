@@ -22,6 +22,7 @@ type incidentRow struct {
 	RootCause        string
 	Resolution       string
 	Conclusion       string
+	Extra            string
 	Commander        string
 	PostmortemStatus string
 	StartedAt        *time.Time
@@ -39,14 +40,14 @@ func (incidentRow) TableName() string { return "incidents" }
 // incidentColumns are the columns an update writes: every one but the
 // identity, named so that zero values are written too.
 var incidentColumns = []string{"title", "severity", "status", "impact", "root_cause", "resolution",
-	"conclusion", "commander", "postmortem_status", "started_at", "detected_at", "acknowledged_at",
+	"conclusion", "extra", "commander", "postmortem_status", "started_at", "detected_at", "acknowledged_at",
 	"mitigated_at", "resolved_at", "updated_at", "version"}
 
 func toIncidentRow(inc *incident.Incident) *incidentRow {
 	return &incidentRow{
 		ID: inc.ID, Ref: inc.Ref, Title: inc.Title, Severity: string(inc.Severity),
 		Status: string(inc.Status), Impact: inc.Impact, RootCause: inc.RootCause,
-		Resolution: inc.Resolution, Conclusion: inc.Conclusion, Commander: inc.Commander,
+		Resolution: inc.Resolution, Conclusion: inc.Conclusion, Extra: inc.Extra, Commander: inc.Commander,
 		PostmortemStatus: string(inc.PostmortemStatus), StartedAt: inc.StartedAt,
 		DetectedAt: inc.DetectedAt, AcknowledgedAt: inc.AcknowledgedAt, MitigatedAt: inc.MitigatedAt,
 		ResolvedAt: inc.ResolvedAt, CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt, Version: inc.Version,
@@ -60,7 +61,7 @@ func (r *incidentRow) toDomain(services []string) incident.Incident {
 	return incident.Incident{
 		ID: r.ID, Ref: r.Ref, Title: r.Title, Severity: incident.Severity(r.Severity),
 		Status: incident.Status(r.Status), Impact: r.Impact, RootCause: r.RootCause,
-		Resolution: r.Resolution, Conclusion: r.Conclusion, Commander: r.Commander,
+		Resolution: r.Resolution, Conclusion: r.Conclusion, Extra: r.Extra, Commander: r.Commander,
 		Services: services, PostmortemStatus: incident.PostmortemStatus(r.PostmortemStatus),
 		StartedAt: utcPtr(r.StartedAt), DetectedAt: utcPtr(r.DetectedAt),
 		AcknowledgedAt: utcPtr(r.AcknowledgedAt), MitigatedAt: utcPtr(r.MitigatedAt),

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"hindsight/internal/incident"
+	"hindsight/internal/postmortem"
 )
 
 // observe logs every request once and counts it for /metrics. The query
@@ -47,11 +48,15 @@ func (s *Server) recoverPanics(c *gin.Context) {
 // limitBody refuses bodies over the limit with 413 before reading them when
 // their length is declared, and stops reading them at the limit otherwise.
 func (s *Server) limitBody(c *gin.Context) {
-	if c.Request.ContentLength > s.cfg.MaxBodyBytes {
-		s.writeError(c, incident.Errorf(incident.ETOOLARGE, "request body is larger than %d bytes", s.cfg.MaxBodyBytes))
+	limit := s.cfg.MaxBodyBytes
+	if c.FullPath() == importRoute {
+		limit = max(limit, int64(postmortem.MaxImportSize))
+	}
+	if c.Request.ContentLength > limit {
+		s.writeError(c, incident.Errorf(incident.ETOOLARGE, "request body is larger than %d bytes", limit))
 		return
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	c.Next()
 }
 

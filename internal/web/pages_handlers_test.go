@@ -603,7 +603,7 @@ func TestPostmortemPage(t *testing.T) {
 	w := httptest.NewRecorder()
 	e.server.ServeHTTP(w, req)
 	body := w.Body.String()
-	if w.Code != 200 || !strings.Contains(body, "<h1>Postmortem</h1>") || !strings.Contains(body, "The impact is missing.") ||
+	if w.Code != 200 || !strings.Contains(body, "<h3>Postmortem</h3>") || !strings.Contains(body, "The impact is missing.") ||
 		!strings.Contains(body, `value="brief" selected`) || !strings.Contains(body, "postmortem.md?template=brief") {
 		t.Fatalf("%d %s", w.Code, body)
 	}

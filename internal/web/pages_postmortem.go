@@ -51,8 +51,19 @@ var previewPolicy = func() *bluemonday.Policy {
 }()
 
 // sanitizeHTML cleans HTML rendered from Markdown before the page marks it
-// safe.
-func sanitizeHTML(b []byte) template.HTML { return template.HTML(previewPolicy.SanitizeBytes(b)) }
+// safe, and moves its headings two levels down: the preview sits under the
+// page's h1 and its own h2, and a page has one h1.
+func sanitizeHTML(b []byte) template.HTML {
+	clean := previewPolicy.SanitizeBytes(b)
+	clean = headingTag.ReplaceAllFunc(clean, func(tag []byte) []byte {
+		level := min(int(tag[len(tag)-1]-'0')+2, 6)
+		out := append([]byte{}, tag[:len(tag)-1]...)
+		return append(out, byte('0'+level))
+	})
+	return template.HTML(clean)
+}
+
+var headingTag = regexp.MustCompile(`</?h[1-6]`)
 
 type postmortemPage struct {
 	Layout

@@ -138,7 +138,7 @@ func TestPagesRender(t *testing.T) {
 		{"EditEvent", "edit_event", &editEventPage{Layout: Layout{Title: "Edit", User: admin}, Inc: d.Incident, Event: d.Events[0],
 			Form: entryForm{At: "2024-01-25 10:00:00", Kind: "detection", Text: evil, Highlight: true}, Kinds: incident.EventKinds,
 			Errors: map[string]string{"at": "not a time"}}, []string{`value="detection" selected`, "not a time", "Delete entry"}},
-		{"Postmortem", "postmortem", pm, []string{"<h1>Postmortem</h1>", "No root cause summary", `value="short" selected`, "Download .md", "INC-7-postmortem.md"}},
+		{"Postmortem", "postmortem", pm, []string{"<h3>Postmortem</h3>", "No root cause summary", `value="short" selected`, "Download .md", "INC-7-postmortem.md"}},
 		{"PostmortemUnavailable", "postmortem", &postmortemPage{Layout: Layout{Title: "Postmortem", User: admin}, Inc: d.Incident, States: postmortemStates},
 			[]string{"not part of this build", `name="postmortem_status"`}},
 		{"Tasks", "tasks", &tasksPage{Layout: Layout{Title: "Follow-ups", User: admin}, Tasks: tasks, Owners: []string{"ana"}, TaskStates: taskStates, Overdue: true, Return: "/tasks?overdue=true"},

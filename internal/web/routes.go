@@ -2,6 +2,9 @@ package web
 
 import "hindsight/internal/alerts"
 
+// importRoute takes whole postmortem documents, larger than other bodies.
+const importRoute = "/api/v1/postmortems/import"
+
 // routes lists every route of the server.
 func (s *Server) routes() {
 	r := s.engine
@@ -32,6 +35,9 @@ func (s *Server) routes() {
 	api.GET("/open-risks", s.handle(s.listOpenRisks))
 	api.GET("/stats", s.handle(s.getStats))
 	api.GET("/digests", s.handle(s.listDigests))
+	api.GET("/incidents/:ref/postmortem.md", s.handle(s.postmortemMarkdown))
+	api.GET("/incidents/:ref/postmortem/checks", s.handle(s.postmortemChecks))
+	api.POST("/postmortems/import", s.handle(s.importPostmortem)) // importRoute
 	// Live views: programs send a token, the pages their session cookie.
 	r.GET("/api/v1/incidents/:ref/stream", s.requireReader, s.handle(s.apiStream))
 

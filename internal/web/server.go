@@ -18,6 +18,7 @@ import (
 	"hindsight"
 	"hindsight/internal/alerts"
 	"hindsight/internal/incident"
+	"hindsight/internal/postmortem"
 	"hindsight/internal/store"
 )
 
@@ -37,8 +38,10 @@ type Config struct {
 	// in-process one by default.
 	Broker Broker
 	// Postmortems renders and checks postmortems for the postmortem page;
-	// without it the page shows the incident's postmortem status only.
+	// by default package postmortem with Renderer.
 	Postmortems Postmortems
+	// Renderer renders postmortems; nil means the built-in templates only.
+	Renderer *postmortem.Renderer
 
 	// OpenAt is the least severe alert severity that opens an incident
 	// (serve --open-at); empty means alerts.DefaultOpenAt.
@@ -61,6 +64,7 @@ type Server struct {
 	log         *slog.Logger
 	metrics     *metrics
 	engine      *gin.Engine
+	renderer    *postmortem.Renderer
 	files       fs.FS
 	pages       *pageTemplates
 	broker      Broker
@@ -102,6 +106,17 @@ func New(st *store.Store, cfg Config) *Server {
 		s.alerts = store.NewAlertWriter(st, store.AlertWriterConfig{OnBatch: s.metrics.observeAlertBatch})
 	}
 	s.metrics.watchAlertWriter(s.alerts)
+	s.renderer = cfg.Renderer
+	if s.renderer == nil {
+		r, err := postmortem.NewRenderer(hindsight.Files, "")
+		if err != nil {
+			panic("built-in postmortem templates: " + err.Error()) // caught by the tests of every build
+		}
+		s.renderer = r
+	}
+	if s.cfg.Postmortems == nil {
+		s.cfg.Postmortems = rendererPostmortems{s.renderer}
+	}
 	s.engine = gin.New()
 	s.engine.ContextWithFallback = true // c.Done() and c.Value() follow the request
 	s.engine.HandleMethodNotAllowed = true

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"hindsight"
+	"hindsight/internal/postmortem"
+)
+
+func runImport(ctx context.Context, env *Env, args []string) error {
+	fs, dsn := flags(env, "import")
+	if err := parse(fs, args, 1); err != nil {
+		return usagef("usage: hindsight import FILE.md (or - for standard input) (%v)", err)
+	}
+	var src []byte
+	var err error
+	if name := fs.Arg(0); name == "-" {
+		src, err = io.ReadAll(io.LimitReader(env.Stdin, postmortem.MaxImportSize+1))
+	} else {
+		src, err = readLimited(name, postmortem.MaxImportSize+1)
+	}
+	if err != nil {
+		return err
+	}
+	d, warnings, err := postmortem.Import(src, time.Now())
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.CreateIncident(ctx, d); err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+	}
+	fmt.Fprintln(env.Stdout, d.Ref)
+	return nil
+}
+
+// readLimited reads at most n bytes of a file: enough for the importer to
+// tell a document is too long without reading a huge one whole.
+func readLimited(name string, n int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, n))
+}
+
+func runExport(ctx context.Context, env *Env, args []string) error {
+	fs, dsn := flags(env, "export")
+	name := fs.String("template", "default", "template: default, sre, or one of --templates")
+	dir := fs.String("templates", env.Getenv("HINDSIGHT_TEMPLATES"), "directory of your own templates, NAME.md.tmpl (env HINDSIGHT_TEMPLATES)")
+	tz := fs.String("tz", "UTC", "time zone of the times in the document, e.g. Europe/Berlin")
+	if err := parse(fs, args, 1); err != nil {
+		return usagef("usage: hindsight export REF [--template NAME] [--tz ZONE] (%v)", err)
+	}
+	r, err := postmortem.NewRenderer(hindsight.Files, *dir)
+	if err != nil {
+		return err
+	}
+	loc, err := postmortem.LoadLocation(*tz)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	d, err := st.IncidentDetail(ctx, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	b, err := r.Markdown(d, *name, loc)
+	if err != nil {
+		return err
+	}
+	_, err = env.Stdout.Write(b)
+	return err
+}
+
+// errIncomplete makes check exit 1 without another message: the findings
+// are the message.
+var errIncomplete = errors.New("the postmortem has error-level findings")
+
+func runCheck(ctx context.Context, env *Env, args []string) error {
+	fs, dsn := flags(env, "check")
+	if err := parse(fs, args, 1); err != nil {
+		return usagef("usage: hindsight check REF (%v)", err)
+	}
+	st, err := openStore(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	d, err := st.IncidentDetail(ctx, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	findings := postmortem.Check(d)
+	for _, f := range findings {
+		fmt.Fprintf(env.Stdout, "%-7s %-24s %s\n", f.Severity, f.Code, f.Message)
+	}
+	if postmortem.HasErrors(findings) {
+		return errIncomplete
+	}
+	if len(findings) == 0 {
+		fmt.Fprintf(env.Stdout, "%s: the postmortem is complete\n", d.Ref)
+	}
+	return nil
+}
