@@ -3,7 +3,7 @@ GO          ?= go
 BIN         := bin/hindsight
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build run test lint bench
+.PHONY: build run test lint bench screenshots
 
 build:
 	$(GO) build -o $(BIN) ./cmd/hindsight
@@ -23,3 +23,7 @@ lint:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Refresh the README's pictures from a real headless Chromium.
+screenshots:
+	HINDSIGHT_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run Browser ./e2e/

@@ -27,8 +27,15 @@ import (
 	"hindsight/internal/cli"
 )
 
-// screenshotDir is where the README's pictures are written.
-const screenshotDir = "../docs/screenshots"
+// screenshotDir is where the pictures go: the README's folder when
+// HINDSIGHT_SCREENSHOTS names it (make screenshots), a temporary one
+// otherwise, so that a test run leaves the work tree as it was.
+func screenshotDir(t *testing.T) string {
+	if d := os.Getenv("HINDSIGHT_SCREENSHOTS"); d != "" {
+		return d
+	}
+	return t.TempDir()
+}
 
 func chromium(t *testing.T) string {
 	t.Helper()
@@ -227,10 +234,14 @@ func screenshot(t *testing.T, ctx context.Context, name string, full bool) {
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
-	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+	if len(buf) < 1000 {
+		t.Fatalf("screenshot %s is empty", name)
+	}
+	dir := screenshotDir(t)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(screenshotDir, name), buf, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), buf, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

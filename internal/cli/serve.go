@@ -20,6 +20,7 @@ import (
 	"hindsight/internal/incident"
 	"hindsight/internal/postmortem"
 	"hindsight/internal/reminder"
+	"hindsight/internal/store"
 	"hindsight/internal/web"
 )
 
@@ -86,7 +87,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer st.Close()
 	st.TaskDue = opts.taskDue
-	srv := web.New(st, web.Config{Logger: log, OpenAt: openAtSev, Renderer: renderer, Dev: *dev,
+	var broker web.Broker // in-process by default
+	if st.Dialect() == store.Postgres {
+		// Replicas share one database: live views hear of every replica's changes.
+		broker = web.NewPostgresBroker(st, log)
+	}
+	srv := web.New(st, web.Config{Logger: log, OpenAt: openAtSev, Renderer: renderer, Dev: *dev, Broker: broker,
 		GrafanaSecret: env.Getenv("HINDSIGHT_GRAFANA_HMAC_SECRET"), PagerDutySecret: env.Getenv("HINDSIGHT_PAGERDUTY_SECRET")})
 
 	ln, err := net.Listen("tcp", *addr)

@@ -141,3 +141,16 @@ func (s *Server) NotifyIncident(ctx context.Context, refOrID string, kind string
 	}
 	s.notify(inc.ID, kind, 0)
 }
+
+// resyncAll tells every subscriber to reload what it shows.
+func (b *memoryBroker) resyncAll() {
+	b.mu.Lock()
+	ids := make([]int64, 0, len(b.subs))
+	for id := range b.subs {
+		ids = append(ids, id)
+	}
+	b.mu.Unlock()
+	for _, id := range ids {
+		b.Publish(Change{IncidentID: id, Kind: ChangeResync})
+	}
+}
