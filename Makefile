@@ -3,7 +3,7 @@ GO          ?= go
 BIN         := bin/hindsight
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build run test lint bench fuzz
+.PHONY: build run test lint bench fuzz screenshots
 
 build:
 	$(GO) build -o $(BIN) ./cmd/hindsight
@@ -38,3 +38,7 @@ fuzz:
 	    echo "$$out" | grep -v 'applied migration' | tail -n 3; \
 	  done; \
 	done
+
+# Refresh the README's pictures from a real headless Chromium.
+screenshots:
+	HINDSIGHT_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run Browser ./e2e/

@@ -1,11 +1,14 @@
 package main_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"hindsight/internal/store"
 	"hindsight/internal/store/storetest"
@@ -91,4 +94,64 @@ func TestReplicasOnPostgres(t *testing.T) {
 			t.Fatalf("replica 1 reads %d %v", status, got)
 		}
 	})
+}
+
+// TestLiveUpdatesAcrossReplicas watches an incident's stream on one replica
+// while an entry is added through the other.
+func TestLiveUpdatesAcrossReplicas(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	a, _, _ := startServe(t, "--db", dsn)
+	b, _, _ := startServe(t, "--db", dsn)
+	token, stderr, code := hindsight(t, "", "token", "create", "--db", dsn, "--name", "me", "--role", "editor")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	token = strings.TrimSpace(token)
+	if status, _ := call(t, "POST", a+"/api/v1/incidents", token, `{"title":"Live across replicas"}`); status != 201 {
+		t.Fatal(status)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", b+"/api/v1/incidents/INC-1/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	// The stream is open once the server has answered; give the replica's
+	// subscription a moment, then write through the other one.
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	if status, _ := call(t, "POST", a+"/api/v1/incidents/INC-1/events", token, `{"text":"Written on replica A"}`); status != 201 {
+		t.Fatal(status)
+	}
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatal("stream closed before the entry arrived")
+			}
+			if strings.Contains(line, "Written on replica A") {
+				if d := time.Since(start); d > 2*time.Second {
+					t.Fatalf("the entry took %v to reach the other replica", d)
+				}
+				return
+			}
+		case <-ctx.Done():
+			t.Fatal("the entry written on replica A never reached a stream on replica B")
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"hindsight/internal/incident"
 	"hindsight/internal/postmortem"
 	"hindsight/internal/reminder"
+	"hindsight/internal/store"
 	"hindsight/internal/web"
 )
 
@@ -53,6 +55,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	digestHour := fs.String("digest-hour", envOr(env, "HINDSIGHT_DIGEST_HOUR", "9"), "hour of the day (0-23) the digest is sent (env HINDSIGHT_DIGEST_HOUR)")
 	digestTZ := fs.String("digest-tz", envOr(env, "HINDSIGHT_DIGEST_TZ", "UTC"), "time zone of --digest-hour and of the digest's days, e.g. Europe/Berlin (env HINDSIGHT_DIGEST_TZ)")
 	digestSoon := fs.String("digest-soon", envOr(env, "HINDSIGHT_DIGEST_SOON", "7d"), "tasks due within this period are listed as due soon (env HINDSIGHT_DIGEST_SOON)")
+	dev := fs.Bool("dev", false, "read templates and static files from ./templates and ./static on every request")
 	templates := fs.String("templates", envOr(env, "HINDSIGHT_TEMPLATES", ""), "directory of your own postmortem templates, NAME.md.tmpl (env HINDSIGHT_TEMPLATES)")
 	openAt := fs.String("open-at", envOr(env, "HINDSIGHT_OPEN_AT", string(alerts.DefaultOpenAt)),
 		"least severe alert severity that opens an incident; less severe alerts are stored unattached (env HINDSIGHT_OPEN_AT)")
@@ -90,13 +93,19 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer st.Close()
 	st.TaskDue = opts.taskDue
-	srv := web.New(st, web.Config{Logger: log, OpenAt: openAtSev, Renderer: renderer, TrustedProxies: trusted,
+	var broker web.Broker // in-process by default
+	if st.Dialect() == store.Postgres {
+		// Replicas share one database: live views hear of every replica's changes.
+		broker = web.NewPostgresBroker(st, log)
+	}
+	srv := web.New(st, web.Config{Logger: log, OpenAt: openAtSev, Renderer: renderer, Dev: *dev, Broker: broker, TrustedProxies: trusted,
 		GrafanaSecret: env.Getenv("HINDSIGHT_GRAFANA_HMAC_SECRET"), PagerDutySecret: env.Getenv("HINDSIGHT_PAGERDUTY_SECRET")})
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
+	base := "http://" + browsable(ln.Addr())
 	httpSrv := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -104,7 +113,17 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("hindsight listening", "url", "http://"+ln.Addr().String(), "db", st.Dialect(), "task_due", opts.taskDue.String())
+	// Streams of live pages never end by themselves: end them when the
+	// server shuts down, so that in-flight requests can finish.
+	httpSrv.RegisterOnShutdown(srv.CloseStreams)
+	log.Info("hindsight listening", "url", base, "db", st.Dialect(), "task_due", opts.taskDue.String(), "dev", *dev)
+	link, err := srv.SetupLink(ctx, base)
+	if err != nil {
+		return err
+	}
+	if link != "" {
+		log.Warn("no user yet: open this one-time link to create the admin account", "url", link)
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -189,4 +208,17 @@ func parseProxies(list string) ([]string, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// browsable is the address to put in links: a server listening on every
+// interface is reachable on the loopback one.
+func browsable(a net.Addr) string {
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ap.Addr().IsUnspecified() {
+		return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), ap.Port()).String()
+	}
+	return ap.String()
 }

@@ -39,6 +39,8 @@ type Store struct {
 	read    *gorm.DB
 	// sqliteDSN opens the SQLite file with the usual settings, for backups.
 	sqliteDSN string
+	// postgresDSN opens PostgreSQL connections of their own, for LISTEN.
+	postgresDSN string
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -140,6 +142,7 @@ func (s *Store) openPostgres(dsn string) error {
 	if err != nil {
 		return err
 	}
+	s.postgresDSN = dsn
 	db, err := gorm.Open(postgres.Open(dsn), gormConfig())
 	if err != nil {
 		return fmt.Errorf("open postgres: %w", err)

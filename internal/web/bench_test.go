@@ -65,3 +65,89 @@ func BenchmarkGetIncident5000Events(b *testing.B) {
 		e.bench(b, "GET", "/api/v1/incidents/INC-1", "", 200)
 	}
 }
+
+// pageBench signs a viewer in and returns a function that GETs a page
+// with the session cookie, failing on any status but 200.
+func pageBench(b *testing.B, e *env) func(path string) {
+	c := e.signIn("ana@example.com", incident.RoleEditor)
+	return func(path string) {
+		req := httptest.NewRequest("GET", path, nil)
+		req.AddCookie(c)
+		w := httptest.NewRecorder()
+		e.server.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatalf("GET %s: %d", path, w.Code)
+		}
+	}
+}
+
+// BenchmarkIncidentPage2000 renders the page of an incident with 2,000
+// timeline entries (a tenth of them alerts), root causes and tasks: the
+// whole request, session and database included.
+func BenchmarkIncidentPage2000(b *testing.B) {
+	e := benchEnv(b)
+	start := time.Date(2024, 1, 25, 10, 0, 0, 0, time.UTC)
+	d := &incident.Detail{Incident: incident.Incident{Title: "Long incident", StartedAt: &start, Commander: "ana", Services: []string{"api", "api-cache"}}}
+	for i := range 2000 {
+		kind, hl := incident.KindInvestigation, i%3 == 0
+		if i%10 < 1 {
+			kind, hl = incident.KindAlert, false
+		}
+		d.Events = append(d.Events, incident.Event{At: start.Add(time.Duration(i) * 47 * time.Second), Kind: kind, Source: incident.SourceManual,
+			Highlight: hl, Author: "ana@example.com", Text: fmt.Sprintf("Timeline entry %d: checked the cache hit ratio and the API error rate", i)})
+	}
+	for i := range 5 {
+		d.RootCauses = append(d.RootCauses, incident.RootCause{Description: fmt.Sprintf("Cause %d", i), Category: incident.CategoryCode})
+		d.Tasks = append(d.Tasks, incident.Task{Title: fmt.Sprintf("Task %d", i), Owner: "ana"})
+	}
+	if err := e.store.CreateIncident(context.Background(), d); err != nil {
+		b.Fatal(err)
+	}
+	get := pageBench(b, e)
+	for b.Loop() {
+		get("/incidents/INC-1")
+	}
+}
+
+// BenchmarkIncidentList10000 renders the first page of the list over
+// 10,000 incidents, unfiltered and filtered.
+func BenchmarkIncidentList10000(b *testing.B) {
+	e := benchEnv(b)
+	ctx := context.Background()
+	start := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
+	const n, batch = 10000, 500
+	for from := 0; from < n; from += batch {
+		var rows, svc []string
+		var args, svcArgs []any
+		for i := from; i < from+batch; i++ {
+			at := start.Add(time.Duration(i) * 47 * time.Minute)
+			status, resolved := "resolved", any(at.Add(2*time.Hour))
+			if i%7 == 0 {
+				status, resolved = "investigating", nil
+			}
+			rows = append(rows, "(?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?, 1)")
+			args = append(args, incident.Ref(int64(i+1)), fmt.Sprintf("Checkout errors after deploy %d", i), fmt.Sprintf("SEV%d", 1+i%4), status,
+				"About 10% of requests failed", "ana", at, resolved, at, at)
+			svc = append(svc, "(?, ?, 0)")
+			svcArgs = append(svcArgs, int64(i+1), fmt.Sprintf("service-%d", i%20))
+		}
+		if err := e.store.Exec(ctx, `INSERT INTO incidents (ref, title, severity, status, impact, commander, postmortem_status,
+			started_at, resolved_at, created_at, updated_at, version) VALUES `+strings.Join(rows, ","), args...); err != nil {
+			b.Fatal(err)
+		}
+		if err := e.store.Exec(ctx, "INSERT INTO incident_services (incident_id, name, position) VALUES "+strings.Join(svc, ","), svcArgs...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	get := pageBench(b, e)
+	b.Run("All", func(b *testing.B) {
+		for b.Loop() {
+			get("/")
+		}
+	})
+	b.Run("Filtered", func(b *testing.B) {
+		for b.Loop() {
+			get("/?status=resolved&severity=SEV2&service=service-3&q=deploy")
+		}
+	})
+}

@@ -41,6 +41,7 @@ func (s *Server) createEvent(c *gin.Context) error {
 	if err := s.store.AddEvent(c.Request.Context(), c.Param("ref"), e); err != nil {
 		return err
 	}
+	s.notify(e.IncidentID, ChangeEventNew, e.ID)
 	c.JSON(http.StatusCreated, e)
 	return nil
 }
@@ -68,6 +69,7 @@ func (s *Server) updateEvent(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	s.notify(e.IncidentID, ChangeEventEdit, e.ID)
 	c.JSON(http.StatusOK, e)
 	return nil
 }
@@ -77,9 +79,14 @@ func (s *Server) deleteEvent(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteEvent(c.Request.Context(), c.Param("ref"), id); err != nil {
+	inc, err := s.store.Incident(c.Request.Context(), c.Param("ref"))
+	if err != nil {
 		return err
 	}
+	if err := s.store.DeleteEvent(c.Request.Context(), inc.Ref, id); err != nil {
+		return err
+	}
+	s.notify(inc.ID, ChangeEventGone, id)
 	c.Status(http.StatusNoContent)
 	return nil
 }

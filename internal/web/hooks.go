@@ -111,6 +111,10 @@ func (s *Server) ingestAlerts(c *gin.Context, b *incident.AlertBatch) error {
 	if err != nil {
 		return err
 	}
+	if res.IncidentRef != "" && (res.Added > 0 || res.Resolved > 0) {
+		// Open pages of the incident show the new alert entries.
+		s.NotifyIncident(c.Request.Context(), res.IncidentRef, ChangeAlerts)
+	}
 	c.JSON(http.StatusOK, res)
 	return nil
 }

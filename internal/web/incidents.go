@@ -159,6 +159,7 @@ func (s *Server) updateIncident(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	s.notify(inc.ID, ChangeIncident, 0)
 	c.JSON(http.StatusOK, inc)
 	return nil
 }

@@ -24,6 +24,7 @@ func (s *Server) createRootCause(c *gin.Context) error {
 	if err := s.store.AddRootCause(c.Request.Context(), c.Param("ref"), rc); err != nil {
 		return err
 	}
+	s.notify(rc.IncidentID, ChangeRootCause, rc.ID)
 	c.JSON(http.StatusCreated, rc)
 	return nil
 }

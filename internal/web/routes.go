@@ -9,7 +9,7 @@ const importRoute = "/api/v1/postmortems/import"
 func (s *Server) routes() {
 	r := s.engine
 	r.Use(s.observe, s.recoverPanics, securityHeaders, s.limitBody, s.refuseNUL)
-	r.NoRoute(s.handle(notFound))
+	r.NoRoute(s.notFoundAny)
 	r.NoMethod(s.handle(methodNotAllowed))
 
 	r.GET("/healthz", s.healthz)
@@ -38,6 +38,8 @@ func (s *Server) routes() {
 	api.GET("/incidents/:ref/postmortem.md", s.handle(s.postmortemMarkdown))
 	api.GET("/incidents/:ref/postmortem/checks", s.handle(s.postmortemChecks))
 	api.POST("/postmortems/import", s.handle(s.importPostmortem)) // importRoute
+	// Live views: programs send a token, the pages their session cookie.
+	r.GET("/api/v1/incidents/:ref/stream", s.requireReader, s.handle(s.apiStream))
 
 	hooks := r.Group("/hooks")
 	hooks.POST("/alertmanager", s.requireHook(alerts.SourceAlertmanager, false), s.handle(s.hookAlertmanager))
@@ -50,4 +52,44 @@ func (s *Server) routes() {
 	admin.POST("/tokens", s.handle(s.createToken))
 	admin.DELETE("/tokens/:id", s.handle(s.revokeToken))
 	admin.POST("/users", s.handle(s.createUser))
+
+	// Browser pages. Every state change is a POST refused when it comes
+	// from another site; GETs change nothing.
+	r.GET("/static/*file", s.serveStatic)
+	r.HEAD("/static/*file", s.serveStatic)
+	r.GET("/favicon.ico", s.serveFavicon)
+
+	open := r.Group("", s.refuseCrossOrigin)
+	open.GET("/login", s.page(s.loginPage))
+	open.POST("/login", s.page(s.login))
+	open.POST("/logout", s.page(s.logout))
+	open.GET("/setup", s.page(s.setupPage))
+	open.POST("/setup", s.page(s.setup))
+
+	pages := r.Group("", s.refuseCrossOrigin, s.requirePage)
+	pages.GET("/", s.page(s.incidentsPage))
+	pages.GET("/incidents/new", s.page(s.newIncidentPage))
+	pages.POST("/incidents", s.page(s.declareIncident))
+	pages.GET("/incidents/:ref", s.page(s.incidentPage))
+	pages.POST("/incidents/:ref", s.page(s.editIncident))
+	pages.GET("/incidents/:ref/stream", s.page(s.pageStream))
+	pages.POST("/incidents/:ref/status", s.page(s.changeStatus))
+	pages.POST("/incidents/:ref/events", s.page(s.addEntry))
+	pages.GET("/incidents/:ref/events/:id", s.page(s.editEventPage))
+	pages.POST("/incidents/:ref/events/:id", s.page(s.editEvent))
+	pages.POST("/incidents/:ref/events/:id/delete", s.page(s.deleteEntry))
+	pages.POST("/incidents/:ref/root-causes", s.page(s.addRootCause))
+	pages.POST("/incidents/:ref/tasks", s.page(s.addTask))
+	pages.GET("/incidents/:ref/postmortem", s.page(s.postmortemPage))
+	pages.POST("/incidents/:ref/postmortem", s.page(s.setPostmortemStatus))
+	pages.GET("/incidents/:ref/postmortem.md", s.page(s.postmortemDownload))
+	pages.GET("/tasks", s.page(s.tasksPage))
+	pages.GET("/insights", s.page(s.insightsPage))
+	pages.POST("/tasks/:id", s.page(s.updateTaskStatus))
+	pages.GET("/settings", s.page(s.settingsPage))
+	admins := pages.Group("/settings", s.requireAdminPage)
+	admins.POST("/users", s.page(s.addUser))
+	admins.POST("/users/:id", s.page(s.setUserRole))
+	admins.POST("/tokens", s.page(s.addToken))
+	admins.POST("/tokens/:id/revoke", s.page(s.revokeTokenPage))
 }

@@ -6,8 +6,11 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -26,6 +29,17 @@ type Config struct {
 	Logger       *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// Dev reads templates and static files from the working directory
+	// for every request, so that edits show on reload.
+	Dev bool
+	// Files holds templates/ and static/; the embedded ones by default.
+	Files fs.FS
+	// Broker carries the changes of incidents to the live views; an
+	// in-process one by default.
+	Broker Broker
+	// Postmortems renders and checks postmortems for the postmortem page;
+	// by default package postmortem with Renderer.
+	Postmortems Postmortems
 	// Renderer renders postmortems; nil means the built-in templates only.
 	Renderer *postmortem.Renderer
 
@@ -47,17 +61,23 @@ type Config struct {
 
 // Server holds the dependencies every handler uses.
 type Server struct {
-	store    *store.Store
-	alerts   *store.AlertWriter
-	rules    alerts.Rules
-	cfg      Config
-	log      *slog.Logger
-	metrics  *metrics
-	engine   *gin.Engine
-	renderer *postmortem.Renderer
+	store       *store.Store
+	alerts      *store.AlertWriter
+	rules       alerts.Rules
+	cfg         Config
+	log         *slog.Logger
+	metrics     *metrics
+	engine      *gin.Engine
+	renderer    *postmortem.Renderer
+	files       fs.FS
+	pages       *pageTemplates
+	broker      Broker
+	crossOrigin *http.CrossOriginProtection
 }
 
-// New returns a server over st, with its routes registered.
+// New returns a server over st, with its routes registered. The page
+// templates are parsed here: the embedded ones are checked by the tests, so
+// a failure means a broken build and New panics with the template's error.
 func New(st *store.Store, cfg Config) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
@@ -69,7 +89,21 @@ func New(st *store.Store, cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{store: st, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), rules: alerts.Rules{OpenAt: cfg.OpenAt}}
+	if cfg.Files == nil {
+		cfg.Files = defaultFiles()
+		if cfg.Dev {
+			cfg.Files = os.DirFS(".")
+		}
+	}
+	if cfg.Broker == nil {
+		cfg.Broker = NewMemoryBroker()
+	}
+	s := &Server{store: st, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), rules: alerts.Rules{OpenAt: cfg.OpenAt},
+		files: cfg.Files, broker: cfg.Broker, crossOrigin: http.NewCrossOriginProtection()}
+	var err error
+	if s.pages, err = s.loadPages(); err != nil {
+		panic(fmt.Sprintf("web: %v", err))
+	}
 	st.OnError = func(error) { s.metrics.dbErrors.Inc() }
 	s.alerts = cfg.AlertWriter
 	if s.alerts == nil {
@@ -84,6 +118,9 @@ func New(st *store.Store, cfg Config) *Server {
 		}
 		s.renderer = r
 	}
+	if s.cfg.Postmortems == nil {
+		s.cfg.Postmortems = rendererPostmortems{s.renderer}
+	}
 	s.engine = gin.New()
 	s.engine.ContextWithFallback = true // c.Done() and c.Value() follow the request
 	// gin believes X-Forwarded-For from any peer unless told otherwise.
@@ -96,9 +133,17 @@ func New(st *store.Store, cfg Config) *Server {
 	return s
 }
 
-// Close stops the alert writer after it has committed what is queued. Call
-// it once the HTTP server has shut down, before closing the store.
+func defaultFiles() fs.FS { return hindsight.Files }
+
+// CloseStreams ends the live streams, so that a graceful shutdown does not
+// wait for them: register it with http.Server.RegisterOnShutdown.
+func (s *Server) CloseStreams() { s.broker.Close() }
+
+// Close ends the live streams and stops the alert writer after it has
+// committed what is queued. Call it once the HTTP server has shut down,
+// before closing the store.
 func (s *Server) Close(ctx context.Context) error {
+	s.broker.Close()
 	return s.alerts.Close(ctx)
 }
 
@@ -185,8 +230,55 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	}})
 }
 
-func notFound(c *gin.Context) error {
-	return incident.Errorf(incident.ENOTFOUND, "no such page: %s", c.Request.URL.Path)
+// page adapts a page handler to gin, answering its error with an HTML
+// page: pages are read by people, not programs.
+func (s *Server) page(h handler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			s.pageError(c, err)
+		}
+	}
+}
+
+func (s *Server) pageError(c *gin.Context, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = incident.Errorf(incident.ETOOLARGE, "the form is larger than %d bytes", mbe.Limit)
+	}
+	code := incident.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if code == incident.EINTERNAL {
+		if c.Request.Context().Err() != nil {
+			c.Abort()
+			return
+		}
+		s.log.Error("internal error", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+	}
+	msg := incident.ErrorMessage(err)
+	if code == incident.EINTERNAL {
+		msg = "Something went wrong on our side. Try again; if it keeps failing, the server log says why."
+	}
+	s.renderError(c, status, msg)
+}
+
+// notFoundAny answers unknown paths: a page for browsers, JSON for programs.
+func (s *Server) notFoundAny(c *gin.Context) {
+	if wantsHTML(c) {
+		s.renderError(c, http.StatusNotFound, "There is no page at "+c.Request.URL.Path+".")
+		return
+	}
+	s.writeError(c, incident.Errorf(incident.ENOTFOUND, "no such page: %s", c.Request.URL.Path))
+}
+
+func wantsHTML(c *gin.Context) bool {
+	p := c.Request.URL.Path
+	if len(p) >= 4 && (p[:4] == "/api" || p[:4] == "/hoo") {
+		return false
+	}
+	return c.Request.Method == http.MethodGet && c.NegotiateFormat(gin.MIMEHTML, gin.MIMEJSON) == gin.MIMEHTML
 }
 
 func methodNotAllowed(c *gin.Context) error {

@@ -31,6 +31,7 @@ func (s *Server) createTask(c *gin.Context) error {
 	if err := s.store.AddTask(c.Request.Context(), c.Param("ref"), t); err != nil {
 		return err
 	}
+	s.notify(t.IncidentID, ChangeTaskNew, t.ID)
 	c.JSON(http.StatusCreated, t)
 	return nil
 }
@@ -48,6 +49,7 @@ func (s *Server) updateTask(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	s.notify(t.IncidentID, ChangeTaskEdit, t.ID)
 	c.JSON(http.StatusOK, t)
 	return nil
 }

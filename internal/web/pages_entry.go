@@ -1,0 +1,104 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"hindsight/internal/incident"
+)
+
+// editEventPage edits one timeline entry, time included, on a page of
+// its own: one small form, not two thousand on the incident page.
+type editEventPage struct {
+	Layout
+	Inc    incident.Incident
+	Event  incident.Event
+	Form   entryForm
+	Kinds  []incident.EventKind
+	Errors map[string]string
+}
+
+func (s *Server) loadEvent(c *gin.Context) (*incident.Incident, *incident.Event, error) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return nil, nil, err
+	}
+	inc, err := s.store.Incident(c.Request.Context(), c.Param("ref"))
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := s.store.Event(c.Request.Context(), inc.ID, id)
+	return inc, e, err
+}
+
+func entryTime(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("2006-01-02 15:04:05")
+}
+
+func (s *Server) editEventPage(c *gin.Context) error {
+	inc, e, err := s.loadEvent(c)
+	if err != nil {
+		return err
+	}
+	loc := viewerZone(c)
+	p := &editEventPage{Layout: Layout{Title: "Edit entry · " + inc.Ref, Nav: "incidents"}, Inc: *inc, Event: *e,
+		Form:  entryForm{At: entryTime(e.At, loc), Kind: string(e.Kind), Text: e.Text, Highlight: e.Highlight},
+		Kinds: incident.EventKinds, Errors: map[string]string{}}
+	return s.render(c, http.StatusOK, "edit_event", p)
+}
+
+func (s *Server) editEvent(c *gin.Context) error {
+	inc, e, err := s.loadEvent(c)
+	if err != nil {
+		return err
+	}
+	loc := viewerZone(c)
+	f := entryForm{At: c.PostForm("at"), Kind: c.PostForm("kind"), Text: c.PostForm("text"), Highlight: c.PostForm("highlight") != ""}
+	patch := &incident.EventPatch{Kind: incident.Some(incident.EventKind(f.Kind)), Text: incident.Some(f.Text), Highlight: incident.Some(f.Highlight)}
+	if strings.TrimSpace(f.At) != entryTime(e.At, loc) {
+		at, perr := parseWhen("at", f.At, s.cfg.Now(), loc)
+		err = perr
+		patch.At = incident.Some(at)
+	}
+	if err == nil {
+		_, err = s.store.UpdateEvent(c.Request.Context(), inc.Ref, e.ID, patch)
+	}
+	if err != nil {
+		if !isInputError(err) {
+			return err
+		}
+		p := &editEventPage{Layout: Layout{Title: "Edit entry · " + inc.Ref, Nav: "incidents"}, Inc: *inc, Event: *e, Form: f,
+			Kinds: incident.EventKinds, Errors: map[string]string{}}
+		fieldErrors(err, p.Errors, "text")
+		return s.render(c, statusFor(err), "edit_event", p)
+	}
+	s.notify(inc.ID, ChangeEventEdit, e.ID)
+	c.Redirect(http.StatusSeeOther, "/incidents/"+inc.Ref+"#e"+strconv.FormatInt(e.ID, 10))
+	return nil
+}
+
+func (s *Server) deleteEntry(c *gin.Context) error {
+	inc, e, err := s.loadEvent(c)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteEvent(c.Request.Context(), inc.Ref, e.ID); err != nil {
+		return err
+	}
+	s.notify(inc.ID, ChangeEventGone, e.ID)
+	s.setFlash(c, flash{Message: "Entry deleted: " + firstLine(e.Text)})
+	c.Redirect(http.StatusSeeOther, "/incidents/"+inc.Ref+"#timeline")
+	return nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	if r := []rune(line); len(r) > 80 {
+		line = string(r[:77]) + "…"
+	}
+	return line
+}

@@ -1,0 +1,197 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"hindsight/internal/incident"
+)
+
+// The forms of the incident page. Each parses its fields, validates them
+// through the store, and either redirects back to the page or shows it
+// again with the error beside the field and the user's input kept.
+
+// rerender shows the incident page again with a refused form: the
+// user's input stays, the error is shown beside its field.
+func (s *Server) rerender(c *gin.Context, err error, form, fallback string, keep func(p *incidentView)) error {
+	p, lerr := s.loadIncidentPage(c)
+	if lerr != nil {
+		return lerr
+	}
+	keep(p)
+	field := incident.ErrorField(err)
+	if field == "" || field == "version" {
+		field = fallback
+	}
+	if incident.ErrorCode(err) == incident.ECONFLICT {
+		p.FormError = incident.ErrorMessage(err)
+	}
+	p.Errors[form+"."+field] = incident.ErrorMessage(err)
+	return s.render(c, statusFor(err), "incident", p)
+}
+
+func isInputError(err error) bool {
+	switch incident.ErrorCode(err) {
+	case incident.EINVALID, incident.EUNPROCESSABLE, incident.ECONFLICT:
+		return true
+	}
+	return false
+}
+
+func (s *Server) incidentURL(c *gin.Context) string {
+	return "/incidents/" + strings.ToUpper(c.Param("ref"))
+}
+
+func (s *Server) addEntry(c *gin.Context) error {
+	f := entryForm{At: c.PostForm("at"), Kind: c.PostForm("kind"), Text: c.PostForm("text"), Highlight: c.PostForm("highlight") != ""}
+	at, err := parseWhen("at", f.At, s.cfg.Now(), viewerZone(c))
+	if err == nil {
+		e := &incident.Event{At: at, Kind: incident.EventKind(f.Kind), Text: f.Text, Author: currentUser(c).Email,
+			Source: incident.SourceManual, Highlight: f.Highlight}
+		if err = s.store.AddEvent(c.Request.Context(), c.Param("ref"), e); err == nil {
+			s.notify(e.IncidentID, ChangeEventNew, e.ID)
+			c.Redirect(http.StatusSeeOther, s.incidentURL(c)+"#e"+strconv.FormatInt(e.ID, 10))
+			return nil
+		}
+	}
+	if !isInputError(err) {
+		return err
+	}
+	return s.rerender(c, err, "entry", "text", func(p *incidentView) { p.Entry = f })
+}
+
+func (s *Server) changeStatus(c *gin.Context) error {
+	version, _ := strconv.Atoi(c.PostForm("version"))
+	st := incident.Status(c.PostForm("status"))
+	if !st.Valid() {
+		return incident.FieldError(incident.EINVALID, "status", "status must be one of investigating, identified, monitoring, resolved, closed")
+	}
+	inc, err := s.store.UpdateIncident(c.Request.Context(), c.Param("ref"), &incident.Patch{Version: &version, Status: incident.Some(st)})
+	if err != nil {
+		if !isInputError(err) {
+			return err
+		}
+		return s.rerender(c, err, "status", "status", func(*incidentView) {})
+	}
+	s.notify(inc.ID, ChangeIncident, 0)
+	c.Redirect(http.StatusSeeOther, "/incidents/"+inc.Ref)
+	return nil
+}
+
+func (s *Server) editIncident(c *gin.Context) error {
+	ctx := c.Request.Context()
+	cur, err := s.store.Incident(ctx, c.Param("ref"))
+	if err != nil {
+		return err
+	}
+	loc := viewerZone(c)
+	was := detailsFormOf(cur, loc)
+	f := detailsForm{Version: c.PostForm("version"), Title: c.PostForm("title"), Severity: c.PostForm("severity"),
+		Commander: c.PostForm("commander"), Services: c.PostForm("services"), Impact: c.PostForm("impact"),
+		RootCause: c.PostForm("root_cause"), Resolution: c.PostForm("resolution"), Conclusion: c.PostForm("conclusion"),
+		StartedAt: c.PostForm("started_at"), DetectedAt: c.PostForm("detected_at"), AcknowledgedAt: c.PostForm("acknowledged_at"),
+		MitigatedAt: c.PostForm("mitigated_at"), ResolvedAt: c.PostForm("resolved_at")}
+	version, _ := strconv.Atoi(f.Version)
+	patch := &incident.Patch{Version: &version, Title: incident.Some(f.Title), Severity: incident.Some(incident.Severity(f.Severity)),
+		Commander: incident.Some(f.Commander), Services: incident.Some(splitServices(f.Services)), Impact: incident.Some(strings.TrimSpace(f.Impact)),
+		RootCause: incident.Some(strings.TrimSpace(f.RootCause)), Resolution: incident.Some(strings.TrimSpace(f.Resolution)),
+		Conclusion: incident.Some(strings.TrimSpace(f.Conclusion))}
+	// A milestone left as shown is left alone, so that its seconds survive
+	// a form that shows minutes.
+	for _, m := range []struct {
+		field, now, was string
+		dst             *incident.Optional[time.Time]
+	}{{"started_at", f.StartedAt, was.StartedAt, &patch.StartedAt}, {"detected_at", f.DetectedAt, was.DetectedAt, &patch.DetectedAt},
+		{"acknowledged_at", f.AcknowledgedAt, was.AcknowledgedAt, &patch.AcknowledgedAt},
+		{"mitigated_at", f.MitigatedAt, was.MitigatedAt, &patch.MitigatedAt}, {"resolved_at", f.ResolvedAt, was.ResolvedAt, &patch.ResolvedAt}} {
+		typed := strings.TrimSpace(m.now)
+		switch {
+		case typed == m.was:
+		case typed == "":
+			*m.dst = incident.Optional[time.Time]{Set: true, Null: true}
+		default:
+			at, perr := parseWhen(m.field, typed, s.cfg.Now(), loc)
+			if perr != nil {
+				err = perr
+			}
+			*m.dst = incident.Some(at)
+		}
+	}
+	var inc *incident.Incident
+	if err == nil {
+		inc, err = s.store.UpdateIncident(ctx, c.Param("ref"), patch)
+	}
+	if err != nil {
+		if !isInputError(err) {
+			return err
+		}
+		return s.rerender(c, err, "details", "title", func(p *incidentView) { p.Details = f })
+	}
+	s.notify(inc.ID, ChangeIncident, 0)
+	c.Redirect(http.StatusSeeOther, "/incidents/"+inc.Ref)
+	return nil
+}
+
+func (s *Server) addRootCause(c *gin.Context) error {
+	f := causeForm{Description: c.PostForm("description"), Category: c.PostForm("category"), Primary: c.PostForm("primary") != ""}
+	rc := &incident.RootCause{Description: f.Description, Category: incident.Category(f.Category), Primary: f.Primary}
+	if err := s.store.AddRootCause(c.Request.Context(), c.Param("ref"), rc); err != nil {
+		if !isInputError(err) {
+			return err
+		}
+		return s.rerender(c, err, "cause", "description", func(p *incidentView) { p.Cause = f })
+	}
+	s.notify(rc.IncidentID, ChangeRootCause, rc.ID)
+	c.Redirect(http.StatusSeeOther, s.incidentURL(c)+"#causes")
+	return nil
+}
+
+func (s *Server) addTask(c *gin.Context) error {
+	f := taskForm{Title: c.PostForm("title"), Kind: c.PostForm("kind"), Owner: c.PostForm("owner"), Due: c.PostForm("due"),
+		Priority: c.PostForm("priority"), RootCauseID: c.PostForm("root_cause_id")}
+	t := &incident.Task{Title: f.Title, Kind: incident.TaskKind(f.Kind), Owner: f.Owner, Priority: incident.Priority(f.Priority)}
+	due, err := parseDue(f.Due, viewerZone(c))
+	t.DueAt = due
+	if err == nil && f.RootCauseID != "" {
+		id, perr := strconv.ParseInt(f.RootCauseID, 10, 64)
+		if perr != nil {
+			err = incident.FieldError(incident.EINVALID, "root_cause_id", "pick a root cause from the list")
+		}
+		t.RootCauseID = &id
+	}
+	if err == nil {
+		err = s.store.AddTask(c.Request.Context(), c.Param("ref"), t)
+	}
+	if err != nil {
+		if !isInputError(err) {
+			return err
+		}
+		return s.rerender(c, err, "task", "title", func(p *incidentView) { p.Task = f })
+	}
+	s.notify(t.IncidentID, ChangeTaskNew, t.ID)
+	c.Redirect(http.StatusSeeOther, s.incidentURL(c)+"#causes")
+	return nil
+}
+
+// updateTaskStatus is the status control of a task, on the incident page
+// and the follow-ups page; it goes back where it came from.
+func (s *Server) updateTaskStatus(c *gin.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	st := incident.TaskStatus(c.PostForm("status"))
+	t, err := s.store.UpdateTask(c.Request.Context(), id, &incident.TaskPatch{Status: incident.Some(st)})
+	if err != nil {
+		return err
+	}
+	s.notify(t.IncidentID, ChangeTaskEdit, t.ID)
+	s.setFlash(c, flash{Message: fmt.Sprintf("Task “%s” is now %s.", t.Title, humanize(t.Status))})
+	c.Redirect(http.StatusSeeOther, safeNext(c.PostForm("return")))
+	return nil
+}
