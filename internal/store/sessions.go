@@ -150,7 +150,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]incident.User, error) {
 // SetUserRole changes a user's role. The last admin keeps theirs, so that
 // somebody can still manage users.
 func (s *Store) SetUserRole(ctx context.Context, id int64, role incident.Role) error {
-	if !role.Valid() || role == incident.RoleWebhook {
+	if !role.ForPeople() {
 		return incident.FieldError(incident.EINVALID, "role", "role must be one of admin, editor, viewer")
 	}
 	return s.transact(ctx, func(tx *gorm.DB) error {
@@ -173,6 +173,41 @@ func (s *Store) SetUserRole(ctx context.Context, id int64, role incident.Role) e
 		}
 		return tx.Model(&userRow{}).Where("id = ?", id).Update("role", string(role)).Error
 	})
+}
+
+// DeleteUser removes a user and signs out every session of theirs at once:
+// someone who leaves the team keeps no way in. The last admin stays, so
+// that somebody can still manage users. It returns the removed user.
+func (s *Store) DeleteUser(ctx context.Context, id int64) (*incident.User, error) {
+	var row userRow
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		res := tx.Where("id = ?", id).Limit(1).Find(&row)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return incident.Errorf(incident.ENOTFOUND, "user %d not found", id)
+		}
+		if row.Role == string(incident.RoleAdmin) {
+			var admins int64
+			if err := tx.Model(&userRow{}).Where("role = ?", incident.RoleAdmin).Count(&admins).Error; err != nil {
+				return err
+			}
+			if admins <= 1 {
+				return incident.Errorf(incident.EUNPROCESSABLE, "%s is the last admin; make another user admin first", row.Email)
+			}
+		}
+		// The foreign key cascades too; deleting first does not depend on it.
+		if err := tx.Where("user_id = ?", id).Delete(&sessionRow{}).Error; err != nil {
+			return err
+		}
+		return tx.Where("id = ?", id).Delete(&userRow{}).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	u := row.toDomain()
+	return &u, nil
 }
 
 // CreateSetupToken returns the secret of a one-time link that creates the

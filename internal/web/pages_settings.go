@@ -151,6 +151,24 @@ func (s *Server) setUserRole(c *gin.Context) error {
 	return nil
 }
 
+func (s *Server) removeUser(c *gin.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	u, err := s.store.DeleteUser(c.Request.Context(), id)
+	if err != nil {
+		if !isInputError(err) {
+			return err
+		}
+		s.setFlash(c, flash{Message: incident.ErrorMessage(err), Error: true})
+	} else {
+		s.setFlash(c, flash{Message: fmt.Sprintf("Removed %s and signed them out.", u.Email)})
+	}
+	c.Redirect(http.StatusSeeOther, "/settings#users")
+	return nil
+}
+
 func (s *Server) addToken(c *gin.Context) error {
 	f := tokenForm{Name: c.PostForm("name"), Role: c.PostForm("role")}
 	secret, tok, err := s.store.CreateToken(c.Request.Context(), f.Name, incident.Role(f.Role))

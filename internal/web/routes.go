@@ -52,6 +52,7 @@ func (s *Server) routes() {
 	admin.POST("/tokens", s.handle(s.createToken))
 	admin.DELETE("/tokens/:id", s.handle(s.revokeToken))
 	admin.POST("/users", s.handle(s.createUser))
+	admin.DELETE("/users/:id", s.handle(s.deleteUser))
 
 	// Browser pages. Every state change is a POST refused when it comes
 	// from another site; GETs change nothing.
@@ -90,6 +91,7 @@ func (s *Server) routes() {
 	admins := pages.Group("/settings", s.requireAdminPage)
 	admins.POST("/users", s.page(s.addUser))
 	admins.POST("/users/:id", s.page(s.setUserRole))
+	admins.POST("/users/:id/delete", s.page(s.removeUser))
 	admins.POST("/tokens", s.page(s.addToken))
 	admins.POST("/tokens/:id/revoke", s.page(s.revokeTokenPage))
 }

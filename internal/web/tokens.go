@@ -91,3 +91,15 @@ func (s *Server) createUser(c *gin.Context) error {
 	c.JSON(http.StatusCreated, u)
 	return nil
 }
+
+func (s *Server) deleteUser(c *gin.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.store.DeleteUser(c.Request.Context(), id); err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}
