@@ -3,7 +3,9 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -14,50 +16,82 @@ import (
 )
 
 // Callers of the access table: a token of each role, a revoked admin
-// token, and no credentials at all.
+// token, no credentials at all, and a browser session of each role a
+// person may have.
 const (
-	roleRevoked incident.Role = "revoked"
-	roleNobody  incident.Role = ""
+	roleRevoked   incident.Role = "revoked"
+	roleNobody    incident.Role = ""
+	sessionAdmin  incident.Role = "session:admin"
+	sessionEditor incident.Role = "session:editor"
+	sessionViewer incident.Role = "session:viewer"
 )
 
 var callers = []incident.Role{incident.RoleAdmin, incident.RoleEditor, incident.RoleViewer,
-	incident.RoleWebhook, incident.RoleFeed, roleRevoked, roleNobody}
+	incident.RoleWebhook, incident.RoleFeed, roleRevoked, roleNobody, sessionAdmin, sessionEditor, sessionViewer}
 
 // access is the status each caller gets.
 type access map[incident.Role]int
 
-func public() access {
-	return access{incident.RoleAdmin: 200, incident.RoleEditor: 200, incident.RoleViewer: 200,
-		incident.RoleWebhook: 200, incident.RoleFeed: 200, roleRevoked: 200, roleNobody: 200}
+// all gives every caller the same status.
+func all(status int) access {
+	a := access{}
+	for _, c := range callers {
+		a[c] = status
+	}
+	return a
+}
+
+// with returns a copy of a with the statuses of m.
+func (a access) with(m access) access {
+	out := access{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func public() access { return all(200) }
+
+// api is what the API answers those it does not let in: 403 to tokens of
+// other roles, 401 without a token (a session is no token).
+func api(admin, editor, viewer, webhook, feed int) access {
+	return all(401).with(access{incident.RoleAdmin: admin, incident.RoleEditor: editor, incident.RoleViewer: viewer,
+		incident.RoleWebhook: webhook, incident.RoleFeed: feed})
 }
 
 // reads: viewers, editors and admins.
-func reads() access {
-	return access{incident.RoleAdmin: 200, incident.RoleEditor: 200, incident.RoleViewer: 200,
-		incident.RoleWebhook: 403, incident.RoleFeed: 403, roleRevoked: 401, roleNobody: 401}
-}
+func reads() access { return api(200, 200, 200, 403, 403) }
 
 // writes: editors and admins, answering ok.
-func writes(ok int) access {
-	return access{incident.RoleAdmin: ok, incident.RoleEditor: ok, incident.RoleViewer: 403,
-		incident.RoleWebhook: 403, incident.RoleFeed: 403, roleRevoked: 401, roleNobody: 401}
-}
+func writes(ok int) access { return api(ok, ok, 403, 403, 403) }
 
-func adminOnly(ok int) access {
-	return access{incident.RoleAdmin: ok, incident.RoleEditor: 403, incident.RoleViewer: 403,
-		incident.RoleWebhook: 403, incident.RoleFeed: 403, roleRevoked: 401, roleNobody: 401}
-}
+func adminOnly(ok int) access { return api(ok, 403, 403, 403, 403) }
 
 // hooks: webhook tokens and admins.
-func hooks() access {
-	return access{incident.RoleAdmin: 200, incident.RoleEditor: 403, incident.RoleViewer: 403,
-		incident.RoleWebhook: 200, incident.RoleFeed: 403, roleRevoked: 401, roleNobody: 401}
-}
+func hooks() access { return api(200, 403, 403, 200, 403) }
 
 // feed: whoever reads, and feed tokens.
-func feed() access {
-	return access{incident.RoleAdmin: 200, incident.RoleEditor: 200, incident.RoleViewer: 200,
-		incident.RoleWebhook: 403, incident.RoleFeed: 200, roleRevoked: 401, roleNobody: 401}
+func feed() access { return api(200, 200, 200, 403, 200) }
+
+// pageReads: signed-in people of any role; everyone else is sent to sign
+// in, tokens too.
+func pageReads() access {
+	return all(http.StatusSeeOther).with(access{sessionAdmin: 200, sessionEditor: 200, sessionViewer: 200})
+}
+
+// pageWrites: forms of editors and admins, answering ok; a viewer is
+// refused, and a form without a session is refused with 401.
+func pageWrites(ok int) access {
+	return all(401).with(access{sessionAdmin: ok, sessionEditor: ok, sessionViewer: 403})
+}
+
+// adminPageWrites: the forms of the settings page that manage users and
+// tokens.
+func adminPageWrites(ok int) access {
+	return all(401).with(access{sessionAdmin: ok, sessionEditor: 403, sessionViewer: 403})
 }
 
 // accessEnv is a server with an incident, a timeline entry, a task and a
@@ -66,6 +100,9 @@ type accessEnv struct {
 	*env
 	task  int64
 	users int
+	// people are the user ids behind the session callers.
+	people map[incident.Role]int64
+	asset  string // URL of a static file
 }
 
 func newAccessEnv(t *testing.T) *accessEnv {
@@ -88,12 +125,34 @@ func newAccessEnv(t *testing.T) *accessEnv {
 			}
 		}
 	}
-	a := &accessEnv{env: e}
+	a := &accessEnv{env: e, people: map[incident.Role]int64{}}
+	for caller, role := range map[incident.Role]incident.Role{sessionAdmin: incident.RoleAdmin,
+		sessionEditor: incident.RoleEditor, sessionViewer: incident.RoleViewer} {
+		email := string(role) + "@example.com"
+		addUser(t, e.store, email, role)
+		a.people[caller] = userID(t, e, email)
+	}
+	addUser(t, e.store, "login@example.com", incident.RoleViewer)
 	e.must(201, "POST", "/api/v1/incidents", `{"title":"Access","severity":"SEV2"}`, nil)
 	var task incident.Task
 	e.must(201, "POST", "/api/v1/incidents/INC-1/tasks", `{"title":"Review access","due_at":"2030-01-01T00:00:00Z"}`, &task)
 	a.task = task.ID
+	page := a.send(sessionViewer, "GET", "/", "", "").Body.String()
+	i := strings.Index(page, `"/static/`)
+	if i < 0 {
+		t.Fatal("no static file on the incident list")
+	}
+	a.asset = page[i+1 : i+1+strings.Index(page[i+1:], `"`)]
 	return a
+}
+
+// person adds a user for one request to use up.
+func (a *accessEnv) person() int64 {
+	a.t.Helper()
+	a.users++
+	email := fmt.Sprintf("temp%d@example.com", a.users)
+	addUser(a.t, a.store, email, incident.RoleViewer)
+	return userID(a.t, a.env, email)
 }
 
 // event adds a timeline entry for one request to use up.
@@ -172,6 +231,9 @@ func accessTable(t *testing.T) []routeCase {
 		{"POST", "/hooks/pagerduty", hooks(), post("/hooks/pagerduty", pd), ""},
 		{"POST", "/hooks/generic", hooks(), post("/hooks/generic", `{"title":"Nightly backup failed","severity":"error"}`), ""},
 
+		{"GET", "/api/v1/incidents/:ref/stream", api(200, 200, 200, 403, 403).with(access{sessionAdmin: 200, sessionEditor: 200, sessionViewer: 200}),
+			path("/api/v1/incidents/INC-1/stream"), ""},
+
 		{"GET", "/api/v1/tokens", adminOnly(200), path("/api/v1/tokens"), ""},
 		{"POST", "/api/v1/tokens", adminOnly(201), post("/api/v1/tokens", `{"name":"ci","role":"viewer"}`), ""},
 		{"DELETE", "/api/v1/tokens/:id", adminOnly(204), func(a *accessEnv) (string, string) {
@@ -185,6 +247,79 @@ func accessTable(t *testing.T) []routeCase {
 			a.users++
 			return "/api/v1/users", fmt.Sprintf(`{"email":"user%d@example.com","role":"viewer","password":"correct horse battery"}`, a.users)
 		}, ""},
+		{"DELETE", "/api/v1/users/:id", adminOnly(204), func(a *accessEnv) (string, string) {
+			return fmt.Sprintf("/api/v1/users/%d", a.person()), ""
+		}, ""},
+
+		// The browser pages.
+		{"GET", "/static/*file", public(), func(a *accessEnv) (string, string) { return a.asset, "" }, ""},
+		{"HEAD", "/static/*file", public(), func(a *accessEnv) (string, string) { return a.asset, "" }, ""},
+		{"GET", "/favicon.ico", all(http.StatusMovedPermanently), path("/favicon.ico"), ""},
+		{"GET", "/login", all(200).with(access{sessionAdmin: 303, sessionEditor: 303, sessionViewer: 303}), path("/login?next=/tasks"), ""},
+		{"POST", "/login", all(303), post("/login", "email=login%40example.com&password=correct+horse+battery+staple"), "form"},
+		{"POST", "/logout", all(303), post("/logout", "x=1"), "form"},
+		// With users, the set-up link is used up: nobody gets the page.
+		{"GET", "/setup", all(404), path("/setup?token=anything"), ""},
+		{"POST", "/setup", all(404), post("/setup", "token=anything&email=x%40example.com&password=correct+horse+battery+staple&confirm=correct+horse+battery+staple"), "form"},
+
+		{"GET", "/", pageReads(), path("/"), ""},
+		{"GET", "/incidents/new", pageReads(), path("/incidents/new"), ""},
+		{"POST", "/incidents", pageWrites(303), post("/incidents", "title=Declared+on+a+page&severity=SEV3"), "form"},
+		{"GET", "/incidents/:ref", pageReads(), path("/incidents/INC-1"), ""},
+		{"POST", "/incidents/:ref", pageWrites(303), func(a *accessEnv) (string, string) {
+			inc, err := a.store.Incident(context.Background(), "INC-1")
+			if err != nil {
+				a.t.Fatal(err)
+			}
+			// The form sends the milestones back as it shows them.
+			return "/incidents/INC-1", fmt.Sprintf("version=%d&title=Access&severity=SEV2&commander=ana&started_at=%s&detected_at=%s",
+				inc.Version, url.QueryEscape(inc.StartedAt.UTC().Format("2006-01-02 15:04")), url.QueryEscape(inc.DetectedAt.UTC().Format("2006-01-02 15:04")))
+		}, "form"},
+		{"GET", "/incidents/:ref/stream", pageReads(), path("/incidents/INC-1/stream"), ""},
+		{"POST", "/incidents/:ref/status", pageWrites(303), func(a *accessEnv) (string, string) {
+			return "/incidents/INC-1/status", fmt.Sprintf("version=%d&status=identified", a.version())
+		}, "form"},
+		{"POST", "/incidents/:ref/events", pageWrites(303), post("/incidents/INC-1/events", "text=Paged+the+database+team"), "form"},
+		{"GET", "/incidents/:ref/events/:id", pageReads(), func(a *accessEnv) (string, string) {
+			return fmt.Sprintf("/incidents/INC-1/events/%d", a.event()), ""
+		}, ""},
+		{"POST", "/incidents/:ref/events/:id", pageWrites(303), func(a *accessEnv) (string, string) {
+			return fmt.Sprintf("/incidents/INC-1/events/%d", a.event()), "kind=note&text=changed"
+		}, "form"},
+		{"POST", "/incidents/:ref/events/:id/delete", pageWrites(303), func(a *accessEnv) (string, string) {
+			return fmt.Sprintf("/incidents/INC-1/events/%d/delete", a.event()), "x=1"
+		}, "form"},
+		{"POST", "/incidents/:ref/root-causes", pageWrites(303), post("/incidents/INC-1/root-causes", "description=Cache+misconfiguration&category=configuration"), "form"},
+		{"POST", "/incidents/:ref/tasks", pageWrites(303), post("/incidents/INC-1/tasks", "title=Add+a+config+check"), "form"},
+		{"GET", "/incidents/:ref/postmortem", pageReads(), path("/incidents/INC-1/postmortem"), ""},
+		{"POST", "/incidents/:ref/postmortem", pageWrites(303), func(a *accessEnv) (string, string) {
+			return "/incidents/INC-1/postmortem", fmt.Sprintf("version=%d&postmortem_status=in_review", a.version())
+		}, "form"},
+		{"GET", "/incidents/:ref/postmortem.md", pageReads(), path("/incidents/INC-1/postmortem.md"), ""},
+		{"GET", "/tasks", pageReads(), path("/tasks"), ""},
+		{"POST", "/tasks/:id", pageWrites(303), func(a *accessEnv) (string, string) {
+			return fmt.Sprintf("/tasks/%d", a.task), "status=in_progress&return=%2Ftasks"
+		}, "form"},
+		{"GET", "/insights", pageReads(), path("/insights"), ""},
+		{"GET", "/settings", pageReads(), path("/settings"), ""},
+		{"POST", "/settings/users", adminPageWrites(303), func(a *accessEnv) (string, string) {
+			a.users++
+			return "/settings/users", fmt.Sprintf("email=page%d%%40example.com&role=viewer&password=correct+horse+battery", a.users)
+		}, "form"},
+		{"POST", "/settings/users/:id", adminPageWrites(303), func(a *accessEnv) (string, string) {
+			return fmt.Sprintf("/settings/users/%d", a.person()), "role=editor"
+		}, "form"},
+		{"POST", "/settings/users/:id/delete", adminPageWrites(303), func(a *accessEnv) (string, string) {
+			return fmt.Sprintf("/settings/users/%d/delete", a.person()), "x=1"
+		}, "form"},
+		{"POST", "/settings/tokens", adminPageWrites(303), post("/settings/tokens", "name=ci&role=viewer"), "form"},
+		{"POST", "/settings/tokens/:id/revoke", adminPageWrites(303), func(a *accessEnv) (string, string) {
+			_, tok, err := a.store.CreateToken(context.Background(), "to revoke", incident.RoleViewer)
+			if err != nil {
+				a.t.Fatal(err)
+			}
+			return fmt.Sprintf("/settings/tokens/%d/revoke", tok.ID), "x=1"
+		}, "form"},
 	}
 }
 
@@ -192,18 +327,35 @@ func accessTable(t *testing.T) []routeCase {
 const postmortemDoc = "# Postmortem: Cache outage\n\n## Issue Summary\n\nThe API returned errors for 30 minutes.\n\n" +
 	"## Timeline\n\n- **10:00 AM (UTC):** Alert fired\n- **10:30 AM (UTC):** Rolled back\n"
 
-// send is env.do with a content type of the case's choosing.
-func (a *accessEnv) send(role incident.Role, method, target, body, contentType string) *httptest.ResponseRecorder {
+// send makes a request as who: with its token, or with a new session of
+// its person as a browser on this site would send it. Streams are cut
+// short, once they have answered.
+func (a *accessEnv) send(who incident.Role, method, target, body, contentType string) *httptest.ResponseRecorder {
 	a.t.Helper()
 	req := httptest.NewRequest(method, target, strings.NewReader(body))
 	if body != "" {
-		if contentType == "" {
+		switch contentType {
+		case "":
 			contentType = "application/json"
+		case "form":
+			contentType = "application/x-www-form-urlencoded"
 		}
 		req.Header.Set("Content-Type", contentType)
 	}
-	if role != "" {
-		req.Header.Set("Authorization", "Bearer "+a.tokens[role])
+	if id, ok := a.people[who]; ok {
+		secret, err := a.store.CreateSession(context.Background(), id, time.Hour)
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		req.AddCookie(&http.Cookie{Name: "hindsight_session", Value: secret})
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+	} else if who != "" {
+		req.Header.Set("Authorization", "Bearer "+a.tokens[who])
+	}
+	if strings.HasSuffix(req.URL.Path, "/stream") {
+		ctx, cancel := context.WithTimeout(req.Context(), 100*time.Millisecond)
+		defer cancel()
+		req = req.WithContext(ctx)
 	}
 	w := httptest.NewRecorder()
 	a.server.ServeHTTP(w, req)
@@ -266,7 +418,7 @@ func TestAccess(t *testing.T) {
 	pairs := 0
 	for _, c := range table {
 		for _, who := range callers {
-			name := string(who)
+			name := strings.ReplaceAll(string(who), ":", " ")
 			if name == "" {
 				name = "nobody"
 			}
@@ -283,7 +435,7 @@ func TestAccess(t *testing.T) {
 						t.Fatalf("refused with %d but changed the database: %s -> %s", w.Code, before, after)
 					}
 				}
-				if w.Code == 401 && w.Header().Get("WWW-Authenticate") == "" {
+				if w.Code == 401 && (strings.HasPrefix(c.route, "/api/") || strings.HasPrefix(c.route, "/hooks/")) && w.Header().Get("WWW-Authenticate") == "" {
 					t.Errorf("401 without WWW-Authenticate")
 				}
 			})

@@ -14,7 +14,7 @@ import (
 	"hindsight/internal/store/storetest"
 )
 
-func userID(t *testing.T, e *env, email string) int64 {
+func userID(t testing.TB, e *env, email string) int64 {
 	t.Helper()
 	u, _, err := e.store.UserPasswordHash(context.Background(), email)
 	if err != nil {
