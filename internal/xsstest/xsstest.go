@@ -42,7 +42,7 @@ type Policy struct {
 // and forms go, wherever they appear.
 var never = map[string]bool{
 	"iframe": true, "frame": true, "frameset": true, "object": true, "embed": true, "applet": true,
-	"base": true, "meta": true, "style": true, "template": true, "portal": true,
+	"base": true, "style": true, "template": true, "portal": true,
 }
 
 // urlAttrs are attributes whose value a browser follows or loads.
@@ -73,6 +73,13 @@ func (p Policy) Unsafe(h []byte) string {
 			}
 			if never[name] || p.Elements != nil && !p.Elements[name] {
 				return "element <" + name + ">"
+			}
+			if name == "meta" && tok.Attr != nil {
+				for _, a := range tok.Attr {
+					if strings.EqualFold(a.Key, "http-equiv") {
+						return "element <meta http-equiv>"
+					}
+				}
 			}
 			for _, a := range tok.Attr {
 				key := strings.ToLower(a.Key)
@@ -142,4 +149,24 @@ func UnsafeURL(u string) string {
 		return ""
 	}
 	return "scheme " + scheme + ":"
+}
+
+// Text returns the text a browser shows of the HTML h, with entities
+// decoded, and the values of its attributes: where an attack that was
+// escaped properly ends up, whole.
+func Text(h []byte) string {
+	var b strings.Builder
+	z := html.NewTokenizer(bytes.NewReader(h))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return b.String()
+		case html.TextToken:
+			b.Write(z.Text())
+		case html.StartTagToken, html.SelfClosingTagToken:
+			for _, a := range z.Token().Attr {
+				b.WriteString(" " + a.Val + " ")
+			}
+		}
+	}
 }
