@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -100,11 +101,25 @@ func TestTokensNeverInURLsOrLogs(t *testing.T) {
 	expect(send("GET", "/api/v1/incidents", "Bearer "+admin+"x", ""), 401, "mangled token")
 	expect(send("GET", "/api/v1/incidents", "Token "+admin, ""), 401, "token under another scheme")
 
+	// A token made on the settings page is shown once in the page, never
+	// in the URL it redirects to.
+	admin2 := e.signIn("ada@example.com", incident.RoleAdmin)
+	w := e.form(admin2, "/settings/tokens", url.Values{"name": {"grafana"}, "role": {"webhook"}})
+	page := e.get(admin2, "/settings").Body.String()
+	i := strings.Index(page, `value="hst_`)
+	if w.Code != http.StatusSeeOther || i < 0 {
+		t.Fatalf("token from the settings page: %d", w.Code)
+	}
+	pageToken := page[i+7 : i+7+strings.Index(page[i+7:], `"`)]
+	if strings.Contains(w.Header().Get("Location"), pageToken) {
+		t.Errorf("redirected to a URL with the token: %s", w.Header().Get("Location"))
+	}
+
 	out := logs.String()
 	if !strings.Contains(out, "status=401") || !strings.Contains(out, "path=/api/v1/tasks.ics") {
 		t.Fatalf("the test reads the wrong log:\n%s", out)
 	}
-	for _, secret := range append(allTokens(e), revoked) {
+	for _, secret := range append(allTokens(e), revoked, pageToken) {
 		if strings.Contains(out, strings.TrimPrefix(secret, "hst_")) {
 			t.Errorf("a token is in the log:\n%s", out)
 		}
