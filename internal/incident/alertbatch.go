@@ -159,6 +159,14 @@ func (b *AlertBatch) Validate() error {
 		if err := checkFingerprint(r.Fingerprint); err != nil {
 			return prefix(err, fmt.Sprintf("resolve[%d].", i))
 		}
+		if err := CheckTime("at", r.At); err != nil {
+			return prefix(err, fmt.Sprintf("resolve[%d].", i))
+		}
+	}
+	if b.AcknowledgedAt != nil {
+		if err := CheckTime("acknowledged_at", *b.AcknowledgedAt); err != nil {
+			return err
+		}
 	}
 	for i := range b.Entries {
 		if err := b.Entries[i].Validate(); err != nil {
@@ -193,6 +201,14 @@ func (a *Alert) validate() error {
 	}
 	if a.StartsAt.IsZero() {
 		return FieldError(EINVALID, "starts_at", "starts_at is required")
+	}
+	if err := CheckTime("starts_at", a.StartsAt); err != nil {
+		return err
+	}
+	if a.EndsAt != nil {
+		if err := CheckTime("ends_at", *a.EndsAt); err != nil {
+			return err
+		}
 	}
 	if a.Status != AlertFiring && a.Status != AlertResolved {
 		return FieldError(EINVALID, "status", "status must be firing or resolved")

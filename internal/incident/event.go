@@ -92,6 +92,9 @@ func (e *Event) Validate() error {
 	if e.At.IsZero() {
 		return FieldError(EINVALID, "at", "at is required")
 	}
+	if err := CheckTime("at", e.At); err != nil {
+		return err
+	}
 	if e.Text == "" {
 		return FieldError(EINVALID, "text", "text is required")
 	}

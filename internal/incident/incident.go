@@ -223,6 +223,13 @@ func (inc *Incident) Validate() error {
 			return err
 		}
 	}
+	for _, m := range inc.Milestones() {
+		if m.At != nil {
+			if err := CheckTime(m.Field, *m.At); err != nil {
+				return err
+			}
+		}
+	}
 	return checkMilestoneOrder(inc.Milestones())
 }
 
@@ -238,6 +245,23 @@ func checkMilestoneOrder(ms []Milestone) error {
 				m.Field, m.At.Format(time.RFC3339), prev.Field, prev.At.Format(time.RFC3339))
 		}
 		prev = m
+	}
+	return nil
+}
+
+// The times Hindsight keeps run from MinTime to before MaxTime. JSON writes
+// only the years 0 to 9999, in whatever offset a time was given, so a time
+// of year 9999 at -23:59 would be stored and then break every answer that
+// shows it; and no incident happened before 1970 or is due after 2999.
+var (
+	MinTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxTime = time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// CheckTime refuses a time outside [MinTime, MaxTime).
+func CheckTime(field string, t time.Time) error {
+	if t.Before(MinTime) || !t.Before(MaxTime) {
+		return FieldError(EINVALID, field, "%s must be a time from 1970 to 2999", field)
 	}
 	return nil
 }

@@ -115,6 +115,13 @@ func (t *Task) Validate() error {
 	if !t.Status.Valid() {
 		return FieldError(EINVALID, "status", "status must be one of open, in_progress, done, wont_do")
 	}
+	for field, at := range map[string]*time.Time{"due_at": t.DueAt, "completed_at": t.CompletedAt} {
+		if at != nil {
+			if err := CheckTime(field, *at); err != nil {
+				return err
+			}
+		}
+	}
 	if t.ExternalURL != "" {
 		u, err := url.Parse(t.ExternalURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

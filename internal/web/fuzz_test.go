@@ -42,6 +42,11 @@ func FuzzWebhooks(f *testing.F) {
 	f.Add(uint8(0), []byte(`{"alerts":[{"status":"resolved","startsAt":"2024-01-25T10:00:00Z","endsAt":"2024-01-25T09:00:00Z","labels":{"alertname":"A","severity":"critical"}},`+
 		`{"status":"firing","startsAt":"2024-01-25T10:00:00Z","labels":{"alertname":"A","severity":"critical"}}]}`), "")
 
+	// Times JSON reads but cannot write: year 10000 in UTC.
+	f.Add(uint8(0), []byte(`{"groupKey":"g","alerts":[{"status":"resolved","startsAt":"2024-01-25T10:00:00Z","endsAt":"9999-12-31T23:59:59-23:59",`+
+		`"labels":{"alertname":"A","severity":"critical"}}]}`), "")
+	f.Add(uint8(3), []byte(`{"title":"t","severity":"critical","at":"0000-01-01T00:00:00+23:59"}`), "")
+
 	dir := f.TempDir()
 	st, err := store.Open(context.Background(), filepath.Join(dir, "fuzz.db"))
 	if err != nil {
@@ -88,6 +93,13 @@ func FuzzWebhooks(f *testing.F) {
 		}
 		if res.Added != 0 || res.Resolved != 0 || res.Opened {
 			t.Fatalf("%s: the same payload again changed something: %+v", path, res)
+		}
+		// What was stored can be shown.
+		if res.IncidentRef != "" {
+			w := e.do(incident.RoleViewer, "GET", "/api/v1/incidents/"+res.IncidentRef, "")
+			if w.Code != 200 || !json.Valid(w.Body.Bytes()) {
+				t.Fatalf("%s: the incident it fed does not show: %d %q", path, w.Code, w.Body)
+			}
 		}
 	})
 }

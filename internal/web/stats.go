@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,14 +21,14 @@ func statsRange(c *gin.Context, now time.Time) (*time.Time, time.Time, error) {
 	if v := c.Query("from"); v != "" {
 		t, err := parseDateOrTime(v, false)
 		if err != nil {
-			return nil, to, incident.FieldError(incident.EINVALID, "from", "from must be a date (2024-01-31) or an RFC 3339 time")
+			return nil, to, incident.FieldError(incident.EINVALID, "from", "from must be a date (2024-01-31) or an RFC 3339 time, from 1970 to 2999")
 		}
 		from = &t
 	}
 	if v := c.Query("to"); v != "" {
 		t, err := parseDateOrTime(v, true)
 		if err != nil {
-			return nil, to, incident.FieldError(incident.EINVALID, "to", "to must be a date (2024-01-31) or an RFC 3339 time")
+			return nil, to, incident.FieldError(incident.EINVALID, "to", "to must be a date (2024-01-31) or an RFC 3339 time, from 1970 to 2999")
 		}
 		to = t
 	}
@@ -40,17 +41,21 @@ func statsRange(c *gin.Context, now time.Time) (*time.Time, time.Time, error) {
 // parseDateOrTime parses an RFC 3339 time or a date; a date that ends a
 // range stands for the end of that day.
 func parseDateOrTime(s string, end bool) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	d, err := time.Parse("2006-01-02", s)
+	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, err
+		if t, err = time.Parse("2006-01-02", s); err != nil {
+			return time.Time{}, err
+		}
+		if end {
+			t = t.AddDate(0, 0, 1)
+		}
 	}
-	if end {
-		d = d.AddDate(0, 0, 1)
+	t = t.UTC()
+	// The report shows the range; a year JSON cannot write would break it.
+	if t.Before(incident.MinTime) || t.After(incident.MaxTime) {
+		return time.Time{}, errors.New("out of range")
 	}
-	return d, nil
+	return t, nil
 }
 
 // statsReport reads the stats query (from, to, severity, service) and
