@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -100,6 +102,69 @@ func FuzzWebhooks(f *testing.F) {
 			if w.Code != 200 || !json.Valid(w.Body.Bytes()) {
 				t.Fatalf("%s: the incident it fed does not show: %d %q", path, w.Code, w.Body)
 			}
+		}
+	})
+}
+
+// pageForms are the forms FuzzPageForms fills, with the names of the three
+// fields it varies.
+var pageForms = []struct {
+	path   string
+	fields [3]string
+}{
+	{"/incidents", [3]string{"title", "services", "started_at"}},
+	{"/incidents/INC-1/events", [3]string{"text", "at", "kind"}},
+	{"/incidents/INC-1/tasks", [3]string{"title", "due", "priority"}},
+	{"/incidents/INC-1/root-causes", [3]string{"description", "category", "primary"}},
+	{"/incidents/INC-1/status", [3]string{"status", "version", "x"}},
+	{"/incidents/INC-1", [3]string{"title", "resolved_at", "services"}},
+}
+
+// FuzzPageForms fills the forms of the pages with whatever a person (or
+// a script posing as one) might type: each is taken, or shown again with
+// an error, never answered with a 5xx, and the incident still shows.
+func FuzzPageForms(f *testing.F) {
+	for i := range pageForms {
+		f.Add(uint8(i), "Cache outage", "2024-01-25 10:15", "SEV2")
+		f.Add(uint8(i), "a\x00b", "9999-12-31T23:59:59-23:59", "-5m")
+		f.Add(uint8(i), "<script>alert(1)</script>", "10:15", "api, api,  ,db")
+	}
+	st, err := store.Open(context.Background(), filepath.Join(f.TempDir(), "fuzz.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close() })
+	if err := st.Exec(context.Background(), "PRAGMA synchronous=OFF"); err != nil {
+		f.Fatal(err)
+	}
+	e := newHookEnv(f, st, web.Config{})
+	e.must(201, "POST", "/api/v1/incidents", `{"title":"Outage","started_at":"2024-01-25T10:00:00Z"}`, nil)
+	cookie := e.signIn("ana@example.com", incident.RoleEditor)
+	f.Fuzz(func(t *testing.T, which uint8, a, b, c string) {
+		e.t = t
+		form := pageForms[int(which)%len(pageForms)]
+		values := url.Values{form.fields[0]: {a}, form.fields[1]: {b}, form.fields[2]: {c}}
+		if form.path == "/incidents/INC-1" {
+			inc, err := st.Incident(context.Background(), "INC-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			values.Set("version", strconv.Itoa(inc.Version))
+			values.Set("severity", "SEV2")
+			values.Set("started_at", inc.StartedAt.UTC().Format("2006-01-02 15:04"))
+			if inc.DetectedAt != nil {
+				values.Set("detected_at", inc.DetectedAt.UTC().Format("2006-01-02 15:04"))
+			}
+		}
+		w := e.form(cookie, form.path, values)
+		if w.Code >= 500 {
+			t.Fatalf("%s %v: %d", form.path, values, w.Code)
+		}
+		if w := e.get(cookie, "/incidents/INC-1"); w.Code != 200 {
+			t.Fatalf("after %s %v the incident page answers %d", form.path, values, w.Code)
+		}
+		if w := e.do(incident.RoleViewer, "GET", "/api/v1/incidents", ""); w.Code != 200 || !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("after %s %v the incident list answers %d %q", form.path, values, w.Code, w.Body)
 		}
 	})
 }
