@@ -255,7 +255,7 @@ func (s *Server) pageError(c *gin.Context, err error) {
 			c.Abort()
 			return
 		}
-		s.log.Error("internal error", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+		s.log.Error("internal error", "method", c.Request.Method, "path", logPath(c.Request), "err", err)
 	}
 	msg := incident.ErrorMessage(err)
 	if code == incident.EINTERNAL {
