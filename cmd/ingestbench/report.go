@@ -17,7 +17,9 @@ const (
 	goalRSS   = 150 << 20
 )
 
-func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + " ms" }
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + " ms"
+}
 
 func mb(b int64) string { return strconv.FormatInt(b>>20, 10) + " MB" }
 
