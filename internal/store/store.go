@@ -38,6 +38,8 @@ type Store struct {
 	read    *gorm.DB
 	// sqliteDSN opens the SQLite file with the usual settings, for backups.
 	sqliteDSN string
+	// tokens caches the API tokens found valid.
+	tokens *tokenCache
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -58,7 +60,7 @@ func IsPostgres(dsn string) bool {
 // URL), creating it when it does not exist, and applies any pending
 // migration.
 func Open(ctx context.Context, dsn string) (*Store, error) {
-	s := &Store{Now: time.Now}
+	s := &Store{Now: time.Now, tokens: newTokenCache()}
 	var err error
 	if IsPostgres(dsn) {
 		err = s.openPostgres(dsn)
