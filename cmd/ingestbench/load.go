@@ -50,6 +50,9 @@ type outcome struct {
 	elapsed  time.Duration
 }
 
+// answered is the number of requests that got an answer.
+func (o *outcome) answered() int { return len(o.latencies) }
+
 func (o *outcome) merge(p *outcome) {
 	o.acked = append(o.acked, p.acked...)
 	o.refused = append(o.refused, p.refused...)

@@ -106,10 +106,12 @@ func parseFlags(args []string) (*config, error) {
 type result struct {
 	name    string
 	out     *outcome
-	rss     int64   // the largest peak RSS of its processes
-	perTx   float64 // deliveries per alert transaction, from /metrics
-	check   *check  // nil for the ceiling
-	loadavg string  // at the end of the run
+	rss     int64         // the largest peak RSS of its processes
+	cpu     time.Duration // CPU time its processes used under the load
+	selfCPU time.Duration // CPU time the load generator used
+	perTx   float64       // deliveries per alert transaction, from /metrics
+	check   *check        // nil for the ceiling
+	loadavg string        // at the end of the run
 }
 
 func (r *result) rate() float64 { return float64(len(r.out.acked)) / r.out.elapsed.Seconds() }
@@ -193,11 +195,13 @@ func runHindsight(ctx context.Context, cfg *config, dir, bin, name, dsn string, 
 		servers = append(servers, s)
 		urls = append(urls, s.url)
 	}
+	cpu0, self0 := cpuTime(servers), selfCPUTime()
 	out := drive(ctx, urls, token, cfg.conns, cfg.duration)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r := &result{name: name, out: out, loadavg: loadAverage()}
+	r := &result{name: name, out: out, loadavg: loadAverage(),
+		cpu: cpuTime(servers) - cpu0, selfCPU: selfCPUTime() - self0}
 	var deliveries, batches float64
 	for _, s := range servers {
 		r.rss = max(r.rss, s.peakRSS())
@@ -218,6 +222,14 @@ func runHindsight(ctx context.Context, cfg *config, dir, bin, name, dsn string, 
 	return r, nil
 }
 
+func cpuTime(servers []*server) time.Duration {
+	var sum time.Duration
+	for _, s := range servers {
+		sum += s.cpuTime()
+	}
+	return sum
+}
+
 // runCeiling runs the load on this program in its ceiling mode.
 func runCeiling(ctx context.Context, cfg *config, dir string) (*result, error) {
 	self, err := os.Executable()
@@ -229,10 +241,12 @@ func runCeiling(ctx context.Context, cfg *config, dir string) (*result, error) {
 		return nil, err
 	}
 	defer s.kill()
+	cpu0, self0 := s.cpuTime(), selfCPUTime()
 	out := drive(ctx, []string{s.url}, "none", cfg.conns, cfg.duration)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r := &result{name: "ceiling (gin, reads body)", out: out, rss: s.peakRSS(), loadavg: loadAverage()}
+	r := &result{name: "ceiling (gin, reads body)", out: out, rss: s.peakRSS(), loadavg: loadAverage(),
+		cpu: s.cpuTime() - cpu0, selfCPU: selfCPUTime() - self0}
 	return r, s.stop()
 }

@@ -21,6 +21,8 @@ func ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + " ms"
 }
 
+func us(d time.Duration) string { return strconv.FormatInt(d.Microseconds(), 10) + " µs" }
+
 func mb(b int64) string { return strconv.FormatInt(b>>20, 10) + " MB" }
 
 // line is one server's result as soon as it is known.
@@ -40,6 +42,9 @@ func (r *result) line() string {
 	}
 	if n := len(o.unknown); n > 0 {
 		fmt.Fprintf(&b, ", %d unanswered", n)
+	}
+	if n := o.answered(); n > 0 {
+		fmt.Fprintf(&b, "; CPU per request: server %s, load %s", us(r.cpu/time.Duration(n)), us(r.selfCPU/time.Duration(n)))
 	}
 	if r.perTx > 0 {
 		fmt.Fprintf(&b, "; %.1f deliveries per transaction", r.perTx)
