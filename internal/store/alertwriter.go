@@ -30,6 +30,12 @@ type AlertWriterConfig struct {
 	// MaxBatch is how many deliveries one transaction takes at most, which
 	// bounds how long other writers wait for the database. Default 256.
 	MaxBatch int
+	// Linger is how long a transaction waits for more deliveries while
+	// the writer is busy (the previous transaction held more than one
+	// delivery), so that an alert storm is written in fewer, larger
+	// transactions. A delivery that finds the writer idle is written at
+	// once. Default 2ms; negative turns it off.
+	Linger time.Duration
 	// OnBatch, when set, is called after each transaction with the number
 	// of deliveries it held and how long it took, for the batch size
 	// histogram of /metrics. It runs on the writer's goroutine.
@@ -81,6 +87,9 @@ func NewAlertWriter(s *Store, cfg AlertWriterConfig) *AlertWriter {
 	}
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 256
+	}
+	if cfg.Linger == 0 {
+		cfg.Linger = 2 * time.Millisecond
 	}
 	w := &AlertWriter{store: s, cfg: cfg, queue: make(chan *ingestRequest, cfg.QueueLen), done: make(chan struct{})}
 	go w.run()
@@ -157,15 +166,22 @@ func (w *AlertWriter) Close(ctx context.Context) error {
 
 func (w *AlertWriter) run() {
 	defer close(w.done)
-	// A delivery waits only while the previous transaction runs; whatever
-	// queued up meanwhile becomes the next transaction.
+	// A delivery waits while the previous transaction runs; whatever
+	// queued up meanwhile becomes the next transaction. Under a storm the
+	// writer also lingers a little for more: every transaction costs the
+	// same few statements and commit whatever it holds, and the requests
+	// that arrive meanwhile get the CPU to be parsed.
+	busy := false
+	var linger *time.Timer
 	for first := range w.queue {
 		reqs := []*ingestRequest{first}
+		open := true
 	drain:
 		for len(reqs) < w.cfg.MaxBatch {
 			select {
 			case r, ok := <-w.queue:
 				if !ok {
+					open = false
 					break drain
 				}
 				reqs = append(reqs, r)
@@ -173,6 +189,27 @@ func (w *AlertWriter) run() {
 				break drain
 			}
 		}
+		if busy && open && w.cfg.Linger > 0 && len(reqs) < w.cfg.MaxBatch {
+			if linger == nil {
+				linger = time.NewTimer(w.cfg.Linger)
+			} else {
+				linger.Reset(w.cfg.Linger)
+			}
+		wait:
+			for len(reqs) < w.cfg.MaxBatch {
+				select {
+				case r, ok := <-w.queue:
+					if !ok {
+						break wait
+					}
+					reqs = append(reqs, r)
+				case <-linger.C:
+					break wait
+				}
+			}
+			linger.Stop()
+		}
+		busy = len(reqs) > 1
 		w.write(reqs)
 	}
 }

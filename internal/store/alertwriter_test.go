@@ -386,3 +386,66 @@ func BenchmarkIngestAlerts(b *testing.B) {
 		})
 	}
 }
+
+// A writer that lingers for more deliveries does so only while busy: a
+// lone delivery to an idle writer is written at once, and Close ends the
+// wait of one lingering when the storm is over.
+func TestAlertWriterLinger(t *testing.T) {
+	s := storetest.SQLite(t)
+	t.Run("IdleWritesAtOnce", func(t *testing.T) {
+		w := store.NewAlertWriter(s, store.AlertWriterConfig{MaxBatch: 8, Linger: time.Hour})
+		defer closeWriter(t, w)
+		for i := range 3 {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			_, err := w.IngestAlerts(ctx, group("idle", firing(fmt.Sprintf("idle%d", i), "A", "x", clock("10:00:00"))))
+			cancel()
+			if err != nil {
+				t.Fatalf("delivery %d: %v", i, err)
+			}
+		}
+	})
+	t.Run("CloseEndsTheWait", func(t *testing.T) {
+		// Two deliveries written together make the writer busy...
+		blocked := make(chan struct{})
+		release2 := make(chan struct{})
+		var once2 sync.Once
+		w2 := store.NewAlertWriter(s, store.AlertWriterConfig{MaxBatch: 8, Linger: time.Hour, OnBatch: func(n int, _ time.Duration) {
+			once2.Do(func() { close(blocked); <-release2 })
+		}})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if _, err := w2.IngestAlerts(ctx, group("busy", firing("b0", "A", "x", clock("10:00:00")))); err != nil {
+				t.Error(err)
+			}
+		})
+		<-blocked
+		for i := 1; i <= 2; i++ {
+			wg.Go(func() {
+				if _, err := w2.IngestAlerts(ctx, group("busy", firing(fmt.Sprintf("b%d", i), "A", "x", clock("10:00:00")))); err != nil {
+					t.Error(err)
+				}
+			})
+			waitQueued(t, w2, i)
+		}
+		close(release2)
+		wg.Wait()
+		// ...so that a lone delivery now waits for company, until Close.
+		lone := make(chan error, 1)
+		go func() {
+			_, err := w2.IngestAlerts(ctx, group("busy", firing("lone", "A", "x", clock("10:00:00"))))
+			lone <- err
+		}()
+		select {
+		case err := <-lone:
+			t.Fatalf("a lone delivery to a busy writer did not linger: %v", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		closeWriter(t, w2)
+		if err := <-lone; err != nil {
+			t.Fatalf("lingering delivery at Close: %v", err)
+		}
+		if n := countRows(t, s, "SELECT COUNT(*) FROM alerts WHERE fingerprint = 'lone'"); n != 1 {
+			t.Fatalf("lingering delivery stored %d times", n)
+		}
+	})
+}
