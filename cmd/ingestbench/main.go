@@ -7,12 +7,15 @@
 // server that only reads the body and answers 200, the most this machine
 // does over HTTP, and reports Hindsight's throughput as a share of it.
 //
-//	ingestbench [--duration 10s] [--conns 32] [--hindsight bin/hindsight]
+//	ingestbench [--duration 10s] [--conns 32] [--rounds 1] [--hindsight bin/hindsight]
 //	            [--db postgres://... [--replicas 1,2] [--sqlite=false]]
 //
 // With --db, the load also goes to one and to several `serve` processes on
 // that PostgreSQL database (the load split evenly across them), each run in
-// a schema of its own, dropped afterwards. The exit status is 1 when an
+// a schema of its own, dropped afterwards. With --rounds, every server runs
+// that many times in turn and the report gives the medians: the machine's
+// load changes less between servers of one round than between runs. The
+// exit status is 1 when an
 // acknowledged alert is missing or an alert is stored that should not be.
 package main
 
@@ -24,6 +27,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -68,6 +72,7 @@ type config struct {
 	replicas  []int
 	sqlite    bool
 	ceiling   bool
+	rounds    int
 }
 
 func parseFlags(args []string) (*config, error) {
@@ -80,14 +85,15 @@ func parseFlags(args []string) (*config, error) {
 	replicas := fs.String("replicas", "1,2", "with --db: how many serve processes share the database, one run per number")
 	fs.BoolVar(&cfg.sqlite, "sqlite", true, "run on a new SQLite database")
 	fs.BoolVar(&cfg.ceiling, "ceiling", true, "run the same load on a server that only reads the body, for comparison")
+	fs.IntVar(&cfg.rounds, "rounds", 1, "run every server this many times, in turn, and report the medians")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	if cfg.duration <= 0 || cfg.conns <= 0 {
-		return nil, errors.New("--duration and --conns must be positive")
+	if cfg.duration <= 0 || cfg.conns <= 0 || cfg.rounds <= 0 {
+		return nil, errors.New("--duration, --conns and --rounds must be positive")
 	}
 	if cfg.postgres != "" && !isPostgres(cfg.postgres) {
 		return nil, fmt.Errorf("--db must be a postgres:// URL (SQLite runs without it), not %q", cfg.postgres)
@@ -143,29 +149,37 @@ func run(ctx context.Context, cfg *config, w io.Writer) ([]*result, error) {
 		fmt.Fprintln(w, r.line())
 		return nil
 	}
-	if cfg.sqlite {
-		if err := add(runHindsight(ctx, cfg, dir, bin, "hindsight sqlite", dir+"/bench.db", 1)); err != nil {
-			return results, err
+	// Each round runs every server once, so that a change in the
+	// machine's load falls on all of them alike.
+	for round := range cfg.rounds {
+		if cfg.rounds > 1 {
+			fmt.Fprintf(w, "round %d of %d\n", round+1, cfg.rounds)
 		}
-	}
-	if cfg.postgres != "" {
-		for _, n := range cfg.replicas {
-			dsn, drop, err := freshSchema(ctx, cfg.postgres)
-			if err != nil {
-				return results, err
-			}
-			r, err := runHindsight(ctx, cfg, dir, bin, fmt.Sprintf("hindsight postgres x%d", n), dsn, n)
-			if derr := drop(); derr != nil && err == nil {
-				err = fmt.Errorf("drop the run's schema: %w", derr)
-			}
-			if err := add(r, err); err != nil {
+		if cfg.sqlite {
+			db := filepath.Join(dir, fmt.Sprintf("bench-%d.db", round))
+			if err := add(runHindsight(ctx, cfg, dir, bin, "hindsight sqlite", db, 1)); err != nil {
 				return results, err
 			}
 		}
-	}
-	if cfg.ceiling {
-		if err := add(runCeiling(ctx, cfg, dir)); err != nil {
-			return results, err
+		if cfg.postgres != "" {
+			for _, n := range cfg.replicas {
+				dsn, drop, err := freshSchema(ctx, cfg.postgres)
+				if err != nil {
+					return results, err
+				}
+				r, err := runHindsight(ctx, cfg, dir, bin, fmt.Sprintf("hindsight postgres x%d", n), dsn, n)
+				if derr := drop(); derr != nil && err == nil {
+					err = fmt.Errorf("drop the run's schema: %w", derr)
+				}
+				if err := add(r, err); err != nil {
+					return results, err
+				}
+			}
+		}
+		if cfg.ceiling {
+			if err := add(runCeiling(ctx, cfg, dir)); err != nil {
+				return results, err
+			}
 		}
 	}
 	fmt.Fprintln(w)

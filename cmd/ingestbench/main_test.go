@@ -26,7 +26,7 @@ func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts servers and sends load for a few seconds")
 	}
-	cfg := &config{duration: time.Second, conns: 4, sqlite: true, ceiling: true,
+	cfg := &config{duration: time.Second, conns: 4, rounds: 1, sqlite: true, ceiling: true,
 		postgres: os.Getenv("HINDSIGHT_TEST_POSTGRES"), replicas: []int{2}}
 	var out strings.Builder
 	results, err := run(t.Context(), cfg, &out)
@@ -78,7 +78,7 @@ func TestPercentile(t *testing.T) {
 func TestFlags(t *testing.T) {
 	t.Run("Defaults", func(t *testing.T) {
 		cfg, err := parseFlags(nil)
-		if err != nil || cfg.duration != 10*time.Second || cfg.conns != 32 || !cfg.sqlite || len(cfg.replicas) != 2 {
+		if err != nil || cfg.duration != 10*time.Second || cfg.conns != 32 || cfg.rounds != 1 || !cfg.sqlite || len(cfg.replicas) != 2 {
 			t.Fatalf("%+v %v", cfg, err)
 		}
 	})

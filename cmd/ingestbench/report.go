@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,7 +45,7 @@ func (r *result) line() string {
 		fmt.Fprintf(&b, ", %d unanswered", n)
 	}
 	if n := o.answered(); n > 0 {
-		fmt.Fprintf(&b, "; CPU per request: server %s, load %s", us(r.cpu/time.Duration(n)), us(r.selfCPU/time.Duration(n)))
+		fmt.Fprintf(&b, "; CPU per request: server %s, load generator %s", us(r.cpuPerRequest()), us(r.selfCPU/time.Duration(n)))
 	}
 	if r.perTx > 0 {
 		fmt.Fprintf(&b, "; %.1f deliveries per transaction", r.perTx)
@@ -59,28 +60,86 @@ func (r *result) line() string {
 	return b.String()
 }
 
-// report compares each Hindsight run with the ceiling and the goals.
+// report compares each Hindsight server with the ceiling and the goals:
+// with several rounds, by the medians of its rounds, each set against the
+// ceiling of the same round.
 func report(w io.Writer, results []*result) {
-	var ceiling *result
+	var names []string
+	byName := map[string][]*result{}
+	for _, r := range results {
+		if byName[r.name] == nil {
+			names = append(names, r.name)
+		}
+		byName[r.name] = append(byName[r.name], r)
+	}
+	var ceiling []*result
 	for _, r := range results {
 		if r.check == nil {
-			ceiling = r
+			ceiling = append(ceiling, r)
 		}
 	}
-	for _, r := range results {
-		if r.check == nil {
+	rounds := len(byName[names[0]])
+	if rounds > 1 {
+		fmt.Fprintf(w, "medians of %d rounds:\n", rounds)
+	}
+	for _, name := range names {
+		rs := byName[name]
+		if rs[0].check == nil {
+			fmt.Fprintf(w, "%-26s %6.0f alerts/s, CPU %s per request, p99 %s\n", name, median(rs, (*result).rate),
+				us(medianDuration(rs, (*result).cpuPerRequest)), ms(medianDuration(rs, p99)))
 			continue
 		}
-		p99 := percentile(r.out.latencies, 99)
-		fmt.Fprintf(w, "%-26s", r.name)
-		if ceiling != nil && ceiling.rate() > 0 {
-			ratio := r.rate() / ceiling.rate()
+		rate, p99, rss := median(rs, (*result).rate), medianDuration(rs, p99), int64(0)
+		ok := true
+		for _, r := range rs {
+			rss = max(rss, r.rss)
+			ok = ok && r.check.ok()
+		}
+		fmt.Fprintf(w, "%-26s %6.0f alerts/s, CPU %s per request,", name, rate, us(medianDuration(rs, (*result).cpuPerRequest)))
+		if len(ceiling) == len(rs) {
+			ratios := make([]float64, len(rs))
+			for i, r := range rs {
+				ratios[i] = r.rate() / max(ceiling[i].rate(), 1)
+			}
+			ratio := medianOf(ratios)
 			fmt.Fprintf(w, " %.2f of the ceiling %s,", ratio, verdict(ratio >= goalRatio))
 		}
 		fmt.Fprintf(w, " p99 %s %s, peak RSS %s %s, %s\n", ms(p99), verdict(p99 < goalP99),
-			mb(r.rss), verdict(r.rss < goalRSS), map[bool]string{true: "nothing lost", false: "ALERTS LOST OR WRONGLY STORED"}[r.check.ok()])
+			mb(rss), verdict(rss < goalRSS), map[bool]string{true: "nothing lost", false: "ALERTS LOST OR WRONGLY STORED"}[ok])
 	}
 	fmt.Fprintf(w, "goals: %.1f of the ceiling, p99 under %s, peak RSS under %s, nothing lost\n", goalRatio, ms(goalP99), mb(goalRSS))
+}
+
+func p99(r *result) time.Duration { return percentile(r.out.latencies, 99) }
+
+// cpuPerRequest is the server's CPU time per answered request.
+func (r *result) cpuPerRequest() time.Duration {
+	return r.cpu / time.Duration(max(r.out.answered(), 1))
+}
+
+func median(rs []*result, f func(*result) float64) float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	return medianOf(v)
+}
+
+func medianDuration(rs []*result, f func(*result) time.Duration) time.Duration {
+	return time.Duration(median(rs, func(r *result) float64 { return float64(f(r)) }))
+}
+
+// medianOf returns the median of v, the mean of the middle two for an
+// even count.
+func medianOf(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	slices.Sort(v)
+	if n := len(v); n%2 == 0 {
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+	return v[len(v)/2]
 }
 
 func verdict(met bool) string {
