@@ -3,7 +3,7 @@ GO          ?= go
 BIN         := bin/hindsight
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build run test lint bench fuzz screenshots
+.PHONY: build run test lint bench bench-ingest bench-ingest-pg fuzz screenshots
 
 build:
 	$(GO) build -o $(BIN) ./cmd/hindsight
@@ -42,3 +42,25 @@ fuzz:
 # Refresh the README's pictures from a real headless Chromium.
 screenshots:
 	HINDSIGHT_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run Browser ./e2e/
+# The webhook ingest benchmark (README "Performance"): BENCH_FLAGS="--duration 2s
+# --conns 8" for a short run.
+BENCH_FLAGS ?=
+PSQL        ?= psql -h 127.0.0.1 -U postgres -q
+
+bench-ingest: build
+	$(GO) build -o bin/ingestbench ./cmd/ingestbench
+	./bin/ingestbench --hindsight $(BIN) $(BENCH_FLAGS)
+
+# SQLite, then one and two replicas on PostgreSQL: on the database in
+# HINDSIGHT_BENCH_POSTGRES when set, else on a throwaway database made on
+# the local server and dropped afterwards.
+bench-ingest-pg: build
+	$(GO) build -o bin/ingestbench ./cmd/ingestbench
+	@if [ -n "$$HINDSIGHT_BENCH_POSTGRES" ]; then \
+		./bin/ingestbench --hindsight $(BIN) --db "$$HINDSIGHT_BENCH_POSTGRES" $(BENCH_FLAGS); \
+	else \
+		db=hindsight_bench_$$$$; \
+		$(PSQL) -c "CREATE DATABASE $$db" || exit 1; \
+		trap '$(PSQL) -c "DROP DATABASE IF EXISTS $$db"' EXIT; \
+		./bin/ingestbench --hindsight $(BIN) --db "postgres://postgres@127.0.0.1:5432/$$db?sslmode=disable" $(BENCH_FLAGS); \
+	fi

@@ -7,6 +7,7 @@
 package alerts
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -158,7 +159,7 @@ func clip(s string, n int) string {
 // decodeJSON decodes a payload, tolerating fields it does not know (senders
 // add them all the time) and refusing values of the wrong type.
 func decodeJSON(body []byte, v any) error {
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return incident.Errorf(incident.EINVALID, "the body is empty; a JSON object was expected")
 	}
 	err := json.Unmarshal(body, v)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +28,9 @@ import (
 // shutdownTimeout bounds how long in-flight requests may take to finish
 // after SIGTERM.
 const shutdownTimeout = 20 * time.Second
+
+// serveGCPercent is serve's garbage collection target when GOGC is unset.
+const serveGCPercent = 400
 
 // envOr returns the environment variable name, or def when it is unset.
 func envOr(env *Env, name, def string) string {
@@ -86,6 +90,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	log := newLogger(env)
 	slog.SetDefault(log)
+	// An alert storm allocates fast and keeps little alive: collecting
+	// less often than Go's default (GOGC=100) saves a sixth of the CPU of
+	// a webhook request for some tens of MB. GOGC, when set, still rules.
+	if env.Getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
+	}
 
 	st, err := openStore(ctx, *dsn)
 	if err != nil {

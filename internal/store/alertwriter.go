@@ -30,6 +30,13 @@ type AlertWriterConfig struct {
 	// MaxBatch is how many deliveries one transaction takes at most, which
 	// bounds how long other writers wait for the database. Default 256.
 	MaxBatch int
+	// Linger is how long a transaction waits at most for more deliveries
+	// while the writer is busy (the previous transaction held more than
+	// one delivery), so that an alert storm is written in fewer, larger
+	// transactions. It stops waiting sooner when deliveries stop coming
+	// (see lingerGap). A delivery that finds the writer idle is written
+	// at once. Default 2ms; negative turns it off.
+	Linger time.Duration
 	// OnBatch, when set, is called after each transaction with the number
 	// of deliveries it held and how long it took, for the batch size
 	// histogram of /metrics. It runs on the writer's goroutine.
@@ -81,6 +88,9 @@ func NewAlertWriter(s *Store, cfg AlertWriterConfig) *AlertWriter {
 	}
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 256
+	}
+	if cfg.Linger == 0 {
+		cfg.Linger = 2 * time.Millisecond
 	}
 	w := &AlertWriter{store: s, cfg: cfg, queue: make(chan *ingestRequest, cfg.QueueLen), done: make(chan struct{})}
 	go w.run()
@@ -157,15 +167,24 @@ func (w *AlertWriter) Close(ctx context.Context) error {
 
 func (w *AlertWriter) run() {
 	defer close(w.done)
-	// A delivery waits only while the previous transaction runs; whatever
-	// queued up meanwhile becomes the next transaction.
+	// A delivery waits while the previous transaction runs; whatever
+	// queued up meanwhile becomes the next transaction. Under a storm the
+	// writer also lingers a little for more: every transaction costs the
+	// same few statements and commit whatever it holds, and the requests
+	// that arrive meanwhile get the CPU to be parsed.
+	busy, last := false, 0
+	l := &linger{max: time.NewTimer(time.Hour), gap: time.NewTimer(time.Hour)}
+	l.max.Stop()
+	l.gap.Stop()
 	for first := range w.queue {
 		reqs := []*ingestRequest{first}
+		open := true
 	drain:
 		for len(reqs) < w.cfg.MaxBatch {
 			select {
 			case r, ok := <-w.queue:
 				if !ok {
+					open = false
 					break drain
 				}
 				reqs = append(reqs, r)
@@ -173,8 +192,50 @@ func (w *AlertWriter) run() {
 				break drain
 			}
 		}
+		if busy && open && w.cfg.Linger > 0 && len(reqs) < w.cfg.MaxBatch {
+			reqs = l.wait(w, reqs, last)
+		}
+		busy, last = len(reqs) > 1, len(reqs)
 		w.write(reqs)
 	}
+}
+
+// lingerGap ends a linger early: when no delivery has come for this long
+// and the batch holds at least half as many as the last one, the senders
+// that were coming have come, and waiting longer only idles the writer.
+// On a machine short of CPU deliveries come further apart, and the writer
+// waits for the half, or Linger.
+const lingerGap = 300 * time.Microsecond
+
+// linger holds the writer's timers, reused from one transaction to the
+// next.
+type linger struct{ max, gap *time.Timer }
+
+// wait adds to reqs what arrives within the writer's Linger, stopping
+// early after lingerGap without news once reqs holds half of last, and at
+// once when the batch is full or the queue closes.
+func (l *linger) wait(w *AlertWriter, reqs []*ingestRequest, last int) []*ingestRequest {
+	l.max.Reset(w.cfg.Linger)
+	l.gap.Reset(lingerGap)
+	defer l.max.Stop()
+	defer l.gap.Stop()
+	for len(reqs) < w.cfg.MaxBatch {
+		select {
+		case r, ok := <-w.queue:
+			if !ok {
+				return reqs
+			}
+			reqs = append(reqs, r)
+			l.gap.Reset(lingerGap)
+		case <-l.gap.C:
+			if 2*len(reqs) >= last {
+				return reqs
+			}
+		case <-l.max.C:
+			return reqs
+		}
+	}
+	return reqs
 }
 
 // writeTimeout bounds one transaction, so that a stuck database answers

@@ -402,3 +402,85 @@ func BenchmarkIngestAlerts(b *testing.B) {
 		})
 	}
 }
+
+// busyWriter returns a writer that lingers for an hour, whose last
+// transaction held n deliveries, written together.
+func busyWriter(t *testing.T, s *store.Store, n int) *store.AlertWriter {
+	t.Helper()
+	blocked, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	w := store.NewAlertWriter(s, store.AlertWriterConfig{MaxBatch: 64, Linger: time.Hour, OnBatch: func(int, time.Duration) {
+		once.Do(func() { close(blocked); <-release })
+	}})
+	var wg sync.WaitGroup
+	post := func(fp string) {
+		if _, err := w.IngestAlerts(ctx, group("busy", firing(fp, "A", "x", clock("10:00:00")))); err != nil {
+			t.Error(err)
+		}
+	}
+	wg.Go(func() { post(fmt.Sprintf("first%d", n)) })
+	<-blocked
+	for i := range n {
+		wg.Go(func() { post(fmt.Sprintf("busy%d-%d", n, i)) })
+		waitQueued(t, w, i+1)
+	}
+	close(release)
+	wg.Wait()
+	return w
+}
+
+// A writer that lingers for more deliveries does so only while busy: a
+// lone delivery to an idle writer is written at once. While busy, it stops
+// waiting when deliveries stop coming and the batch holds half the last
+// one, and Close ends any wait.
+func TestAlertWriterLinger(t *testing.T) {
+	s := storetest.SQLite(t)
+	lone := func(w *store.AlertWriter, fp string) chan error {
+		done := make(chan error, 1)
+		go func() {
+			_, err := w.IngestAlerts(ctx, group("busy", firing(fp, "A", "x", clock("10:00:00"))))
+			done <- err
+		}()
+		return done
+	}
+	t.Run("IdleWritesAtOnce", func(t *testing.T) {
+		w := store.NewAlertWriter(s, store.AlertWriterConfig{MaxBatch: 8, Linger: time.Hour})
+		defer closeWriter(t, w)
+		for i := range 3 {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			_, err := w.IngestAlerts(ctx, group("idle", firing(fmt.Sprintf("idle%d", i), "A", "x", clock("10:00:00"))))
+			cancel()
+			if err != nil {
+				t.Fatalf("delivery %d: %v", i, err)
+			}
+		}
+	})
+	t.Run("QuietEndsTheWait", func(t *testing.T) {
+		w := busyWriter(t, s, 2)
+		defer closeWriter(t, w)
+		select {
+		case err := <-lone(w, "quiet"):
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("one delivery after a transaction of two waited for more although none came")
+		}
+	})
+	t.Run("CloseEndsTheWait", func(t *testing.T) {
+		w := busyWriter(t, s, 4)
+		done := lone(w, "lone")
+		select {
+		case err := <-done:
+			t.Fatalf("one delivery after a transaction of four did not wait for more: %v", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		closeWriter(t, w)
+		if err := <-done; err != nil {
+			t.Fatalf("lingering delivery at Close: %v", err)
+		}
+		if n := countRows(t, s, "SELECT COUNT(*) FROM alerts WHERE fingerprint = 'lone'"); n != 1 {
+			t.Fatalf("lingering delivery stored %d times", n)
+		}
+	})
+}

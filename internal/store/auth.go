@@ -60,13 +60,19 @@ func randomText(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// TokenBySecret returns the live token whose secret this is.
+// TokenBySecret returns the live token whose secret this is. Tokens found
+// valid are remembered for TokenCacheTTL (see tokenCache).
 func (s *Store) TokenBySecret(ctx context.Context, secret string) (*incident.Token, error) {
 	if !strings.HasPrefix(secret, tokenPrefix) {
 		return nil, incident.Errorf(incident.EUNAUTHORIZED, "invalid token")
 	}
+	hash := HashToken(secret)
+	if t, ok := s.tokens.get(hash); ok {
+		return &t, nil
+	}
+	gen := s.tokens.generation()
 	var row tokenRow
-	res := s.reader(ctx).Where("token_hash = ? AND revoked_at IS NULL", HashToken(secret)).Limit(1).Find(&row)
+	res := s.reader(ctx).Where("token_hash = ? AND revoked_at IS NULL", hash).Limit(1).Find(&row)
 	if res.Error != nil {
 		return nil, s.translate(res.Error)
 	}
@@ -74,6 +80,7 @@ func (s *Store) TokenBySecret(ctx context.Context, secret string) (*incident.Tok
 		return nil, incident.Errorf(incident.EUNAUTHORIZED, "invalid token")
 	}
 	t := row.toDomain()
+	s.tokens.put(hash, t, gen)
 	return &t, nil
 }
 
@@ -90,8 +97,12 @@ func (s *Store) ListTokens(ctx context.Context) ([]incident.Token, error) {
 	return out, nil
 }
 
-// RevokeToken makes a token useless from now on.
+// RevokeToken makes a token useless from now on: at once in this process,
+// within TokenCacheTTL in others sharing the database.
 func (s *Store) RevokeToken(ctx context.Context, id int64) error {
+	// Forgotten once the revocation has committed; lookups that read the
+	// token before then do not cache it (see tokenCache.gen).
+	defer s.tokens.forget()
 	return s.transact(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&tokenRow{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", s.Now().UTC())
 		if res.Error != nil {

@@ -41,6 +41,8 @@ type Store struct {
 	sqliteDSN string
 	// postgresDSN opens PostgreSQL connections of their own, for LISTEN.
 	postgresDSN string
+	// tokens caches the API tokens found valid.
+	tokens *tokenCache
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -61,7 +63,7 @@ func IsPostgres(dsn string) bool {
 // URL), creating it when it does not exist, and applies any pending
 // migration.
 func Open(ctx context.Context, dsn string) (*Store, error) {
-	s := &Store{Now: time.Now}
+	s := &Store{Now: time.Now, tokens: newTokenCache()}
 	var err error
 	if IsPostgres(dsn) {
 		err = s.openPostgres(dsn)

@@ -4,12 +4,17 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"runtime"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"hindsight/internal/incident"
+	"hindsight/internal/store"
 	"hindsight/internal/store/storetest"
+	"hindsight/internal/web"
 )
 
 // benchEnv is newEnv for benchmarks, on a SQLite file.
@@ -150,4 +155,50 @@ func BenchmarkIncidentList10000(b *testing.B) {
 			get("/?status=resolved&severity=SEV2&service=service-3&q=deploy")
 		}
 	})
+}
+
+// BenchmarkAlertmanagerStorm is the load of `make bench-ingest` without the
+// network: 32 goroutines at a time post notifications of one new alert
+// each, all of one group. Profile the ingest path with -cpuprofile.
+func BenchmarkAlertmanagerStorm(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { alertStorm(b, storetest.SQLite(b)) })
+	b.Run("postgres", func(b *testing.B) { alertStorm(b, storetest.Postgres(b)) })
+}
+
+func alertStorm(b *testing.B, st *store.Store) {
+	e := newHookEnv(b, st, web.Config{})
+	auth := "Bearer " + e.tokens[incident.RoleWebhook]
+	var seq atomic.Int64
+	b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n := seq.Add(1)
+			body := fmt.Sprintf(`{"receiver":"hindsight","status":"firing","alerts":[{"status":"firing",`+
+				`"labels":{"alertname":"BenchHighLatency","instance":"api-%d:8080","service":"api","severity":"critical"},`+
+				`"annotations":{"summary":"API p99 latency above 2s"},"startsAt":%q,"fingerprint":"%016x"}],`+
+				`"groupLabels":{"alertname":"BenchHighLatency"},"commonLabels":{"alertname":"BenchHighLatency","service":"api","severity":"critical"},`+
+				`"version":"4","groupKey":"{}:{alertname=\"BenchHighLatency\"}"}`,
+				n, time.Now().UTC().Format(time.RFC3339Nano), n)
+			req := httptest.NewRequest("POST", "/hooks/alertmanager", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", auth)
+			w := httptest.NewRecorder()
+			e.server.ServeHTTP(w, req)
+			if w.Code != 200 {
+				b.Errorf("status %d: %s", w.Code, w.Body)
+				return
+			}
+		}
+	})
+	// CPU time tells more than wall time on a machine others share.
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+}
+
+// cpuTime is the CPU time the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"reflect"
@@ -15,6 +14,10 @@ import (
 
 	"hindsight/internal/incident"
 )
+
+// maxPresize bounds the buffer readBody allocates on the word of
+// Content-Length alone; the body limit (limitBody) applies as it is read.
+const maxPresize = 1 << 20
 
 // requireContentType refuses a body of another media type with 415.
 func requireContentType(c *gin.Context, want string) error {
@@ -27,7 +30,12 @@ func requireContentType(c *gin.Context, want string) error {
 
 // readBody reads the whole request body, within the server's limit.
 func readBody(c *gin.Context) ([]byte, error) {
-	b, err := io.ReadAll(c.Request.Body)
+	var buf bytes.Buffer
+	if n := c.Request.ContentLength; n > 0 && n <= maxPresize {
+		buf.Grow(int(n) + bytes.MinRead) // one allocation, and room to see EOF
+	}
+	_, err := buf.ReadFrom(c.Request.Body)
+	b := buf.Bytes()
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return nil, incident.Errorf(incident.ETOOLARGE, "request body is larger than %d bytes", mbe.Limit)

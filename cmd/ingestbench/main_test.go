@@ -1,0 +1,95 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary serve as the ceiling, as the benchmark's
+// own binary does, since the benchmark starts whatever binary runs it.
+func TestMain(m *testing.M) {
+	if addr := os.Getenv(ceilingEnv); addr != "" {
+		if err := serveCeiling(addr); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestSmoke runs the benchmark briefly with a few connections, on SQLite
+// and, when HINDSIGHT_TEST_POSTGRES is set, on two replicas sharing a
+// PostgreSQL database, and checks that no acknowledged alert is lost.
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers and sends load for a few seconds")
+	}
+	cfg := &config{duration: time.Second, conns: 4, rounds: 1, sqlite: true, ceiling: true,
+		postgres: os.Getenv("HINDSIGHT_TEST_POSTGRES"), replicas: []int{2}}
+	var out strings.Builder
+	results, err := run(t.Context(), cfg, &out)
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 2
+	if cfg.postgres != "" {
+		want = 3
+	}
+	if len(results) != want {
+		t.Fatalf("%d results, want %d", len(results), want)
+	}
+	for _, r := range results {
+		if len(r.out.acked) == 0 {
+			t.Errorf("%s acknowledged nothing", r.name)
+		}
+		if r.check != nil && !r.check.ok() {
+			t.Errorf("%s: %s", r.name, r.check)
+		}
+		if r.check == nil && r.rss == 0 {
+			t.Errorf("%s: no peak RSS read", r.name)
+		}
+	}
+	if !strings.Contains(out.String(), "of the ceiling") {
+		t.Errorf("no comparison with the ceiling in the report")
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i)*time.Millisecond)
+	}
+	for _, tc := range []struct {
+		p    float64
+		want time.Duration
+	}{{50, 50 * time.Millisecond}, {99, 99 * time.Millisecond}, {100, 100 * time.Millisecond}} {
+		if got := percentile(d, tc.p); got != tc.want {
+			t.Errorf("p%v = %v, want %v", tc.p, got, tc.want)
+		}
+	}
+	if got := percentile(nil, 99); got != 0 {
+		t.Errorf("p99 of nothing = %v", got)
+	}
+}
+
+func TestFlags(t *testing.T) {
+	t.Run("Defaults", func(t *testing.T) {
+		cfg, err := parseFlags(nil)
+		if err != nil || cfg.duration != 10*time.Second || cfg.conns != 32 || cfg.rounds != 1 || !cfg.sqlite || len(cfg.replicas) != 2 {
+			t.Fatalf("%+v %v", cfg, err)
+		}
+	})
+	t.Run("ErrNotPostgres", func(t *testing.T) {
+		if _, err := parseFlags([]string{"--db", "bench.db"}); err == nil {
+			t.Fatal("a SQLite file taken for --db")
+		}
+	})
+	t.Run("ErrReplicas", func(t *testing.T) {
+		if _, err := parseFlags([]string{"--replicas", "0"}); err == nil {
+			t.Fatal("0 replicas taken")
+		}
+	})
+}
