@@ -157,7 +157,11 @@ func run(ctx context.Context, cfg *config, w io.Writer) ([]*result, error) {
 		}
 		if cfg.sqlite {
 			db := filepath.Join(dir, fmt.Sprintf("bench-%d.db", round))
-			if err := add(runHindsight(ctx, cfg, dir, bin, "hindsight sqlite", db, 1)); err != nil {
+			r, err := runHindsight(ctx, cfg, dir, bin, "hindsight sqlite", db, 1)
+			for _, f := range []string{db, db + "-wal", db + "-shm"} {
+				os.Remove(f) // tens of MB a round
+			}
+			if err := add(r, err); err != nil {
 				return results, err
 			}
 		}
