@@ -256,6 +256,7 @@ type IngestResult struct {
 	Resolved    int    `json:"resolved"`           // known occurrences that resolved now
 	Duplicates  int    `json:"duplicates"`         // alerts that changed nothing
 	IncidentRef string `json:"incident,omitempty"` // the open incident the group feeds
+	IncidentID  int64  `json:"-"`                  // its id, for live views
 	Opened      bool   `json:"opened"`             // this delivery opened it
 	Repeated    bool   `json:"repeated"`           // the delivery id was seen before
 }

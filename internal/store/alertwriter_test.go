@@ -222,7 +222,7 @@ func TestAlertWriterMergedLikeSequential(t *testing.T) {
 			// queueInOrder's blocker opened INC-1.
 			r := *o.res
 			if r.IncidentRef == "INC-2" {
-				r.IncidentRef = "INC-1"
+				r.IncidentRef, r.IncidentID = "INC-1", 1
 			}
 			got = append(got, fmt.Sprintf("%+v", r))
 		}

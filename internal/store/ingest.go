@@ -192,7 +192,7 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 		}
 		g.mark(added, ended)
 		if g.open != nil {
-			res.IncidentRef = g.open.Ref
+			res.IncidentRef, res.IncidentID = g.open.Ref, g.open.ID
 			if err := g.acknowledge(b.AcknowledgedAt); err != nil {
 				return err
 			}
