@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"hindsight/internal/incident"
+	"hindsight/internal/store"
 	"hindsight/internal/web"
 )
 
@@ -23,17 +24,14 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args[1:], 0); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *dsn)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	secret, _, err := st.CreateToken(ctx, *name, incident.Role(*role))
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(env.Stdout, secret)
-	return nil
+	return withStore(ctx, *dsn, func(st *store.Store) error {
+		secret, _, err := st.CreateToken(ctx, *name, incident.Role(*role))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stdout, secret)
+		return nil
+	})
 }
 
 func runUser(ctx context.Context, env *Env, args []string) error {
@@ -58,17 +56,14 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *dsn)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	u, err := st.CreateUser(ctx, *email, incident.Role(*role), hash)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "created %s user %s\n", u.Role, u.Email)
-	return nil
+	return withStore(ctx, *dsn, func(st *store.Store) error {
+		u, err := st.CreateUser(ctx, *email, incident.Role(*role), hash)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "created %s user %s\n", u.Role, u.Email)
+		return nil
+	})
 }
 
 func runBackup(ctx context.Context, env *Env, args []string) error {
@@ -83,16 +78,13 @@ func runBackup(ctx context.Context, env *Env, args []string) error {
 	// Ctrl-C stops the copy and removes what it wrote so far.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := openStore(ctx, *dsn)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := st.Backup(ctx, out); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "backed up to %s\n", out)
-	return nil
+	return withStore(ctx, *dsn, func(st *store.Store) error {
+		if err := st.Backup(ctx, out); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "backed up to %s\n", out)
+		return nil
+	})
 }
 
 func runMigrate(ctx context.Context, env *Env, args []string) error {
@@ -100,11 +92,8 @@ func runMigrate(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *dsn)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	fmt.Fprintln(env.Stderr, "database is up to date")
-	return nil
+	return withStore(ctx, *dsn, func(*store.Store) error {
+		fmt.Fprintln(env.Stderr, "database is up to date")
+		return nil
+	})
 }

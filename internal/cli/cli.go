@@ -133,6 +133,17 @@ func parse(fs *flag.FlagSet, args []string, want int) error {
 	return nil
 }
 
+// withStore opens the database, runs fn on it and closes it: the life of
+// the database in every command but serve.
+func withStore(ctx context.Context, dsn string, fn func(*store.Store) error) error {
+	st, err := openStore(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st)
+}
+
 func openStore(ctx context.Context, dsn string) (*store.Store, error) {
 	st, err := store.Open(ctx, dsn)
 	if err != nil {

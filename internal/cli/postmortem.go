@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"hindsight"
+	"hindsight/internal/incident"
 	"hindsight/internal/postmortem"
+	"hindsight/internal/store"
 )
 
 func runImport(ctx context.Context, env *Env, args []string) error {
@@ -31,12 +33,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *dsn)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := st.CreateIncident(ctx, d); err != nil {
+	if err := withStore(ctx, *dsn, func(st *store.Store) error { return st.CreateIncident(ctx, d) }); err != nil {
 		return err
 	}
 	for _, w := range warnings {
@@ -73,12 +70,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *dsn)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	d, err := st.IncidentDetail(ctx, fs.Arg(0))
+	d, err := loadDetail(ctx, *dsn, fs.Arg(0))
 	if err != nil {
 		return err
 	}
@@ -90,8 +82,16 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	return err
 }
 
-// errIncomplete makes check exit 1 without another message: the findings
-// are the message.
+// loadDetail reads one incident with everything that hangs off it.
+func loadDetail(ctx context.Context, dsn, ref string) (d *incident.Detail, err error) {
+	err = withStore(ctx, dsn, func(st *store.Store) error {
+		d, err = st.IncidentDetail(ctx, ref)
+		return err
+	})
+	return d, err
+}
+
+// errIncomplete makes check exit 1 after the findings are printed.
 var errIncomplete = errors.New("the postmortem has error-level findings")
 
 func runCheck(ctx context.Context, env *Env, args []string) error {
@@ -99,12 +99,7 @@ func runCheck(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 1); err != nil {
 		return usagef("usage: hindsight check REF (%v)", err)
 	}
-	st, err := openStore(ctx, *dsn)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	d, err := st.IncidentDetail(ctx, fs.Arg(0))
+	d, err := loadDetail(ctx, *dsn, fs.Arg(0))
 	if err != nil {
 		return err
 	}

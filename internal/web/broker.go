@@ -1,9 +1,6 @@
 package web
 
-import (
-	"context"
-	"sync"
-)
+import "sync"
 
 // Change says that something of an incident changed. It is small on
 // purpose: a broker that spans replicas (PostgreSQL NOTIFY) carries it as
@@ -39,12 +36,6 @@ type Broker interface {
 	Subscribe(incidentID int64) (changes <-chan Change, cancel func())
 	// Close ends every subscription.
 	Close()
-}
-
-// Notifier is what writers outside the web handlers (the alert ingest)
-// call after a commit, so that open pages show the change.
-type Notifier interface {
-	NotifyIncident(ctx context.Context, refOrID string, kind string)
 }
 
 // memoryBroker delivers changes within this process.
@@ -128,18 +119,6 @@ func (b *memoryBroker) Close() {
 // notify publishes a change made by a handler, after its commit.
 func (s *Server) notify(incidentID int64, kind string, id int64) {
 	s.broker.Publish(Change{IncidentID: incidentID, Kind: kind, ID: id})
-}
-
-// NotifyIncident publishes a change of the incident named by ref or id, for
-// writers that know the incident only by its ref (the alert ingest reports
-// one).
-func (s *Server) NotifyIncident(ctx context.Context, refOrID string, kind string) {
-	inc, err := s.store.Incident(ctx, refOrID)
-	if err != nil {
-		s.log.Warn("notify: no such incident", "incident", refOrID, "err", err)
-		return
-	}
-	s.notify(inc.ID, kind, 0)
 }
 
 // resyncAll tells every subscriber to reload what it shows.
