@@ -10,8 +10,8 @@ import (
 )
 
 // groupPayload is Alertmanager's webhook payload (version 4), which
-// Grafana's contact point extends. Fields this package does not use
-// (notification_reason, routeLabels, Grafana's values...) are ignored.
+// Grafana's contact point extends with orgId. Fields this package does not
+// use (notification_reason, routeLabels, Grafana's values...) are ignored.
 type groupPayload struct {
 	Version           string            `json:"version"`
 	GroupKey          string            `json:"groupKey"`
@@ -23,6 +23,7 @@ type groupPayload struct {
 	CommonAnnotations map[string]string `json:"commonAnnotations"`
 	ExternalURL       string            `json:"externalURL"`
 	Alerts            []groupAlert      `json:"alerts"`
+	OrgID             int               `json:"orgId"` // Grafana's
 }
 
 type groupAlert struct {

@@ -12,9 +12,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	gojson "github.com/goccy/go-json"
 
 	"hindsight/internal/incident"
 )
@@ -158,9 +161,21 @@ func clip(s string, n int) string {
 
 // decodeJSON decodes a payload, tolerating fields it does not know (senders
 // add them all the time) and refusing values of the wrong type.
+//
+// Decoding is most of what a webhook costs before the database, so it
+// goes through go-json, a faster decoder that gives the same results as
+// encoding/json (FuzzFastDecode holds it to that). Bodies that are not
+// valid UTF-8, which encoding/json repairs, and bodies go-json refuses go
+// to encoding/json, whose errors say which field is wrong.
 func decodeJSON(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return incident.Errorf(incident.EINVALID, "the body is empty; a JSON object was expected")
+	}
+	if json.Valid(body) && utf8.Valid(body) {
+		if gojson.Unmarshal(body, v) == nil {
+			return nil
+		}
+		reflect.ValueOf(v).Elem().SetZero() // what the refused decoding left
 	}
 	err := json.Unmarshal(body, v)
 	if err == nil {

@@ -7,10 +7,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	gojson "github.com/goccy/go-json"
 
 	"hindsight/internal/alerts"
 	"hindsight/internal/incident"
@@ -202,4 +206,42 @@ func holdsSignature(header string, right []byte) bool {
 		}
 	}
 	return false
+}
+
+// FuzzFastDecode holds decodeJSON's fast decoder to encoding/json: for
+// every payload type, whatever go-json accepts, encoding/json accepts too
+// and reads the same way. Where go-json refuses, decodeJSON asks
+// encoding/json, so refusing more is allowed; accepting more or reading
+// differently is not.
+func FuzzFastDecode(f *testing.F) {
+	for _, s := range seedFixtures(f) {
+		f.Add(s)
+	}
+	for _, s := range []string{
+		`{"alerts":[{"labels":{"a":"\ud800x","A":"\u00e9"},"startsAt":"2024-01-25T10:00:00Z"}],"STATUS":"firing"}`,
+		`{"alerts":[{"labels":{"a":"1","a":"2"}}],"alerts":[]}`,
+		`{"groupKey":"{}:{alertname=\"X\"}","truncatedAlerts":1e2,"alerts":null,"orgId":2}`,
+		`{"title":"x","at":"2024-01-25T10:00:00.123456789+01:00","labels":null,"severity":"SEV1"}`,
+		`{"status":"firing","alerts":[{"startsAt":"2024-01-25T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","values":{"A":1.5}}]}`,
+		`{"":"\0"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !json.Valid(body) || !utf8.Valid(body) {
+			return // decodeJSON leaves those to encoding/json
+		}
+		for _, newValue := range alerts.PayloadTypes {
+			fast, std := newValue(), newValue()
+			if gojson.Unmarshal(body, fast) != nil {
+				continue
+			}
+			if err := json.Unmarshal(body, std); err != nil {
+				t.Fatalf("%T: go-json accepts what encoding/json refuses (%v): %q", fast, err, body)
+			}
+			if !reflect.DeepEqual(fast, std) {
+				t.Fatalf("%T: go-json reads %+v, encoding/json %+v: %q", fast, fast, std, body)
+			}
+		}
+	})
 }

@@ -6,21 +6,16 @@ import (
 	"hindsight/internal/incident"
 )
 
-// grafanaPayload is Grafana's webhook contact point payload: Alertmanager's
-// format (Grafana alerting runs an Alertmanager inside) with extras, of
-// which only the organisation matters here.
-type grafanaPayload struct {
-	groupPayload
-	OrgID int `json:"orgId"`
-}
-
 // ParseGrafana reads a notification of Grafana's webhook contact point.
 func ParseGrafana(body []byte, r Rules) (*incident.AlertBatch, error) {
-	var p grafanaPayload
+	// Grafana's webhook contact point sends Alertmanager's format (Grafana
+	// alerting runs an Alertmanager inside) with extras, of which only the
+	// organisation matters here.
+	var p groupPayload
 	if err := decodeJSON(body, &p); err != nil {
 		return nil, err
 	}
-	b, err := groupBatch(SourceGrafana, &p.groupPayload, r)
+	b, err := groupBatch(SourceGrafana, &p, r)
 	if err != nil {
 		return nil, err
 	}

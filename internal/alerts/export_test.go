@@ -1,0 +1,11 @@
+package alerts
+
+// PayloadTypes make a new value of each type decodeJSON decodes webhook
+// payloads into (Grafana's is Alertmanager's), for FuzzFastDecode.
+var PayloadTypes = []func() any{
+	func() any { return new(groupPayload) },
+	func() any { return new(genericAlert) },
+	func() any { return new(pdWebhook) },
+	func() any { return new(pdIncident) },
+	func() any { return new(pdNote) },
+}
