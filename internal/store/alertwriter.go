@@ -35,11 +35,12 @@ type AlertWriterConfig struct {
 	// one delivery), so that an alert storm is written in fewer, larger
 	// transactions. It stops waiting sooner when deliveries stop coming
 	// (see lingerGap). A delivery that finds the writer idle is written
-	// at once. Default 2ms; negative turns it off.
+	// at once. Default 1ms; negative turns it off.
 	Linger time.Duration
 	// OnBatch, when set, is called after each transaction with the number
 	// of deliveries it held and how long it took, for the batch size
-	// histogram of /metrics. It runs on the writer's goroutine.
+	// histogram of /metrics. It runs on the writer's goroutine, once the
+	// deliveries are passed on to be made durable and answered.
 	OnBatch func(deliveries int, took time.Duration)
 }
 
@@ -54,10 +55,12 @@ type AlertWriterStats struct {
 }
 
 // AlertWriter writes alert deliveries through one goroutine that commits
-// many of them in one transaction (group commit) and then answers every
-// waiting caller. Under an alert storm this costs one commit, one fsync,
-// for many requests, where one transaction per request would queue them
-// all on SQLite's single writer.
+// many of them in one transaction (group commit); a second goroutine makes
+// the commits durable and then answers every waiting caller. Under an
+// alert storm this costs one commit and one sync of the disk for many
+// requests, where one transaction per request would queue them all on
+// SQLite's single writer; and the writer commits the next transaction
+// while the disk syncs the last.
 type AlertWriter struct {
 	store *Store
 	cfg   AlertWriterConfig
@@ -65,6 +68,7 @@ type AlertWriter struct {
 	mu     sync.RWMutex // guards closed against sends on the closed queue
 	closed bool
 	queue  chan *ingestRequest
+	acks   chan []ingestAck // committed, to be made durable and answered
 	done   chan struct{}
 
 	received, deduplicated, refused, failed, batches, deliveries atomic.Int64
@@ -81,6 +85,12 @@ type ingestReply struct {
 	err error
 }
 
+// ingestAck is a committed (or failed) delivery waiting for its answer.
+type ingestAck struct {
+	req   *ingestRequest
+	reply ingestReply
+}
+
 // NewAlertWriter starts a writer on s. Close it to commit what is queued.
 func NewAlertWriter(s *Store, cfg AlertWriterConfig) *AlertWriter {
 	if cfg.QueueLen <= 0 {
@@ -90,10 +100,12 @@ func NewAlertWriter(s *Store, cfg AlertWriterConfig) *AlertWriter {
 		cfg.MaxBatch = 256
 	}
 	if cfg.Linger == 0 {
-		cfg.Linger = 2 * time.Millisecond
+		cfg.Linger = time.Millisecond
 	}
-	w := &AlertWriter{store: s, cfg: cfg, queue: make(chan *ingestRequest, cfg.QueueLen), done: make(chan struct{})}
+	w := &AlertWriter{store: s, cfg: cfg, queue: make(chan *ingestRequest, cfg.QueueLen),
+		acks: make(chan []ingestAck, ackQueueLen), done: make(chan struct{})}
 	go w.run()
+	go w.acknowledge()
 	return w
 }
 
@@ -166,7 +178,7 @@ func (w *AlertWriter) Close(ctx context.Context) error {
 }
 
 func (w *AlertWriter) run() {
-	defer close(w.done)
+	defer close(w.acks)
 	// A delivery waits while the previous transaction runs; whatever
 	// queued up meanwhile becomes the next transaction. Under a storm the
 	// writer also lingers a little for more: every transaction costs the
@@ -205,7 +217,7 @@ func (w *AlertWriter) run() {
 // that were coming have come, and waiting longer only idles the writer.
 // On a machine short of CPU deliveries come further apart, and the writer
 // waits for the half, or Linger.
-const lingerGap = 300 * time.Microsecond
+const lingerGap = 100 * time.Microsecond
 
 // linger holds the writer's timers, reused from one transaction to the
 // next.
@@ -242,12 +254,14 @@ func (l *linger) wait(w *AlertWriter, reqs []*ingestRequest, last int) []*ingest
 // callers with an error instead of holding them forever.
 const writeTimeout = 30 * time.Second
 
-// write commits reqs in one transaction. When that fails, it writes them
-// again one transaction each, so that a delivery that cannot be written
-// fails alone; failures are rare enough that this beats a savepoint per
+// write commits reqs in one transaction and passes them on to be
+// answered once durable. When the transaction fails, it writes them again
+// one transaction each, so that a delivery that cannot be written fails
+// alone; failures are rare enough that this beats a savepoint per
 // delivery.
 func (w *AlertWriter) write(reqs []*ingestRequest) {
 	start := time.Now()
+	acks := make([]ingestAck, 0, len(reqs))
 	live := reqs[:0:0]
 	for _, r := range reqs {
 		if err := r.ctx.Err(); err != nil {
@@ -268,30 +282,56 @@ func (w *AlertWriter) write(reqs []*ingestRequest) {
 	// one just the same; anything else may be one delivery's fault.
 	retry := err != nil && len(live) > 1 && incident.ErrorCode(err) != incident.EUNAVAILABLE &&
 		!errors.Is(err, context.DeadlineExceeded)
-	if retry {
-		results = make([]*incident.IngestResult, len(live))
-		errs := make([]error, len(live))
-		for i := range live {
+	for i, r := range live {
+		var reply ingestReply
+		switch {
+		case retry:
 			var res []*incident.IngestResult
-			res, errs[i] = w.commit(batches[i : i+1])
-			if errs[i] == nil {
-				results[i] = res[0]
+			if res, reply.err = w.commit(batches[i : i+1]); reply.err == nil {
+				reply.res = res[0]
 			}
+		case err != nil:
+			reply.err = err
+		default:
+			reply.res = results[i]
 		}
-		for i, r := range live {
-			w.answer(r, results[i], errs[i])
-		}
-	} else {
-		for i, r := range live {
-			if err != nil {
-				w.answer(r, nil, err)
-			} else {
-				w.answer(r, results[i], nil)
-			}
-		}
+		acks = append(acks, ingestAck{req: r, reply: reply})
 	}
+	w.acks <- acks
 	if w.cfg.OnBatch != nil {
 		w.cfg.OnBatch(len(live), time.Since(start))
+	}
+}
+
+// ackQueueLen bounds the transactions committed and not yet answered: the
+// writer waits for the disk when it is this far ahead of it.
+const ackQueueLen = 16
+
+// acknowledge makes committed deliveries durable and answers them. One
+// sync covers every transaction committed before it, so it takes all that
+// are waiting.
+func (w *AlertWriter) acknowledge() {
+	defer close(w.done)
+	for acks := range w.acks {
+	more:
+		for {
+			select {
+			case next, ok := <-w.acks:
+				if !ok {
+					break more
+				}
+				acks = append(acks, next...)
+			default:
+				break more
+			}
+		}
+		flushErr := w.store.flushWAL()
+		for _, a := range acks {
+			if a.reply.err == nil && flushErr != nil {
+				a.reply = ingestReply{err: flushErr}
+			}
+			w.answer(a.req, a.reply.res, a.reply.err)
+		}
 	}
 }
 
@@ -299,7 +339,7 @@ func (w *AlertWriter) commit(batches []delivery) ([]*incident.IngestResult, erro
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	var results []*incident.IngestResult
-	err := w.store.transact(ctx, func(tx *gorm.DB) error {
+	err := w.store.transactUnflushed(ctx, func(tx *gorm.DB) error {
 		var err error
 		results, err = w.store.ingestBatches(tx, batches, w.store.Now())
 		return err

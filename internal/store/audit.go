@@ -24,6 +24,9 @@ type auditRow struct {
 
 func (auditRow) TableName() string { return "audit_log" }
 
+const insertAuditSQL = `INSERT INTO audit_log (at, actor, incident_id, entity, entity_id, action, changes)
+	VALUES (?, ?, ?, ?, ?, ?, ?)`
+
 // record adds an entry to the audit trail, in the caller's transaction, so
 // that a change and its record are stored together or not at all. A change
 // that changed nothing is not recorded.
@@ -40,9 +43,8 @@ func (s *Store) record(ctx context.Context, tx *gorm.DB, incidentID int64, entit
 	if actor == "" {
 		actor = "system"
 	}
-	row := &auditRow{At: s.Now().UTC().Truncate(time.Microsecond), Actor: actor, IncidentID: incidentID,
-		Entity: entity, EntityID: entityID, Action: action, Changes: string(b)}
-	if err := tx.Create(row).Error; err != nil {
+	_, _, err = s.hot(tx).exec(insertAuditSQL, s.Now().UTC().Truncate(time.Microsecond), actor, incidentID, entity, entityID, action, string(b))
+	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	return nil

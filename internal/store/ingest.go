@@ -141,11 +141,11 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 	if len(live) == 0 {
 		return nil
 	}
-	incidentID, err := lockGroup(g.tx, g.source, g.key)
+	incidentID, err := g.lockGroup()
 	if err != nil {
 		return err
 	}
-	if g.open, err = openIncidentRow(g.tx, incidentID); err != nil {
+	if g.open, err = g.openIncidentRow(incidentID); err != nil {
 		return err
 	}
 
@@ -154,7 +154,7 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 	// one by one.
 	var addedBy map[int][]alertRow
 	if !fireOnce {
-		if addedBy, err = insertAlerts(g.tx, occurrences(batches, live), g.openID(), g.now); err != nil {
+		if addedBy, err = insertAlerts(g.s.hot(g.tx), occurrences(batches, live), g.openID(), g.now); err != nil {
 			return err
 		}
 	}
@@ -167,7 +167,7 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 			if err != nil {
 				return err
 			}
-			rows, err := insertAlerts(g.tx, cands, g.openID(), g.now)
+			rows, err := insertAlerts(g.s.hot(g.tx), cands, g.openID(), g.now)
 			if err != nil {
 				return err
 			}
@@ -238,15 +238,33 @@ func recordDelivery(tx *gorm.DB, source, id string, now time.Time) (bool, error)
 	return r.RowsAffected == 1, nil
 }
 
+const (
+	findGroupSQL    = "SELECT incident_id FROM alert_groups WHERE source = ? AND group_key = ?"
+	insertGroupSQL  = "INSERT INTO alert_groups (source, group_key) VALUES (?, ?)"
+	openIncidentSQL = "SELECT id, ref, status FROM incidents WHERE id = ?"
+)
+
 // lockGroup creates the group's row when it is new and returns the
-// incident it last fed. The upsert takes the row lock on PostgreSQL, so a
+// incident it last fed. On PostgreSQL the upsert takes the row lock, so a
 // second delivery of the group waits here until the first has committed
-// and then sees the incident the first one opened.
-func lockGroup(tx *gorm.DB, source, key string) (*int64, error) {
+// and then sees the incident the first one opened. SQLite has one writer
+// at a time already, and a read leaves the page clean when the group
+// exists, as it does through a storm.
+func (g *groupIngest) lockGroup() (*int64, error) {
+	h := g.s.hot(g.tx)
 	var id sql.NullInt64
-	err := scanRow(tx.Raw(`INSERT INTO alert_groups (source, group_key) VALUES (?, ?)
-		ON CONFLICT (source, group_key) DO UPDATE SET group_key = excluded.group_key
-		RETURNING incident_id`, source, key), &id)
+	var err error
+	if g.s.dialect == SQLite {
+		var found bool
+		found, err = h.scanOne(findGroupSQL, []any{g.source, g.key}, &id)
+		if err == nil && !found {
+			_, _, err = h.exec(insertGroupSQL, g.source, g.key)
+		}
+	} else {
+		_, err = h.scanOne(`INSERT INTO alert_groups (source, group_key) VALUES (?, ?)
+			ON CONFLICT (source, group_key) DO UPDATE SET group_key = excluded.group_key
+			RETURNING incident_id`, []any{g.source, g.key}, &id)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock alert group: %w", err)
 	}
@@ -257,16 +275,17 @@ func lockGroup(tx *gorm.DB, source, key string) (*int64, error) {
 }
 
 // openIncidentRow returns the incident with this id when it is still open.
-func openIncidentRow(tx *gorm.DB, id *int64) (*incidentRow, error) {
+func (g *groupIngest) openIncidentRow(id *int64) (*incidentRow, error) {
 	if id == nil {
 		return nil, nil
 	}
 	var row incidentRow
-	res := tx.Select("id", "ref", "status").Where("id = ?", *id).Limit(1).Find(&row)
-	if res.Error != nil {
-		return nil, fmt.Errorf("load group incident: %w", res.Error)
+	found, err := g.s.hot(g.tx).scanOne(openIncidentSQL, []any{*id},
+		&row.ID, &row.Ref, &row.Status)
+	if err != nil {
+		return nil, fmt.Errorf("load group incident: %w", err)
 	}
-	if res.RowsAffected == 0 || !incident.Status(row.Status).Open() {
+	if !found || !incident.Status(row.Status).Open() {
 		return nil, nil
 	}
 	return &row, nil

@@ -81,11 +81,17 @@ func dropFiring(tx *gorm.DB, source string, cands []candidate) ([]candidate, err
 // insertAlerts stores the candidates not stored yet, attached to
 // incidentID when the group has an open incident, and returns the rows it
 // added by the batch that owns them.
-func insertAlerts(tx *gorm.DB, cands []candidate, incidentID *int64, now time.Time) (map[int][]alertRow, error) {
+func insertAlerts(h hotTx, cands []candidate, incidentID *int64, now time.Time) (map[int][]alertRow, error) {
 	added := map[int][]alertRow{}
+	if h.sql != nil {
+		if err := insertAlertRows(h, cands, incidentID, now, added); err != nil {
+			return nil, err
+		}
+		return added, nil
+	}
 	for len(cands) > 0 {
 		n := min(len(cands), chunkLen)
-		if err := insertAlertChunk(tx, cands[:n], incidentID, now, added); err != nil {
+		if err := insertAlertChunk(h.gorm, cands[:n], incidentID, now, added); err != nil {
 			return nil, err
 		}
 		cands = cands[n:]
@@ -235,4 +241,32 @@ func unique(ss []string) []string {
 		}
 	}
 	return out
+}
+
+const insertAlertSQL = `INSERT INTO alerts (source, fingerprint, group_key, name, labels, annotations, status,
+		starts_at, ends_at, incident_id, received_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (source, fingerprint, starts_at) DO NOTHING`
+
+// insertAlertRows is insertAlertChunk for SQLite: one row per statement
+// through the statement cache, which costs SQLite less than preparing a
+// statement of many rows, and tells which rows it inserted without
+// RETURNING.
+func insertAlertRows(h hotTx, cands []candidate, incidentID *int64, now time.Time, added map[int][]alertRow) error {
+	for _, c := range cands {
+		a := c.alert
+		labels, annotations := encodeMap(a.Labels), encodeMap(a.Annotations)
+		n, id, err := h.exec(insertAlertSQL, a.Source, a.Fingerprint, a.GroupKey, a.Name, labels, annotations,
+			string(a.Status), a.StartsAt, a.EndsAt, incidentID, now)
+		if err != nil {
+			return fmt.Errorf("insert alerts: %w", err)
+		}
+		if n == 0 {
+			continue // stored before: a repeat
+		}
+		added[c.owner] = append(added[c.owner], alertRow{ID: id, Source: a.Source, Fingerprint: a.Fingerprint,
+			GroupKey: a.GroupKey, Name: a.Name, Labels: labels, Annotations: annotations,
+			Status: string(a.Status), StartsAt: a.StartsAt, EndsAt: a.EndsAt, IncidentID: incidentID, ReceivedAt: now})
+	}
+	return nil
 }

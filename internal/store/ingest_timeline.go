@@ -62,18 +62,26 @@ func (g *groupIngest) writeAlertEntries() error {
 	return nil
 }
 
+const (
+	findAlertEntrySQL = `SELECT event_id, first_at, alerts FROM alert_entries
+		WHERE incident_id = ? AND name = ? AND status = ? AND first_at >= ? AND first_at <= ?
+		ORDER BY first_at DESC LIMIT 1`
+	updateAlertEntrySQL = "UPDATE alert_entries SET alerts = ?, first_at = ? WHERE event_id = ?"
+	loadEntryEventSQL   = "SELECT text, at FROM events WHERE id = ?"
+	updateEntryEventSQL = "UPDATE events SET text = ?, at = ?, updated_at = ? WHERE id = ?"
+)
+
 func (g *groupIngest) mergeAlertEntry(marks []alertMark) error {
-	tx, now := g.tx, g.now
+	tx, now, h := g.tx, g.now, g.s.hot(g.tx)
 	m := marks[0]
 	name, at := m.alert.Name, m.at.UTC()
 	var e alertEntryRow
-	res := tx.Where("incident_id = ? AND name = ? AND status = ? AND first_at >= ? AND first_at <= ?",
-		m.incidentID, name, m.status, at.Add(-CollapseWindow), at.Add(CollapseWindow)).
-		Order("first_at DESC").Limit(1).Find(&e)
-	if res.Error != nil {
-		return fmt.Errorf("find alert entry: %w", res.Error)
+	found, err := h.scanOne(findAlertEntrySQL, []any{m.incidentID, name, string(m.status), at.Add(-CollapseWindow), at.Add(CollapseWindow)},
+		&e.EventID, &e.FirstAt, &e.Alerts)
+	if err != nil {
+		return fmt.Errorf("find alert entry: %w", err)
 	}
-	if res.RowsAffected == 0 {
+	if !found {
 		sample := m.alert.toDomain()
 		ev := incident.Event{IncidentID: m.incidentID, At: at, Kind: incident.KindAlert,
 			Text: incident.AlertEntryText(name, m.status, len(marks), &sample), Author: g.source,
@@ -96,22 +104,26 @@ func (g *groupIngest) mergeAlertEntry(marks []alertMark) error {
 	if e.FirstAt = e.FirstAt.UTC(); at.Before(e.FirstAt) {
 		e.FirstAt = at
 	}
-	if err := tx.Exec("UPDATE alert_entries SET alerts = ?, first_at = ? WHERE event_id = ?",
-		e.Alerts, e.FirstAt, e.EventID).Error; err != nil {
+	if _, _, err := h.exec(updateAlertEntrySQL, e.Alerts, e.FirstAt, e.EventID); err != nil {
 		return fmt.Errorf("update alert entry: %w", err)
 	}
-	var row eventRow
-	if err := tx.Where("id = ?", e.EventID).Take(&row).Error; err != nil {
+	var before entryChange
+	if _, err := h.scanOne(loadEntryEventSQL, []any{e.EventID}, &before.Text, &before.At); err != nil {
 		return fmt.Errorf("load alert entry: %w", err)
 	}
-	before := row.toDomain()
-	after := before
-	after.Text, after.At, after.UpdatedAt = incident.AlertEntryText(name, m.status, e.Alerts, nil), e.FirstAt, now
-	if err := tx.Exec("UPDATE events SET text = ?, at = ?, updated_at = ? WHERE id = ?",
-		after.Text, after.At, after.UpdatedAt, e.EventID).Error; err != nil {
+	before.At = before.At.UTC()
+	after := entryChange{Text: incident.AlertEntryText(name, m.status, e.Alerts, nil), At: e.FirstAt}
+	if _, _, err := h.exec(updateEntryEventSQL, after.Text, after.At, now, e.EventID); err != nil {
 		return fmt.Errorf("update alert entry: %w", err)
 	}
-	return g.record(after.IncidentID, "event", after.ID, incident.ActionUpdate, &before, &after)
+	return g.record(m.incidentID, "event", e.EventID, incident.ActionUpdate, &before, &after)
+}
+
+// entryChange is what updating a collapsed entry changes of the event, for
+// the audit trail: the same fields, by the same names, as a whole event.
+type entryChange struct {
+	Text string    `json:"text"`
+	At   time.Time `json:"at"`
 }
 
 // noteAllResolved adds an entry to each incident among marks whose last

@@ -455,21 +455,6 @@ func TestUsers(t *testing.T) {
 	})
 }
 
-// TestSQLiteDurability checks the settings the README promises: WAL, and
-// synchronous=FULL, so that a 2xx survives a power loss. Every connection
-// opens with the same settings; the read pool shows them.
-func TestSQLiteDurability(t *testing.T) {
-	s := storetest.SQLite(t)
-	var mode string
-	var sync int
-	if err := s.QueryRow(ctx, "PRAGMA journal_mode", &mode); err != nil || mode != "wal" {
-		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
-	}
-	if err := s.QueryRow(ctx, "PRAGMA synchronous", &sync); err != nil || sync != 2 {
-		t.Errorf("synchronous = %d, %v; want 2 (FULL)", sync, err)
-	}
-}
-
 func TestReopenKeepsData(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "h.db")
 	s, err := store.Open(ctx, path)
