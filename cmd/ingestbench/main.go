@@ -7,7 +7,7 @@
 // server that only reads the body and answers 200, the most this machine
 // does over HTTP, and reports Hindsight's throughput as a share of it.
 //
-//	ingestbench [--duration 10s] [--conns 32] [--rounds 1] [--hindsight bin/hindsight]
+//	ingestbench [--duration 10s] [--conns 32] [--rounds 1] [--hindsight bin/hindsight] [--baseline BIN]
 //	            [--db postgres://... [--replicas 1,2] [--sqlite=false]]
 //
 // With --db, the load also goes to one and to several `serve` processes on
@@ -68,6 +68,7 @@ type config struct {
 	duration  time.Duration
 	conns     int
 	hindsight string // the binary; built when empty
+	baseline  string // another binary to compare with, on SQLite, or empty
 	postgres  string // a PostgreSQL URL, or empty
 	replicas  []int
 	sqlite    bool
@@ -81,6 +82,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long to send load to each server")
 	fs.IntVar(&cfg.conns, "conns", 32, "concurrent connections, each sending one request at a time")
 	fs.StringVar(&cfg.hindsight, "hindsight", "", "the hindsight binary to run (default: build hindsight/cmd/hindsight)")
+	fs.StringVar(&cfg.baseline, "baseline", "", "also run this hindsight binary (say, built before a change) on SQLite in every round")
 	fs.StringVar(&cfg.postgres, "db", "", "also run on this PostgreSQL database (postgres://...; a schema per run is made and dropped)")
 	replicas := fs.String("replicas", "1,2", "with --db: how many serve processes share the database, one run per number")
 	fs.BoolVar(&cfg.sqlite, "sqlite", true, "run on a new SQLite database")
@@ -155,9 +157,12 @@ func run(ctx context.Context, cfg *config, w io.Writer) ([]*result, error) {
 		if cfg.rounds > 1 {
 			fmt.Fprintf(w, "round %d of %d\n", round+1, cfg.rounds)
 		}
-		if cfg.sqlite {
+		for _, run := range []struct{ name, bin string }{{"hindsight sqlite", bin}, {"baseline sqlite", cfg.baseline}} {
+			if !cfg.sqlite || run.bin == "" {
+				continue
+			}
 			db := filepath.Join(dir, fmt.Sprintf("bench-%d.db", round))
-			r, err := runHindsight(ctx, cfg, dir, bin, "hindsight sqlite", db, 1)
+			r, err := runHindsight(ctx, cfg, dir, run.bin, run.name, db, 1)
 			for _, f := range []string{db, db + "-wal", db + "-shm"} {
 				os.Remove(f) // tens of MB a round
 			}
