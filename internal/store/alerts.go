@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -37,4 +40,98 @@ func (s *Store) UnattachedAlerts(ctx context.Context, limit int) ([]incident.Ale
 		out[i] = rows[i].toDomain()
 	}
 	return out, nil
+}
+
+// MaxAttach is the most alerts one request attaches.
+const MaxAttach = 500
+
+// AttachAlerts attaches alerts that feed no incident (those below the
+// open-at threshold) to an incident, by hand, and writes them onto its
+// timeline at their own times, as if they had arrived while it was open:
+// collapsed by name with the alerts already there. Alerts already attached
+// to this incident are left as they are, so a repeat changes nothing; an
+// alert of another incident is a conflict, and nothing is attached. It
+// returns the incident and the ids of the alerts it attached.
+func (s *Store) AttachAlerts(ctx context.Context, refOrIDText string, ids []int64) (*incident.Incident, []int64, error) {
+	if len(ids) == 0 {
+		return nil, nil, incident.FieldError(incident.EINVALID, "alert_ids", "alert_ids lists no alert")
+	}
+	if len(ids) > MaxAttach {
+		return nil, nil, incident.FieldError(incident.EINVALID, "alert_ids", "alert_ids lists %d alerts; at most %d at a time", len(ids), MaxAttach)
+	}
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	var inc *incident.Incident
+	var attached []int64
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		var err error
+		if inc, err = loadIncident(tx, refOrIDText); err != nil {
+			return err
+		}
+		var rows []alertRow
+		if err := tx.Where("id IN ?", ids).Order("starts_at, id").Find(&rows).Error; err != nil {
+			return fmt.Errorf("load alerts: %w", err)
+		}
+		if len(rows) != len(ids) {
+			found := make(map[int64]bool, len(rows))
+			for _, r := range rows {
+				found[r.ID] = true
+			}
+			for _, id := range ids {
+				if !found[id] {
+					return incident.FieldError(incident.EINVALID, "alert_ids", "there is no alert %d", id)
+				}
+			}
+		}
+		now := s.Now().UTC().Truncate(time.Microsecond)
+		bySource := map[string][]alertRow{}
+		for _, r := range rows {
+			switch {
+			case r.IncidentID == nil:
+				bySource[r.Source] = append(bySource[r.Source], r)
+			case *r.IncidentID != inc.ID:
+				return incident.FieldError(incident.ECONFLICT, "alert_ids", "alert %d feeds another incident", r.ID)
+			}
+		}
+		sources := slices.Sorted(maps.Keys(bySource))
+		for _, src := range sources {
+			rows := bySource[src]
+			for i := range rows {
+				// Only while unattached: of two people attaching one alert
+				// at once, the second gets a conflict.
+				r := tx.Exec("UPDATE alerts SET incident_id = ? WHERE id = ? AND incident_id IS NULL", inc.ID, rows[i].ID)
+				if r.Error != nil {
+					return fmt.Errorf("attach alert: %w", r.Error)
+				}
+				if r.RowsAffected == 0 {
+					return incident.FieldError(incident.ECONFLICT, "alert_ids", "alert %d was attached meanwhile", rows[i].ID)
+				}
+				if err := s.record(ctx, tx, inc.ID, "alert", rows[i].ID, incident.ActionUpdate,
+					&alertAttachment{}, &alertAttachment{Incident: inc.Ref}); err != nil {
+					return err
+				}
+				attached = append(attached, rows[i].ID)
+			}
+			g := &groupIngest{s: s, tx: tx, now: now, source: src, actor: incident.ActorFrom(ctx),
+				open: &incidentRow{ID: inc.ID, Ref: inc.Ref, Status: string(inc.Status)}}
+			g.mark(rows, nil)
+			if err := g.writeAlertEntries(); err != nil {
+				return err
+			}
+			if err := g.noteAllResolved(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return inc, attached, nil
+}
+
+// alertAttachment is what attaching an alert changes, for the audit trail.
+type alertAttachment struct {
+	Incident string `json:"incident"`
 }

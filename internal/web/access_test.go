@@ -98,8 +98,9 @@ func adminPageWrites(ok int) access {
 // token of every role, one of them revoked.
 type accessEnv struct {
 	*env
-	task  int64
-	users int
+	task   int64
+	users  int
+	alerts int
 	// people are the user ids behind the session callers.
 	people map[incident.Role]int64
 	asset  string // URL of a static file
@@ -165,6 +166,24 @@ func (a *accessEnv) event() int64 {
 	return ev.ID
 }
 
+// unattachedAlert stores an alert that feeds no incident, for one request
+// to attach.
+func (a *accessEnv) unattachedAlert() int64 {
+	a.t.Helper()
+	a.alerts++
+	res, err := a.store.IngestAlerts(context.Background(), &incident.AlertBatch{Source: "generic", GroupKey: "access",
+		Alerts: []incident.Alert{{Fingerprint: fmt.Sprintf("access-%d", a.alerts), Name: "DiskFilling",
+			Status: incident.AlertFiring, StartsAt: time.Now().Add(-time.Minute)}}})
+	if err != nil || res.Added != 1 {
+		a.t.Fatalf("store an unattached alert: %+v %v", res, err)
+	}
+	un, err := a.store.UnattachedAlerts(context.Background(), 1)
+	if err != nil || len(un) != 1 {
+		a.t.Fatalf("unattached alerts: %+v %v", un, err)
+	}
+	return un[0].ID
+}
+
 func (a *accessEnv) version() int {
 	a.t.Helper()
 	inc, err := a.store.Incident(context.Background(), "INC-1")
@@ -215,6 +234,10 @@ func accessTable(t *testing.T) []routeCase {
 		}, ""},
 		{"POST", "/api/v1/incidents/:ref/root-causes", writes(201), post("/api/v1/incidents/INC-1/root-causes", `{"description":"Cache misconfiguration"}`), ""},
 		{"POST", "/api/v1/incidents/:ref/tasks", writes(201), post("/api/v1/incidents/INC-1/tasks", `{"title":"Add a config check"}`), ""},
+		{"POST", "/api/v1/incidents/:ref/alerts", writes(200), func(a *accessEnv) (string, string) {
+			return "/api/v1/incidents/INC-1/alerts", fmt.Sprintf(`{"alert_ids":[%d]}`, a.unattachedAlert())
+		}, ""},
+		{"GET", "/api/v1/alerts/unattached", reads(), path("/api/v1/alerts/unattached"), ""},
 		{"GET", "/api/v1/tasks", reads(), path("/api/v1/tasks"), ""},
 		{"PATCH", "/api/v1/tasks/:id", writes(200), func(a *accessEnv) (string, string) {
 			return fmt.Sprintf("/api/v1/tasks/%d", a.task), `{"owner":"ana"}`
@@ -291,6 +314,9 @@ func accessTable(t *testing.T) []routeCase {
 		}, "form"},
 		{"POST", "/incidents/:ref/root-causes", pageWrites(303), post("/incidents/INC-1/root-causes", "description=Cache+misconfiguration&category=configuration"), "form"},
 		{"POST", "/incidents/:ref/tasks", pageWrites(303), post("/incidents/INC-1/tasks", "title=Add+a+config+check"), "form"},
+		{"POST", "/incidents/:ref/alerts", pageWrites(303), func(a *accessEnv) (string, string) {
+			return "/incidents/INC-1/alerts", fmt.Sprintf("alert_id=%d", a.unattachedAlert())
+		}, "form"},
 		{"GET", "/incidents/:ref/postmortem", pageReads(), path("/incidents/INC-1/postmortem"), ""},
 		{"POST", "/incidents/:ref/postmortem", pageWrites(303), func(a *accessEnv) (string, string) {
 			return "/incidents/INC-1/postmortem", fmt.Sprintf("version=%d&postmortem_status=in_review", a.version())

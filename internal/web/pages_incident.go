@@ -26,6 +26,7 @@ type incidentView struct {
 	Loose      []taskView // tasks that address no recorded root cause
 	TaskCount  int
 	Alerts     []alertView
+	Unattached []alertView // alerts that feed no incident, to attach
 	Statuses   []incident.Status
 	Severities []incident.Severity
 	Kinds      []incident.EventKind
@@ -167,6 +168,16 @@ func (s *Server) loadIncidentPage(c *gin.Context) (*incidentView, error) {
 	p.build(d, s.cfg.Now())
 	p.Stream = "/incidents/" + d.Ref + "/stream"
 	p.Return = "/incidents/" + d.Ref + "#causes-head"
+	if p.CanWrite() {
+		// Alerts below the open-at threshold, for the commander to attach.
+		un, err := s.store.UnattachedAlerts(c.Request.Context(), unattachedShown)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range un {
+			p.Unattached = append(p.Unattached, alertViewOf(a, p.Zone))
+		}
+	}
 	return p, nil
 }
 
@@ -234,13 +245,17 @@ func (p *incidentView) build(d *incident.Detail, now time.Time) {
 		p.Loose = append(p.Loose, ts...)
 	}
 	for _, a := range d.Alerts {
-		av := alertView{Alert: a, Starts: a.StartsAt.In(loc)}
-		if a.EndsAt != nil {
-			e := a.EndsAt.In(loc)
-			av.Ends = &e
-		}
-		p.Alerts = append(p.Alerts, av)
+		p.Alerts = append(p.Alerts, alertViewOf(a, loc))
 	}
+}
+
+func alertViewOf(a incident.Alert, loc *time.Location) alertView {
+	av := alertView{Alert: a, Starts: a.StartsAt.In(loc)}
+	if a.EndsAt != nil {
+		e := a.EndsAt.In(loc)
+		av.Ends = &e
+	}
+	return av
 }
 
 func viewTask(t incident.Task, now time.Time, loc *time.Location) taskView {

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -108,13 +107,9 @@ func (s *Server) listOpenRisks(c *gin.Context) error {
 // listDigests shows the record of the daily reminders: what went out,
 // when, and what failed.
 func (s *Server) listDigests(c *gin.Context) error {
-	limit := 30
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > incident.MaxPageLen {
-			return incident.FieldError(incident.EINVALID, "limit", "limit must be a whole number from 1 to %d", incident.MaxPageLen)
-		}
-		limit = n
+	limit, err := queryLimit(c, 30)
+	if err != nil {
+		return err
 	}
 	ds, err := s.store.ListDigests(c.Request.Context(), limit)
 	if err != nil {

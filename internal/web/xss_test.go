@@ -78,6 +78,13 @@ func TestPagesXSS(t *testing.T) {
 			"commonAnnotations": annotations, "alerts": []map[string]any{{"status": "firing", "labels": labels,
 				"annotations": annotations, "startsAt": start.Add(2 * time.Minute), "fingerprint": fmt.Sprintf("xss%d", i)}}})
 		res := ingestResult(t, e.hook("/hooks/alertmanager", string(body), e.bearer(incident.RoleWebhook)))
+		// And one below the open-at threshold, which the incident pages
+		// offer to attach.
+		labels["severity"] = "info"
+		body, _ = json.Marshal(map[string]any{"version": "4", "status": "firing", "receiver": v, "groupKey": fmt.Sprintf("xss-low-%d", i),
+			"alerts": []map[string]any{{"status": "firing", "labels": labels, "annotations": annotations,
+				"startsAt": start.Add(3 * time.Minute), "fingerprint": fmt.Sprintf("xss-low%d", i)}}})
+		ingestResult(t, e.hook("/hooks/alertmanager", string(body), e.bearer(incident.RoleWebhook)))
 
 		// The attack is shown, as text: the checks below see it.
 		if text := xsstest.Text(e.get(admin, "/incidents/"+d.Ref).Body.Bytes()); !strings.Contains(text, strings.TrimSpace(strings.Split(v, "\n")[0])) {
