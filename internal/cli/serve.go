@@ -144,6 +144,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		sender := reminder.New(st, opts.digest)
 		background.Go(func() { sender.Run(ctx) })
 	}
+	background.Go(func() { pruneDeliveries(ctx, st, log) })
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
 	select {
@@ -231,4 +232,28 @@ func browsable(a net.Addr) string {
 		return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), ap.Port()).String()
 	}
 	return ap.String()
+}
+
+// pruneEvery is how often serve forgets old webhook delivery ids.
+const pruneEvery = time.Hour
+
+// pruneDeliveries forgets, at start and then every hour until ctx ends,
+// the webhook delivery ids older than store.DeliveryMemory. Replicas each
+// do it; deleting twice does no harm.
+func pruneDeliveries(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTicker(pruneEvery)
+	defer t.Stop()
+	for {
+		n, err := st.PruneDeliveries(ctx, st.Now().Add(-store.DeliveryMemory))
+		if err != nil && ctx.Err() == nil {
+			log.Warn("could not forget old webhook delivery ids", "err", err)
+		} else if n > 0 {
+			log.Info("forgot old webhook delivery ids", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
