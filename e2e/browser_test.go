@@ -406,6 +406,24 @@ func TestIncidentCommanderInBrowser(t *testing.T) {
 		t.Logf("alert from Alertmanager shown after %v", time.Since(posted).Round(time.Millisecond))
 	})
 
+	t.Run("AttachAlertByHand", func(t *testing.T) {
+		// A warning-level alert below --open-at opens nothing; the
+		// commander ticks it on the incident page and attaches it.
+		hook := &api{t: t, base: srv.URL, token: srv.run(t, "token", "create", "--name", "scripts", "--role", "webhook")}
+		hook.call("POST", "/hooks/generic", map[string]any{"title": "CacheHitRatioLow", "severity": "info",
+			"fingerprint": "cache-hit-ratio", "service": "api-cache", "text": "hit ratio 12% on cache-2",
+			"at": time.Now().UTC().Add(-20 * time.Minute).Format(time.RFC3339)}, nil)
+		do(t, ctx, "open the incident", chromedp.Navigate(srv.URL+"/incidents/INC-1"), chromedp.WaitVisible(chromedp.ID("attach-form")))
+		do(t, ctx, "tick and attach",
+			chromedp.Click(chromedp.CSS(`#attach-form input[name="alert_id"]`)),
+			chromedp.Click(chromedp.CSS(`#attach-form button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.ID("alerts")),
+		)
+		waitFor(t, ctx, "the alert is attached and on the timeline",
+			`!document.getElementById("attach-form") && document.getElementById("alerts").textContent.includes("CacheHitRatioLow")
+				&& document.getElementById("timeline").textContent.includes("CacheHitRatioLow firing")`, 5*time.Second)
+	})
+
 	t.Run("Screenshots", func(t *testing.T) {
 		do(t, ctx, "list", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(".incidents")))
 		screenshot(t, ctx, "list.png", false)
