@@ -371,23 +371,12 @@ func benchmarkIngest(b *testing.B, ingest func(context.Context, *incident.AlertB
 }
 
 // BenchmarkIngestAlerts measures ingest through the group-commit writer
-// and with a transaction per delivery. sqlite-normal is SQLite with
-// synchronous=NORMAL instead of the FULL that Hindsight uses: what waiting
-// for the disk at every commit costs.
+// and with a transaction per delivery.
 func BenchmarkIngestAlerts(b *testing.B) {
-	sqliteNormal := func(tb testing.TB) *store.Store {
-		s := storetest.SQLite(tb)
-		// The write connection is a single one, kept open: the setting
-		// holds for every commit.
-		if err := s.Exec(context.Background(), "PRAGMA synchronous=NORMAL"); err != nil {
-			tb.Fatal(err)
-		}
-		return s
-	}
 	for _, db := range []struct {
 		name string
 		open func(testing.TB) *store.Store
-	}{{"sqlite", storetest.SQLite}, {"sqlite-normal", sqliteNormal}, {"postgres", storetest.Postgres}} {
+	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
 		b.Run(db.name, func(b *testing.B) {
 			b.Run("Writer", func(b *testing.B) {
 				s := db.open(b)
