@@ -414,10 +414,15 @@ func TestIncidentCommanderInBrowser(t *testing.T) {
 			"fingerprint": "cache-hit-ratio", "service": "api-cache", "text": "hit ratio 12% on cache-2",
 			"at": time.Now().UTC().Add(-20 * time.Minute).Format(time.RFC3339)}, nil)
 		do(t, ctx, "open the incident", chromedp.Navigate(srv.URL+"/incidents/INC-1"), chromedp.WaitVisible(chromedp.ID("attach-form")))
+		if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#alerts li.alert").length`)); n != 0 {
+			t.Fatalf("INC-1 has %d alerts before any is attached", n)
+		}
+		// The form posts and the page comes back: wait for what only the
+		// new page has, since scripts cannot run while it loads.
 		do(t, ctx, "tick and attach",
 			chromedp.Click(chromedp.CSS(`#attach-form input[name="alert_id"]`)),
 			chromedp.Click(chromedp.CSS(`#attach-form button[type="submit"]`)),
-			chromedp.WaitVisible(chromedp.ID("alerts")),
+			chromedp.WaitVisible(chromedp.CSS("#alerts li.alert")),
 		)
 		waitFor(t, ctx, "the alert is attached and on the timeline",
 			`!document.getElementById("attach-form") && document.getElementById("alerts").textContent.includes("CacheHitRatioLow")

@@ -59,8 +59,8 @@ func (w *walFlusher) flush() error {
 			return fmt.Errorf("sync write-ahead log: %w", err)
 		}
 		// A new log must be found in its directory after a power loss.
-		if err := syncDir(filepath.Dir(w.path)); err != nil {
-			return err
+		if err := syncFile(filepath.Dir(w.path)); err != nil {
+			return fmt.Errorf("sync write-ahead log: %w", err)
 		}
 	}
 	if err := w.sync(w.f); err != nil {
@@ -78,16 +78,4 @@ func (w *walFlusher) close() error {
 	err := w.f.Close()
 	w.f = nil
 	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
 }
