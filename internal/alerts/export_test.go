@@ -1,5 +1,8 @@
 package alerts
 
+// FastDecodable is fastDecodable, for FuzzFastDecode.
+var FastDecodable = fastDecodable
+
 // PayloadTypes make a new value of each type decodeJSON decodes webhook
 // payloads into (Grafana's is Alertmanager's), for FuzzFastDecode.
 var PayloadTypes = []func() any{

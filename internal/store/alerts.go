@@ -115,11 +115,10 @@ func (s *Store) AttachAlerts(ctx context.Context, refOrIDText string, ids []int6
 			}
 			g := &groupIngest{s: s, tx: tx, now: now, source: src, actor: incident.ActorFrom(ctx),
 				open: &incidentRow{ID: inc.ID, Ref: inc.Ref, Status: string(inc.Status)}}
+			// No "all alerts resolved" note: that is news when the last
+			// alert resolves, not when someone files a resolved one.
 			g.mark(rows, nil)
 			if err := g.writeAlertEntries(); err != nil {
-				return err
-			}
-			if err := g.noteAllResolved(); err != nil {
 				return err
 			}
 		}

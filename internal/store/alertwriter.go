@@ -38,8 +38,8 @@ type AlertWriterConfig struct {
 	// at once. Default 1ms; negative turns it off.
 	Linger time.Duration
 	// OnBatch, when set, is called after each transaction with the number
-	// of deliveries it held and how long it took, for the batch size
-	// histogram of /metrics. It runs on the writer's goroutine, once the
+	// of deliveries it held and how long it took to commit, for the batch
+	// size histogram of /metrics. It runs on the writer's goroutine, once the
 	// deliveries are passed on to be made durable and answered.
 	OnBatch func(deliveries int, took time.Duration)
 }
@@ -297,9 +297,10 @@ func (w *AlertWriter) write(reqs []*ingestRequest) {
 		}
 		acks = append(acks, ingestAck{req: r, reply: reply})
 	}
+	took := time.Since(start)
 	w.acks <- acks
 	if w.cfg.OnBatch != nil {
-		w.cfg.OnBatch(len(live), time.Since(start))
+		w.cfg.OnBatch(len(live), took)
 	}
 }
 

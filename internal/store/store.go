@@ -124,7 +124,6 @@ func (s *Store) openSQLite(path string) error {
 	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_cache_size=-16000"
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params
 	s.sqliteDSN = base
-	s.wal = newWALFlusher(path)
 	var err error
 	s.write, err = gorm.Open(sqlite.Open(base+"&_txlock=immediate"), gormConfig())
 	if err != nil {
@@ -139,6 +138,13 @@ func (s *Store) openSQLite(path string) error {
 	if err := wdb.Ping(); err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
+	// The log is beside the file SQLite opened, links followed: ask it.
+	var seq int
+	var name, file string
+	if err := wdb.QueryRow("PRAGMA database_list").Scan(&seq, &name, &file); err != nil || file == "" {
+		return fmt.Errorf("open %s: where is the database file? %v", path, err)
+	}
+	s.wal = newWALFlusher(file)
 	s.read, err = gorm.Open(sqlite.Open(base+"&_query_only=1"), gormConfig())
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
@@ -225,8 +231,12 @@ func closeDB(db *gorm.DB) error {
 	return sqlDB.Close()
 }
 
-// Ping checks that the database answers a query.
+// Ping checks that the database answers a query and can still take
+// writes.
 func (s *Store) Ping(ctx context.Context) error {
+	if s.wal != nil && s.wal.broken() {
+		return ErrDiskFailed
+	}
 	var one int
 	return s.read.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error
 }
@@ -243,6 +253,9 @@ func (s *Store) transact(ctx context.Context, fn func(tx *gorm.DB) error) error 
 // transactUnflushed runs fn in one write transaction, committed but, on
 // SQLite, durable only after the next flushWAL.
 func (s *Store) transactUnflushed(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if s.wal != nil && s.wal.broken() {
+		return &incident.Error{Code: incident.EUNAVAILABLE, Message: "the database's disk failed; nothing is written until Hindsight restarts"}
+	}
 	err := s.write.WithContext(ctx).Transaction(fn)
 	return s.translate(err)
 }
@@ -254,7 +267,9 @@ func (s *Store) flushWAL() error {
 		return nil
 	}
 	if err := s.wal.flush(); err != nil {
-		return &incident.Error{Code: incident.EUNAVAILABLE, Message: "the database cannot reach its disk", Cause: err}
+		// Committed, perhaps not durable: not a 503, which would invite a
+		// retry that may write it twice.
+		return &incident.Error{Code: incident.EINTERNAL, Message: "the change was written but the disk did not confirm it", Cause: err}
 	}
 	return nil
 }

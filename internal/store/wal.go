@@ -3,10 +3,10 @@ package store
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 )
 
 // walFlusher makes SQLite's commits durable by syncing the write-ahead log
@@ -15,7 +15,10 @@ import (
 // that a write is done. Together that is synchronous=FULL's promise, a
 // commit survives a power loss, with one difference that matters under
 // an alert storm: the alert writer starts the next transaction while the
-// disk works on the last one, instead of waiting between the two.
+// disk works on the last one, instead of waiting between the two. The
+// price: between its commit and the sync, a change can be read (a page,
+// a live view) that a power loss would still take; its sender has no
+// answer yet and sends it again.
 //
 // The log is one file, appended to and sometimes restarted from its
 // start, never synced by SQLite between checkpoints: one sync makes every
@@ -25,32 +28,51 @@ type walFlusher struct {
 	// sync syncs f; tests watch it.
 	sync func(f *os.File) error
 
-	mu sync.Mutex
-	f  *os.File
+	mu     sync.Mutex
+	f      *os.File
+	failed error // the first failed sync: every later flush fails too
+	closed bool
+
+	hasFailed atomic.Bool // failed != nil
 }
 
-func newWALFlusher(dbPath string) *walFlusher {
-	return &walFlusher{path: dbPath + "-wal", sync: syncData}
+// ErrDiskFailed is what every write gets once a sync of the log failed.
+var ErrDiskFailed = errors.New("a sync of the database's log failed")
+
+// newWALFlusher returns the flusher of the log of the database file db,
+// the path SQLite opened (symbolic links resolved, as SQLite does).
+func newWALFlusher(db string) *walFlusher {
+	return &walFlusher{path: db + "-wal", sync: syncData}
 }
 
-// flush syncs the log as it is now. It keeps the file open between calls:
-// closing a descriptor of a file drops every POSIX lock the process holds
-// on it, and SQLite's are not this code's to drop. When SQLite has removed
-// the log (it does when its last connection closes, after copying the log
-// into the database and syncing that), flush opens the new one.
+// flush syncs the log as it is now. It keeps the file open between calls,
+// for speed. When SQLite has removed the log (it does when its last
+// connection closes, after copying the log into the database and syncing
+// that) and made a new one, flush opens the new one.
+//
+// A failed sync is final: Linux may drop the pages it could not write and
+// report the next sync of the file as a success, and SQLite's recovery
+// stops at the first frame that is missing, taking every later commit
+// with it. So after one failure, flush fails for good, and the store
+// refuses to acknowledge writes until it is restarted.
 func (w *walFlusher) flush() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	cur, err := os.Stat(w.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // no log: every commit is in the database file, synced
+	if w.failed != nil {
+		return w.failed
 	}
+	if w.closed {
+		return errors.New("sync write-ahead log: the store is closed")
+	}
+	cur, err := os.Stat(w.path)
 	if err != nil {
+		// The write connection stays open, so SQLite keeps its log: none
+		// where it should be means the store syncs the wrong file.
 		return fmt.Errorf("sync write-ahead log: %w", err)
 	}
 	if w.f != nil {
 		if open, err := w.f.Stat(); err != nil || !os.SameFile(open, cur) {
-			w.f.Close() // a log SQLite has removed: no lock of SQLite's is on it
+			w.f.Close() // a log SQLite has removed
 			w.f = nil
 		}
 	}
@@ -60,18 +82,29 @@ func (w *walFlusher) flush() error {
 		}
 		// A new log must be found in its directory after a power loss.
 		if err := syncFile(filepath.Dir(w.path)); err != nil {
-			return fmt.Errorf("sync write-ahead log: %w", err)
+			return w.fail(err)
 		}
 	}
 	if err := w.sync(w.f); err != nil {
-		return fmt.Errorf("sync write-ahead log: %w", err)
+		return w.fail(err)
 	}
 	return nil
+}
+
+// broken reports whether a sync has failed. It does not wait for a sync
+// under way: the writer asks before every transaction.
+func (w *walFlusher) broken() bool { return w.hasFailed.Load() }
+
+func (w *walFlusher) fail(err error) error {
+	w.failed = fmt.Errorf("%w: %v; check the disk and restart Hindsight", ErrDiskFailed, err)
+	w.hasFailed.Store(true)
+	return w.failed
 }
 
 func (w *walFlusher) close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.closed = true
 	if w.f == nil {
 		return nil
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -111,8 +112,8 @@ func TestAlertWriterAnswersAfterSync(t *testing.T) {
 }
 
 // When SQLite has removed the log (its last connection closed) and made a
-// new one, the flusher syncs the new one; with no log, there is nothing
-// to sync.
+// new one, the flusher syncs the new one; with no log where it should be,
+// it syncs nothing and says so.
 func TestWALFlusherFollowsTheLog(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "h.db")
 	w := newWALFlusher(db)
@@ -126,8 +127,8 @@ func TestWALFlusherFollowsTheLog(t *testing.T) {
 		synced = append(synced, fi)
 		return nil
 	}
-	if err := w.flush(); err != nil || len(synced) != 0 {
-		t.Fatalf("no log: %v, %d syncs", err, len(synced))
+	if err := w.flush(); err == nil || len(synced) != 0 {
+		t.Fatalf("no log: %v, %d syncs; want an error", err, len(synced))
 	}
 	for i := range 2 {
 		if err := os.WriteFile(w.path, []byte("frames"), 0o644); err != nil {
@@ -143,5 +144,77 @@ func TestWALFlusherFollowsTheLog(t *testing.T) {
 		if err := os.Remove(w.path); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A database opened through a symbolic link has its log beside the real
+// file, and that is the log synced.
+func TestWALFlusherThroughSymlink(t *testing.T) {
+	real, links := t.TempDir(), t.TempDir()
+	s, err := Open(bg, filepath.Join(real, "h.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	link := filepath.Join(links, "h.db")
+	if err := os.Symlink(filepath.Join(real, "h.db"), link); err != nil {
+		t.Skipf("this file system has no symbolic links: %v", err)
+	}
+	s, err = Open(bg, link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	syncs := watchSyncs(t, s, nil)
+	if err := s.CreateIncident(bg, &incident.Detail{Incident: incident.Incident{Title: "Linked", Severity: incident.SEV3}}); err != nil {
+		t.Fatal(err)
+	}
+	if syncs.Load() == 0 {
+		t.Fatal("a write through a symbolic link synced no log")
+	}
+}
+
+// After a sync fails, the write it was for is reported as not confirmed
+// (a 500: it is committed, and a retry could write it twice), and every
+// later write is refused before it is made, even when the disk seems to
+// work again: Linux may have dropped the pages it could not write.
+func TestSyncFailureIsFinal(t *testing.T) {
+	s := openSQLite(t)
+	var fail atomic.Bool
+	fail.Store(true)
+	s.wal.sync = func(f *os.File) error {
+		if fail.Swap(false) {
+			return errors.New("input/output error")
+		}
+		return f.Sync()
+	}
+	create := func(title string) error {
+		return s.CreateIncident(bg, &incident.Detail{Incident: incident.Incident{Title: title, Severity: incident.SEV3}})
+	}
+	if err := create("first"); incident.ErrorCode(err) != incident.EINTERNAL || !errors.Is(err, ErrDiskFailed) {
+		t.Fatalf("write whose sync failed: %v (code %s)", err, incident.ErrorCode(err))
+	}
+	var before int
+	if err := s.QueryRow(bg, "SELECT COUNT(*) FROM incidents", &before); err != nil {
+		t.Fatal(err)
+	}
+	if err := create("second"); incident.ErrorCode(err) != incident.EUNAVAILABLE {
+		t.Fatalf("write after a failed sync: %v (code %s), want refused", err, incident.ErrorCode(err))
+	}
+	w := NewAlertWriter(s, AlertWriterConfig{})
+	defer w.Close(bg)
+	_, err := w.IngestAlerts(bg, &incident.AlertBatch{Source: "alertmanager", GroupKey: "g",
+		Alerts: []incident.Alert{{Fingerprint: "f", Name: "A", Status: incident.AlertFiring, StartsAt: time.Now()}}})
+	if incident.ErrorCode(err) != incident.EUNAVAILABLE {
+		t.Fatalf("alerts after a failed sync: %v, want refused", err)
+	}
+	if err := s.Ping(bg); !errors.Is(err, ErrDiskFailed) {
+		t.Errorf("Ping after a failed sync: %v; /readyz must say the store is not ready", err)
+	}
+	var after, alerts int
+	s.QueryRow(bg, "SELECT COUNT(*) FROM incidents", &after)
+	s.QueryRow(bg, "SELECT COUNT(*) FROM alerts", &alerts)
+	if after != before || alerts != 0 {
+		t.Errorf("refused writes wrote %d incidents and %d alerts", after-before, alerts)
 	}
 }
