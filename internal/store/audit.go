@@ -43,7 +43,7 @@ func (s *Store) record(ctx context.Context, tx *gorm.DB, incidentID int64, entit
 	if actor == "" {
 		actor = "system"
 	}
-	_, _, err = s.hot(tx).exec(insertAuditSQL, s.Now().UTC().Truncate(time.Microsecond), actor, incidentID, entity, entityID, action, string(b))
+	err = s.hot(tx).exec(insertAuditSQL, s.Now().UTC().Truncate(time.Microsecond), actor, incidentID, entity, entityID, action, string(b))
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}

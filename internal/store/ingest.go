@@ -258,7 +258,7 @@ func (g *groupIngest) lockGroup() (*int64, error) {
 		var found bool
 		found, err = h.scanOne(findGroupSQL, []any{g.source, g.key}, &id)
 		if err == nil && !found {
-			_, _, err = h.exec(insertGroupSQL, g.source, g.key)
+			err = h.exec(insertGroupSQL, g.source, g.key)
 		}
 	} else {
 		_, err = h.scanOne(`INSERT INTO alert_groups (source, group_key) VALUES (?, ?)

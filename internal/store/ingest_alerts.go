@@ -253,17 +253,23 @@ const insertAlertSQL = `INSERT INTO alerts (source, fingerprint, group_key, name
 // statement of many rows, and tells which rows it inserted without
 // RETURNING.
 func insertAlertRows(h hotTx, cands []candidate, incidentID *int64, now time.Time, added map[int][]alertRow) error {
+	// Bound to the transaction once for all rows, not once a row.
+	stmt, err := h.cache.in(h.ctx, h.sql, insertAlertSQL)
+	if err != nil {
+		return fmt.Errorf("insert alerts: %w", err)
+	}
 	for _, c := range cands {
 		a := c.alert
 		labels, annotations := encodeMap(a.Labels), encodeMap(a.Annotations)
-		n, id, err := h.exec(insertAlertSQL, a.Source, a.Fingerprint, a.GroupKey, a.Name, labels, annotations,
+		res, err := stmt.ExecContext(h.ctx, a.Source, a.Fingerprint, a.GroupKey, a.Name, labels, annotations,
 			string(a.Status), a.StartsAt, a.EndsAt, incidentID, now)
 		if err != nil {
 			return fmt.Errorf("insert alerts: %w", err)
 		}
-		if n == 0 {
+		if n, _ := res.RowsAffected(); n == 0 {
 			continue // stored before: a repeat
 		}
+		id, _ := res.LastInsertId()
 		added[c.owner] = append(added[c.owner], alertRow{ID: id, Source: a.Source, Fingerprint: a.Fingerprint,
 			GroupKey: a.GroupKey, Name: a.Name, Labels: labels, Annotations: annotations,
 			Status: string(a.Status), StartsAt: a.StartsAt, EndsAt: a.EndsAt, IncidentID: incidentID, ReceivedAt: now})

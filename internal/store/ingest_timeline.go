@@ -104,7 +104,7 @@ func (g *groupIngest) mergeAlertEntry(marks []alertMark) error {
 	if e.FirstAt = e.FirstAt.UTC(); at.Before(e.FirstAt) {
 		e.FirstAt = at
 	}
-	if _, _, err := h.exec(updateAlertEntrySQL, e.Alerts, e.FirstAt, e.EventID); err != nil {
+	if err := h.exec(updateAlertEntrySQL, e.Alerts, e.FirstAt, e.EventID); err != nil {
 		return fmt.Errorf("update alert entry: %w", err)
 	}
 	var before entryChange
@@ -113,7 +113,7 @@ func (g *groupIngest) mergeAlertEntry(marks []alertMark) error {
 	}
 	before.At = before.At.UTC()
 	after := entryChange{Text: incident.AlertEntryText(name, m.status, e.Alerts, nil), At: e.FirstAt}
-	if _, _, err := h.exec(updateEntryEventSQL, after.Text, after.At, now, e.EventID); err != nil {
+	if err := h.exec(updateEntryEventSQL, after.Text, after.At, now, e.EventID); err != nil {
 		return fmt.Errorf("update alert entry: %w", err)
 	}
 	return g.record(m.incidentID, "event", e.EventID, incident.ActionUpdate, &before, &after)

@@ -82,24 +82,17 @@ func (s *Store) hot(tx *gorm.DB) hotTx {
 	return h
 }
 
-// exec runs a statement and returns how many rows it changed and, on
-// SQLite, the id of the row it inserted.
-func (h hotTx) exec(query string, args ...any) (changed, lastID int64, err error) {
+// exec runs a statement.
+func (h hotTx) exec(query string, args ...any) error {
 	if h.sql == nil {
-		r := h.gorm.Exec(query, args...)
-		return r.RowsAffected, 0, r.Error
+		return h.gorm.Exec(query, args...).Error
 	}
 	stmt, err := h.cache.in(h.ctx, h.sql, query)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
-	res, err := stmt.ExecContext(h.ctx, args...)
-	if err != nil {
-		return 0, 0, err
-	}
-	changed, _ = res.RowsAffected() // SQLite always knows both
-	lastID, _ = res.LastInsertId()
-	return changed, lastID, nil
+	_, err = stmt.ExecContext(h.ctx, args...)
+	return err
 }
 
 // scanOne runs a query and scans its first row into dest; it reports
