@@ -228,18 +228,43 @@ func nonNil(m map[string]string) map[string]string {
 }
 
 // fastDecodable reports whether decodeJSON may decode body with go-json:
-// valid JSON, all ASCII, with no \u escape of anything else.
+// valid JSON, all ASCII, no escape in a field name (go-json matches some
+// escaped names to fields encoding/json does not) and no \u escape of
+// anything but ASCII elsewhere.
 func fastDecodable(body []byte) bool {
 	for i := 0; i < len(body); i++ {
-		switch c := body[i]; {
-		case c >= utf8.RuneSelf:
+		c := body[i]
+		if c >= utf8.RuneSelf {
 			return false
-		case c == '\\' && i+1 < len(body):
-			i++
-			if body[i] == 'u' && (i+4 >= len(body) || body[i+1] != '0' || body[i+2] != '0' || body[i+3] > '7') {
+		}
+		if c != '"' {
+			continue
+		}
+		escaped := false
+		for i++; i < len(body) && body[i] != '"'; i++ {
+			switch c := body[i]; {
+			case c >= utf8.RuneSelf:
 				return false
+			case c == '\\' && i+1 < len(body):
+				escaped = true
+				i++
+				if body[i] == 'u' && (i+4 >= len(body) || body[i+1] != '0' || body[i+2] != '0' || body[i+3] > '7') {
+					return false
+				}
 			}
+		}
+		if i >= len(body) {
+			return false // a string without its end: not JSON
+		}
+		if escaped && isName(body[i+1:]) {
+			return false
 		}
 	}
 	return json.Valid(body)
+}
+
+// isName reports whether what follows a string makes it a field name.
+func isName(rest []byte) bool {
+	rest = bytes.TrimLeft(rest, " \t\r\n")
+	return len(rest) > 0 && rest[0] == ':'
 }

@@ -246,3 +246,21 @@ func FuzzFastDecode(f *testing.F) {
 		}
 	})
 }
+
+// The senders' real payloads take the fast decoder: escapes in values
+// (Alertmanager's group keys, Go's \u003c for "<") are fine.
+func TestFixturesDecodeFast(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "fixtures", "webhooks", "*.json"))
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !alerts.FastDecodable(b) {
+			t.Errorf("%s does not take the fast decoder", filepath.Base(p))
+		}
+	}
+	if !alerts.FastDecodable([]byte(`{"groupKey":"{}:{alertname=\"A\"}","commonAnnotations":{"summary":"p99 \u003e 2s"}}`)) {
+		t.Error("escapes in values send a payload to the slow decoder")
+	}
+}
