@@ -153,11 +153,24 @@ func openStore(ctx context.Context, dsn string) (*store.Store, error) {
 }
 
 // newLogger logs to stderr, as text by default or as JSON when
-// HINDSIGHT_LOG_FORMAT=json, for log collectors.
+// HINDSIGHT_LOG_FORMAT=json, for log collectors, from the level
+// HINDSIGHT_LOG_LEVEL names (info when unset or unknown).
 func newLogger(env *Env) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
-	if env.Getenv("HINDSIGHT_LOG_FORMAT") == "json" {
-		return slog.New(slog.NewJSONHandler(env.Stderr, opts))
+	name := env.Getenv("HINDSIGHT_LOG_LEVEL")
+	var level slog.Level
+	bad := name != "" && level.UnmarshalText([]byte(name)) != nil
+	if bad {
+		level = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(env.Stderr, opts))
+	opts := &slog.HandlerOptions{Level: level}
+	var log *slog.Logger
+	if env.Getenv("HINDSIGHT_LOG_FORMAT") == "json" {
+		log = slog.New(slog.NewJSONHandler(env.Stderr, opts))
+	} else {
+		log = slog.New(slog.NewTextHandler(env.Stderr, opts))
+	}
+	if bad {
+		log.Warn("HINDSIGHT_LOG_LEVEL must be debug, info, warn or error; logging at info", "value", name)
+	}
+	return log
 }

@@ -367,3 +367,33 @@ func TestHookConcurrentSnapshots(t *testing.T) {
 		}
 	})
 }
+
+// TestHookLogLevels: during a storm the log is not flooded with deliveries
+// that were taken (they are counted in /metrics), while a refused delivery
+// and every other request still show at info level.
+func TestHookLogLevels(t *testing.T) {
+	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
+		t.Run(level.String(), func(t *testing.T) {
+			var logs syncBuffer
+			e := newEnv(t, storetest.SQLite(t))
+			e.server = web.New(e.store, web.Config{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level}))})
+			taken := e.do(incident.RoleWebhook, "POST", "/hooks/generic", `{"title":"Disk full"}`)
+			refused := e.do(incident.RoleViewer, "POST", "/hooks/generic", `{"title":"Disk full"}`)
+			listed := e.do(incident.RoleViewer, "GET", "/api/v1/incidents", "")
+			if taken.Code != 200 || refused.Code != 403 || listed.Code != 200 {
+				t.Fatalf("statuses %d, %d, %d; want 200, 403, 200", taken.Code, refused.Code, listed.Code)
+			}
+			out := logs.String()
+			wantTaken := level == slog.LevelDebug
+			if got := strings.Contains(out, "route=/hooks/generic status=200"); got != wantTaken {
+				t.Errorf("a delivery taken logged at %s: %v, want %v:\n%s", level, got, wantTaken, out)
+			}
+			if !strings.Contains(out, "route=/hooks/generic status=403") {
+				t.Errorf("a refused delivery is not logged:\n%s", out)
+			}
+			if !strings.Contains(out, "route=/api/v1/incidents status=200") {
+				t.Errorf("an API request is not logged:\n%s", out)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -14,8 +15,9 @@ import (
 	"hindsight/internal/postmortem"
 )
 
-// observe logs every request once and counts it for /metrics. The query
-// string is left out of the log: feed tokens may travel there.
+// observe logs every request once and counts it for /metrics: at debug
+// level for webhook deliveries taken, at info for everything else. The
+// query string is left out of the log: feed tokens may travel there.
 func (s *Server) observe(c *gin.Context) {
 	start := time.Now()
 	c.Next()
@@ -27,9 +29,19 @@ func (s *Server) observe(c *gin.Context) {
 	elapsed := time.Since(start)
 	s.metrics.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(status)).Inc()
 	s.metrics.latency.WithLabelValues(route, c.Request.Method).Observe(elapsed.Seconds())
-	s.log.Info("request", "method", c.Request.Method, "path", logPath(c.Request), "route", route,
-		"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "bytes", c.Writer.Size(),
-		"remote", c.ClientIP())
+	level := slog.LevelInfo
+	if status < http.StatusBadRequest && strings.HasPrefix(route, "/hooks/") {
+		// An alert storm sends thousands of deliveries a minute: /metrics
+		// counts those taken, and the log shows those refused.
+		level = slog.LevelDebug
+	}
+	if !s.log.Enabled(c, level) {
+		return
+	}
+	s.log.LogAttrs(c, level, "request", slog.String("method", c.Request.Method), slog.String("path", logPath(c.Request)),
+		slog.String("route", route), slog.Int("status", status),
+		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.Int("bytes", c.Writer.Size()),
+		slog.String("remote", c.ClientIP()))
 }
 
 // recoverPanics turns a panic into a logged internal error, so that one bad

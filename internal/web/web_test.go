@@ -440,5 +440,6 @@ func TestSecretsStoredHashed(t *testing.T) {
 }
 
 func newServerLoggingTo(st *store.Store, w io.Writer) *web.Server {
-	return web.New(st, web.Config{Logger: slog.New(slog.NewTextHandler(w, nil))})
+	// Debug level: webhook deliveries taken are logged at debug.
+	return web.New(st, web.Config{Logger: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 }
