@@ -75,9 +75,9 @@ type AlertWriter struct {
 }
 
 type ingestRequest struct {
-	ctx   context.Context
-	batch *incident.AlertBatch
-	reply chan ingestReply // buffered: the writer never waits for a caller
+	ctx      context.Context
+	delivery delivery
+	reply    chan ingestReply // buffered: the writer never waits for a caller
 }
 
 type ingestReply struct {
@@ -118,7 +118,7 @@ func (w *AlertWriter) IngestAlerts(ctx context.Context, b *incident.AlertBatch) 
 	if err := prepareBatch(b, w.store.Now()); err != nil {
 		return nil, err
 	}
-	req := &ingestRequest{ctx: ctx, batch: b, reply: make(chan ingestReply, 1)}
+	req := &ingestRequest{ctx: ctx, delivery: newDelivery(ctx, b), reply: make(chan ingestReply, 1)}
 	if err := w.enqueue(req); err != nil {
 		w.refused.Add(1)
 		return nil, err
@@ -275,7 +275,7 @@ func (w *AlertWriter) write(reqs []*ingestRequest) {
 	}
 	batches := make([]delivery, len(live))
 	for i, r := range live {
-		batches[i] = delivery{r.batch, actorOf(r.ctx, r.batch)}
+		batches[i] = r.delivery
 	}
 	results, err := w.commit(batches)
 	// A database that refuses writes or hangs fails the deliveries one by

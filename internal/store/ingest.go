@@ -26,7 +26,7 @@ func (s *Store) IngestAlerts(ctx context.Context, b *incident.AlertBatch) (*inci
 	var res []*incident.IngestResult
 	err := s.transact(ctx, func(tx *gorm.DB) error {
 		var err error
-		res, err = s.ingestBatches(tx, []delivery{{b, actorOf(ctx, b)}}, s.Now())
+		res, err = s.ingestBatches(tx, []delivery{newDelivery(ctx, b)}, s.Now())
 		return err
 	})
 	if err != nil {
@@ -35,10 +35,16 @@ func (s *Store) IngestAlerts(ctx context.Context, b *incident.AlertBatch) (*inci
 	return res[0], nil
 }
 
-// delivery is a prepared batch and who delivered it, for the audit trail.
+// delivery is a prepared batch, who delivered it, for the audit trail,
+// and its alerts' maps as stored.
 type delivery struct {
 	batch *incident.AlertBatch
 	actor string
+	maps  []storedMaps // of batch.Alerts, in order
+}
+
+func newDelivery(ctx context.Context, b *incident.AlertBatch) delivery {
+	return delivery{batch: b, actor: actorOf(ctx, b), maps: encodeAlertMaps(b)}
 }
 
 // actorOf names who delivers b: the token the request authenticated with,
@@ -154,7 +160,7 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 	// one by one.
 	var addedBy map[int][]alertRow
 	if !fireOnce {
-		if addedBy, err = insertAlerts(g.s.hot(g.tx), occurrences(batches, live), g.openID(), g.now); err != nil {
+		if addedBy, err = insertAlerts(g.s.hot(g.tx), occurrences(deliveries, live), g.openID(), g.now); err != nil {
 			return err
 		}
 	}
@@ -163,7 +169,7 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 		g.actor = deliveries[i].actor
 		added := addedBy[i]
 		if fireOnce {
-			cands, err := dropFiring(g.tx, g.source, occurrences(batches, []int{i}))
+			cands, err := dropFiring(g.tx, g.source, occurrences(deliveries, []int{i}))
 			if err != nil {
 				return err
 			}

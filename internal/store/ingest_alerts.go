@@ -21,23 +21,41 @@ func occurrenceKey(fingerprint string, startsAt time.Time) string {
 	return fingerprint + "\x00" + strconv.FormatInt(startsAt.UnixMicro(), 10)
 }
 
-// candidate is an alert to insert, with the index of the batch that
-// reported it first: that batch is the one that added it.
+// storedMaps are an alert's labels and annotations as the alerts table
+// holds them.
+type storedMaps struct{ labels, annotations string }
+
+// encodeAlertMaps encodes the maps of b's alerts, in order. The alert
+// writer's callers do it before they queue, each on its own goroutine:
+// it is half of what inserting an alert costs the writer, which is one.
+func encodeAlertMaps(b *incident.AlertBatch) []storedMaps {
+	out := make([]storedMaps, len(b.Alerts))
+	for i := range b.Alerts {
+		out[i] = storedMaps{encodeMap(b.Alerts[i].Labels), encodeMap(b.Alerts[i].Annotations)}
+	}
+	return out
+}
+
+// candidate is an alert to insert, with its maps encoded and the index of
+// the delivery that reported it first: that delivery is the one that
+// added it.
 type candidate struct {
 	alert *incident.Alert
+	maps  *storedMaps
 	owner int
 }
 
-// occurrences lists the alerts of batches[idx...], each occurrence once.
-func occurrences(batches []*incident.AlertBatch, idx []int) []candidate {
+// occurrences lists the alerts of deliveries[idx...], each occurrence once.
+func occurrences(deliveries []delivery, idx []int) []candidate {
 	seen := map[string]bool{}
 	var out []candidate
 	for _, i := range idx {
-		for j := range batches[i].Alerts {
-			a := &batches[i].Alerts[j]
+		d := deliveries[i]
+		for j := range d.batch.Alerts {
+			a := &d.batch.Alerts[j]
 			if k := occurrenceKey(a.Fingerprint, a.StartsAt); !seen[k] {
 				seen[k] = true
-				out = append(out, candidate{alert: a, owner: i})
+				out = append(out, candidate{alert: a, maps: &d.maps[j], owner: i})
 			}
 		}
 	}
@@ -115,7 +133,7 @@ func insertAlertChunk(tx *gorm.DB, cands []candidate, incidentID *int64, now tim
 	byKey := make(map[string]sent, len(cands))
 	for _, c := range cands {
 		a := c.alert
-		s := sent{c, encodeMap(a.Labels), encodeMap(a.Annotations)}
+		s := sent{c, c.maps.labels, c.maps.annotations}
 		byKey[occurrenceKey(a.Fingerprint, a.StartsAt)] = s
 		args = append(args, a.Source, a.Fingerprint, a.GroupKey, a.Name, s.labels, s.annotations,
 			string(a.Status), a.StartsAt, a.EndsAt, incidentID, now)
@@ -260,7 +278,7 @@ func insertAlertRows(h hotTx, cands []candidate, incidentID *int64, now time.Tim
 	}
 	for _, c := range cands {
 		a := c.alert
-		labels, annotations := encodeMap(a.Labels), encodeMap(a.Annotations)
+		labels, annotations := c.maps.labels, c.maps.annotations
 		res, err := stmt.ExecContext(h.ctx, a.Source, a.Fingerprint, a.GroupKey, a.Name, labels, annotations,
 			string(a.Status), a.StartsAt, a.EndsAt, incidentID, now)
 		if err != nil {
