@@ -34,11 +34,13 @@ type AlertBatch struct {
 
 	// FireOnce is for senders that repeat a firing alert with a new start
 	// time (scripts posting "now", PagerDuty reopening): while an
-	// occurrence of the fingerprint is firing, a firing alert is a repeat.
+	// occurrence of the fingerprint is firing in the group, a firing alert
+	// is a repeat. These senders make the fingerprint the group key.
 	FireOnce bool
 
-	// Resolve ends every firing occurrence of a fingerprint, for senders
-	// that say an alert stopped without saying when it started.
+	// Resolve ends every firing occurrence of a fingerprint in the group,
+	// for senders that say an alert stopped without saying when it
+	// started. These senders make the fingerprint the group key.
 	Resolve []AlertEnd
 
 	// Open is the incident to declare when newly firing alerts find the

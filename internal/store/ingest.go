@@ -123,7 +123,7 @@ func (g *groupIngest) openID() *int64 {
 
 // apply applies the deliveries idx (batches[i] is deliveries[i].batch),
 // in order, filling their results. Which alerts are new is decided by the
-// unique key (source, fingerprint, starts_at) and ON CONFLICT, never by
+// unique key (source, starts_at, fingerprint) and ON CONFLICT, never by
 // reading first, so concurrent deliveries of one snapshot store each alert
 // once.
 func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatch, idx []int, results []*incident.IngestResult) error {
@@ -169,7 +169,7 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 		g.actor = deliveries[i].actor
 		added := addedBy[i]
 		if fireOnce {
-			cands, err := dropFiring(g.tx, g.source, occurrences(deliveries, []int{i}))
+			cands, err := dropFiring(g.tx, g.source, g.key, occurrences(deliveries, []int{i}))
 			if err != nil {
 				return err
 			}
@@ -179,7 +179,7 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 			}
 			added = rows[i]
 		}
-		ended, err := resolveAlerts(g.tx, b, added)
+		ended, err := resolveAlerts(g.s.hot(g.tx), b, added)
 		if err != nil {
 			return err
 		}

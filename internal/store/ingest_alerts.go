@@ -62,10 +62,23 @@ func occurrences(deliveries []delivery, idx []int) []candidate {
 	return out
 }
 
-// dropFiring leaves out firing alerts whose fingerprint already fires. It
-// reads before it writes, which is safe because the caller holds the
-// group's lock and these senders key their groups by fingerprint.
-func dropFiring(tx *gorm.DB, source string, cands []candidate) ([]candidate, error) {
+// firingInGroupSQL finds the firing occurrences of fingerprints in one
+// group through alerts_group_firing. The status is written out, not bound:
+// neither SQLite nor PostgreSQL's generic plans use a partial index for a
+// condition they cannot see.
+const firingInGroupSQL = `SELECT ` + alertColumns + ` FROM alerts
+	WHERE source = ? AND group_key = ? AND fingerprint IN ? AND status = 'firing'
+	ORDER BY id`
+
+// alertColumns are the columns of alertRow, in its order.
+const alertColumns = `id, source, fingerprint, group_key, name, labels, annotations, status,
+	starts_at, ends_at, incident_id, received_at`
+
+// dropFiring leaves out firing alerts whose fingerprint already fires in
+// the group. It reads before it writes, which is safe because the caller
+// holds the group's lock; and FireOnce senders key their groups by
+// fingerprint, so the group holds every occurrence of it.
+func dropFiring(tx *gorm.DB, source, groupKey string, cands []candidate) ([]candidate, error) {
 	var fps []string
 	for _, c := range cands {
 		if c.alert.Status == incident.AlertFiring {
@@ -75,15 +88,13 @@ func dropFiring(tx *gorm.DB, source string, cands []candidate) ([]candidate, err
 	if len(fps) == 0 {
 		return cands, nil
 	}
-	var firing []string
-	err := tx.Model(&alertRow{}).Where("source = ? AND fingerprint IN ? AND status = ?", source, fps, incident.AlertFiring).
-		Pluck("fingerprint", &firing).Error
+	firing, err := firingInGroup(tx, source, groupKey, unique(fps))
 	if err != nil {
-		return nil, fmt.Errorf("find firing alerts: %w", err)
+		return nil, err
 	}
 	skip := make(map[string]bool, len(firing))
-	for _, fp := range firing {
-		skip[fp] = true
+	for _, row := range firing {
+		skip[row.Fingerprint] = true
 	}
 	kept := cands[:0:0]
 	for _, c := range cands {
@@ -178,43 +189,90 @@ func insertAlertChunk(tx *gorm.DB, cands []candidate, incidentID *int64, now tim
 
 // resolveAlerts marks resolved the firing occurrences that b reports as
 // resolved (and did not just add) or ends by fingerprint, and returns them
-// as they are now. The update repeats the status condition, so that of two
-// writers only one resolves an alert and writes its timeline entry.
-func resolveAlerts(tx *gorm.DB, b *incident.AlertBatch, added []alertRow) ([]alertRow, error) {
+// as they are now, in the order they were inserted. Every update repeats
+// the status condition, so that of two writers only one resolves an alert
+// and writes its timeline entry.
+func resolveAlerts(h hotTx, b *incident.AlertBatch, added []alertRow) ([]alertRow, error) {
+	ended, err := resolveOccurrences(h, b, added)
+	if err != nil {
+		return nil, err
+	}
+	byFingerprint, err := resolveByFingerprint(h.gorm, b)
+	if err != nil {
+		return nil, err
+	}
+	ended = append(ended, byFingerprint...)
+	slices.SortFunc(ended, func(x, y alertRow) int { return cmp.Compare(x.ID, y.ID) })
+	return ended, nil
+}
+
+// resolveOccurrenceSQL ends one occurrence by its unique key.
+const resolveOccurrenceSQL = `UPDATE alerts SET status = 'resolved', ends_at = ?
+	WHERE source = ? AND starts_at = ? AND fingerprint = ? AND status = 'firing'
+	RETURNING ` + alertColumns
+
+// resolveOccurrences ends the occurrences b reports resolved, each by its
+// key, which the sender gave with its start.
+func resolveOccurrences(h hotTx, b *incident.AlertBatch, added []alertRow) ([]alertRow, error) {
 	justAdded := make(map[string]bool, len(added))
 	for i := range added {
 		justAdded[occurrenceKey(added[i].Fingerprint, added[i].StartsAt)] = true
 	}
-	endAt := map[string]time.Time{} // occurrence key -> end
-	var fps []string
+	endAt := map[string]time.Time{} // occurrence key -> end; the last report wins
+	var order []*incident.Alert
 	for i := range b.Alerts {
 		a := &b.Alerts[i]
 		k := occurrenceKey(a.Fingerprint, a.StartsAt)
-		if a.Status == incident.AlertResolved && !justAdded[k] {
-			endAt[k] = *a.EndsAt
-			fps = append(fps, a.Fingerprint)
+		if a.Status != incident.AlertResolved || justAdded[k] {
+			continue
+		}
+		if _, seen := endAt[k]; !seen {
+			order = append(order, a)
+		}
+		endAt[k] = *a.EndsAt
+	}
+	var ended []alertRow
+	for _, a := range order {
+		end := endAt[occurrenceKey(a.Fingerprint, a.StartsAt)]
+		if end.Before(a.StartsAt) {
+			end = a.StartsAt
+		}
+		end = end.UTC()
+		var row alertRow
+		found, err := h.scanOne(resolveOccurrenceSQL, []any{end, b.Source, a.StartsAt, a.Fingerprint},
+			&row.ID, &row.Source, &row.Fingerprint, &row.GroupKey, &row.Name, &row.Labels, &row.Annotations,
+			&row.Status, &row.StartsAt, &row.EndsAt, &row.IncidentID, &row.ReceivedAt)
+		if err != nil {
+			return nil, fmt.Errorf("resolve alert: %w", err)
+		}
+		if found {
+			row.StartsAt, row.EndsAt = row.StartsAt.UTC(), &end
+			ended = append(ended, row)
 		}
 	}
-	endAny := map[string]time.Time{} // fingerprint -> end of whatever fires
-	for _, r := range b.Resolve {
-		endAny[r.Fingerprint] = r.At
-		fps = append(fps, r.Fingerprint)
-	}
-	if len(fps) == 0 {
+	return ended, nil
+}
+
+// resolveByFingerprint ends every firing occurrence of the fingerprints b
+// ends without a start. Their senders key the group by the fingerprint, so
+// the group's firing alerts are the ones to look at.
+func resolveByFingerprint(tx *gorm.DB, b *incident.AlertBatch) ([]alertRow, error) {
+	if len(b.Resolve) == 0 {
 		return nil, nil
 	}
-	firing, err := firingAlerts(tx, b.Source, unique(fps))
+	endAt := make(map[string]time.Time, len(b.Resolve)) // fingerprint -> end
+	fps := make([]string, 0, len(b.Resolve))
+	for _, r := range b.Resolve {
+		endAt[r.Fingerprint] = r.At
+		fps = append(fps, r.Fingerprint)
+	}
+	firing, err := firingInGroup(tx, b.Source, b.GroupKey, unique(fps))
 	if err != nil {
 		return nil, err
 	}
 	var ended []alertRow
 	for _, row := range firing {
-		end, ok := endAt[occurrenceKey(row.Fingerprint, row.StartsAt)]
-		if !ok {
-			if end, ok = endAny[row.Fingerprint]; !ok {
-				continue
-			}
-		}
+		end := endAt[row.Fingerprint]
 		if end.Before(row.StartsAt) {
 			end = row.StartsAt
 		}
@@ -233,14 +291,13 @@ func resolveAlerts(tx *gorm.DB, b *incident.AlertBatch, added []alertRow) ([]ale
 	return ended, nil
 }
 
-func firingAlerts(tx *gorm.DB, source string, fps []string) ([]alertRow, error) {
+// firingInGroup returns the group's firing occurrences of fps.
+func firingInGroup(tx *gorm.DB, source, groupKey string, fps []string) ([]alertRow, error) {
 	var out []alertRow
 	for len(fps) > 0 {
 		n := min(len(fps), chunkLen)
 		var rows []alertRow
-		err := tx.Where("source = ? AND fingerprint IN ? AND status = ?", source, fps[:n], incident.AlertFiring).
-			Order("id").Find(&rows).Error
-		if err != nil {
+		if err := tx.Raw(firingInGroupSQL, source, groupKey, fps[:n]).Scan(&rows).Error; err != nil {
 			return nil, fmt.Errorf("find firing alerts: %w", err)
 		}
 		out = append(out, rows...)

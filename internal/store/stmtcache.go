@@ -21,7 +21,7 @@ type stmtCache struct {
 // hotQueries are the statements the cache prepares: the alert writer's,
 // and the audit trail's, which every change writes.
 var hotQueries = []string{
-	findGroupSQL, insertGroupSQL, openIncidentSQL, insertAlertSQL,
+	findGroupSQL, insertGroupSQL, openIncidentSQL, insertAlertSQL, resolveOccurrenceSQL,
 	findAlertEntrySQL, updateAlertEntrySQL, loadEntryEventSQL, updateEntryEventSQL,
 	insertAuditSQL,
 }
