@@ -57,8 +57,8 @@ func (s *Store) migrations() ([]migration, error) {
 const migrateLockID = 7_366_511_001
 
 // migrate applies, in order and each in its own transaction, the embedded
-// migrations the database has not recorded yet.
-func (s *Store) migrate(ctx context.Context) error {
+// migrations up to version upTo that the database has not recorded yet.
+func (s *Store) migrate(ctx context.Context, upTo int) error {
 	ms, err := s.migrations()
 	if err != nil {
 		return err
@@ -95,6 +95,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		done[v] = true
 	}
 	for _, m := range ms {
+		if m.version > upTo {
+			break
+		}
 		if done[m.version] {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -67,6 +68,11 @@ func IsPostgres(dsn string) bool {
 // URL), creating it when it does not exist, and applies any pending
 // migration.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return open(ctx, dsn, math.MaxInt)
+}
+
+// open is Open, migrating up to version upTo only.
+func open(ctx context.Context, dsn string, upTo int) (*Store, error) {
 	s := &Store{Now: time.Now, tokens: newTokenCache()}
 	var err error
 	if IsPostgres(dsn) {
@@ -77,7 +83,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, upTo); err != nil {
 		s.Close()
 		return nil, err
 	}

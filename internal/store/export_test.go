@@ -1,0 +1,26 @@
+package store
+
+import (
+	"context"
+
+	"hindsight/internal/incident"
+)
+
+// OpenAtVersion opens dsn migrated up to version only, as an older release
+// left it, for tests of the migrations after it.
+func OpenAtVersion(ctx context.Context, dsn string, version int) (*Store, error) {
+	return open(ctx, dsn, version)
+}
+
+// AllAlerts returns every alert, by id.
+func (s *Store) AllAlerts(ctx context.Context) ([]incident.Alert, error) {
+	var rows []alertRow
+	if err := s.reader(ctx).Order("id").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]incident.Alert, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain()
+	}
+	return out, nil
+}

@@ -1,0 +1,82 @@
+package store_test
+
+import (
+	"reflect"
+	"testing"
+
+	"hindsight/internal/incident"
+	"hindsight/internal/store"
+	"hindsight/internal/store/storetest"
+)
+
+func allAlerts(t *testing.T, s *store.Store) []incident.Alert {
+	t.Helper()
+	alerts, err := s.AllAlerts(ctx)
+	if err != nil {
+		t.Fatalf("alerts: %v", err)
+	}
+	return alerts
+}
+
+// TestMigrateAlertKeyOrder migrates a database that holds alerts from
+// version 7 to 8, which orders the alerts' unique key (source, starts_at,
+// fingerprint) and, on SQLite, copies the table to do so.
+func TestMigrateAlertKeyOrder(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		a1 := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+		a2 := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:00:30"))
+		before, top := alertsAtVersion7(t, dsn, a1, a2)
+		s := storetest.Open(t, dsn)
+
+		t.Run("AlertsKept", func(t *testing.T) {
+			if after := allAlerts(t, s); !reflect.DeepEqual(after, before) {
+				t.Fatalf("alerts after the migration:\n%+v\nbefore:\n%+v", after, before)
+			}
+		})
+		t.Run("NewIDAboveAllUsed", func(t *testing.T) {
+			// Before any repeat: on SQLite a repeat's insert uses up an id.
+			ingest(t, s, group("am", firing("fp4", "APIHighLatency", "api-4:8080", clock("10:07:00"))))
+			alerts := allAlerts(t, s)
+			if last := alerts[len(alerts)-1]; last.Fingerprint != "fp4" || last.ID <= top {
+				t.Fatalf("new alert %s has id %d; the highest id used before is %d", last.Fingerprint, last.ID, top)
+			}
+		})
+		t.Run("RepeatDeduplicated", func(t *testing.T) {
+			res := ingest(t, s, group("am", a2))
+			if res.Added != 0 || res.Duplicates != 1 || len(allAlerts(t, s)) != len(before)+1 {
+				t.Fatalf("result %+v", res)
+			}
+		})
+		t.Run("ResolvedByKey", func(t *testing.T) {
+			if res := ingest(t, s, group("am", resolved(a2, clock("10:06:00")))); res.Resolved != 1 {
+				t.Fatalf("result %+v", res)
+			}
+		})
+	})
+}
+
+// alertsAtVersion7 fills a database at version 7 with alerts of every
+// kind (attached, resolved, unattached), deletes the newest, and returns
+// the alerts left and the highest id ever used.
+func alertsAtVersion7(t *testing.T, dsn string, a1, a2 incident.Alert) ([]incident.Alert, int64) {
+	t.Helper()
+	old, err := store.OpenAtVersion(ctx, dsn, 7)
+	if err != nil {
+		t.Fatalf("open at version 7: %v", err)
+	}
+	defer old.Close()
+	ingest(t, old, group("am", a1, a2))
+	ingest(t, old, group("am", resolved(a1, clock("10:05:00")), a2))
+	ingest(t, old, &incident.AlertBatch{Source: "generic", GroupKey: "chk-1", FireOnce: true,
+		Alerts: []incident.Alert{firing("chk-1", "Disk full", "db-1", clock("10:02:00"))}})
+	ingest(t, old, &incident.AlertBatch{Source: "generic", GroupKey: "chk-2", FireOnce: true,
+		Alerts: []incident.Alert{firing("chk-2", "Disk full", "db-2", clock("10:03:00"))}})
+	var top int64
+	if err := old.QueryRow(ctx, "SELECT MAX(id) FROM alerts", &top); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Exec(ctx, "DELETE FROM alerts WHERE id = ?", top); err != nil {
+		t.Fatal(err)
+	}
+	return allAlerts(t, old), top
+}
