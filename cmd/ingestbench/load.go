@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net"
 	"net/http"
@@ -30,10 +31,13 @@ func payload(fingerprint string, worker, seq int, startsAt time.Time) []byte {
 		worker, seq, startsAt.UTC().Format(time.RFC3339Nano), fingerprint, groupKey)
 }
 
-// fingerprintOf names the seq-th alert of a worker: unique in a run, and
-// 16 hex digits like Alertmanager's.
+// fingerprintOf names the seq-th alert of a worker as Alertmanager would:
+// 16 hex digits of an FNV-1a hash of its labels (here the one label that
+// differs), so that a storm's fingerprints come in no order.
 func fingerprintOf(worker, seq int) string {
-	return fmt.Sprintf("%04x%012x", worker, seq)
+	h := fnv.New64a()
+	fmt.Fprintf(h, "api-%d-%d:8080", worker, seq)
+	return fmt.Sprintf("%016x", h.Sum64())
 }
 
 // outcome is what became of the alerts the load posted, by fingerprint.

@@ -28,6 +28,8 @@ func TestIngestLookupsUseIndexes(t *testing.T) {
 			"SEARCH alerts USING INDEX sqlite_autoindex_alerts_1 (source=? AND starts_at=? AND fingerprint=?)"},
 		{"FiringInGroup", firingInGroupSQL, []any{"pagerduty", "Q1", []string{"Q1", "Q2"}},
 			"SEARCH alerts USING INDEX alerts_group_firing (source=? AND group_key=?)"},
+		{"CountFiring", countFiringSQL, []any{1},
+			"SEARCH alerts USING COVERING INDEX alerts_incident_firing (incident_id=?)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			plan := queryPlan(t, s, tc.query, tc.args...)
