@@ -64,8 +64,8 @@ func occurrences(deliveries []delivery, idx []int) []candidate {
 
 // firingInGroupSQL finds the firing occurrences of fingerprints in one
 // group through alerts_group_firing. The status is written out, not bound:
-// neither SQLite nor PostgreSQL's generic plans use a partial index for a
-// condition they cannot see.
+// PostgreSQL's generic plans use a partial index only for a condition they
+// can see.
 const firingInGroupSQL = `SELECT ` + alertColumns + ` FROM alerts
 	WHERE source = ? AND group_key = ? AND fingerprint IN ? AND status = 'firing'
 	ORDER BY id`
@@ -231,6 +231,12 @@ func resolveOccurrences(h hotTx, b *incident.AlertBatch, added []alertRow) ([]al
 		}
 		endAt[k] = *a.EndsAt
 	}
+	// In key order, whatever order the sender listed them in: two writers
+	// ending the same alerts lock their rows in the same order and cannot
+	// deadlock on PostgreSQL.
+	slices.SortFunc(order, func(x, y *incident.Alert) int {
+		return cmp.Or(x.StartsAt.Compare(y.StartsAt), cmp.Compare(x.Fingerprint, y.Fingerprint))
+	})
 	var ended []alertRow
 	for _, a := range order {
 		end := endAt[occurrenceKey(a.Fingerprint, a.StartsAt)]

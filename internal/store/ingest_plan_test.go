@@ -22,8 +22,6 @@ func TestIngestLookupsUseIndexes(t *testing.T) {
 		args        []any
 		index       string // what the plan must search, when it searches
 	}{
-		{"InsertConflict", insertAlertSQL,
-			[]any{"alertmanager", "fp1", "g1", "APIHighLatency", "{}", "{}", "firing", at, nil, nil, at}, ""},
 		{"ResolveByKey", resolveOccurrenceSQL, []any{at, "alertmanager", at, "fp1"},
 			"SEARCH alerts USING INDEX sqlite_autoindex_alerts_1 (source=? AND starts_at=? AND fingerprint=?)"},
 		{"FiringInGroup", firingInGroupSQL, []any{"pagerduty", "Q1", []string{"Q1", "Q2"}},

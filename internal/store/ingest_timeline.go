@@ -127,8 +127,9 @@ type entryChange struct {
 }
 
 // countFiringSQL counts an incident's firing alerts through
-// alerts_incident_firing. The status is written out, not bound: a partial
-// index serves only a condition the planner can see.
+// alerts_incident_firing. The status is written out, not bound:
+// PostgreSQL's generic plans use a partial index only for a condition they
+// can see.
 const countFiringSQL = "SELECT count(*) FROM alerts WHERE incident_id = ? AND status = 'firing'"
 
 // noteAllResolved adds an entry to each incident among marks whose last

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -52,7 +53,49 @@ func TestMigrateAlertKeyOrder(t *testing.T) {
 				t.Fatalf("result %+v", res)
 			}
 		})
+		// Ends by fingerprint alone look in the group, which the senders
+		// that send them key by the fingerprint.
+		end := func(key string) *incident.AlertBatch {
+			return &incident.AlertBatch{Source: "generic", GroupKey: key, FireOnce: true,
+				Resolve: []incident.AlertEnd{{Fingerprint: "chk-1", At: clock("10:08:00")}}}
+		}
+		t.Run("EndInAnotherGroupIgnored", func(t *testing.T) {
+			if res := ingest(t, s, end("elsewhere")); res.Resolved != 0 {
+				t.Fatalf("result %+v", res)
+			}
+		})
+		t.Run("EndedByFingerprint", func(t *testing.T) {
+			if res := ingest(t, s, end("chk-1")); res.Resolved != 1 {
+				t.Fatalf("result %+v", res)
+			}
+		})
 	})
+}
+
+// TestMigrateAlertKeyOrderDanglingIncident: an alert whose incident was
+// deleted while foreign keys were off (by hand, in the sqlite3 shell) loses
+// the reference in the copy, rather than keep the server from starting.
+func TestMigrateAlertKeyOrderDanglingIncident(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "hindsight.db")
+	old, err := store.OpenAtVersion(ctx, dsn, 7)
+	if err != nil {
+		t.Fatalf("open at version 7: %v", err)
+	}
+	ingest(t, old, group("am", firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))))
+	for _, q := range []string{"PRAGMA foreign_keys = OFF", "UPDATE alerts SET incident_id = 999", "PRAGMA foreign_keys = ON"} {
+		if err := old.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	old.Close()
+	s, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	defer s.Close()
+	if alerts := allAlerts(t, s); len(alerts) != 1 || alerts[0].IncidentID != nil {
+		t.Fatalf("alerts after the migration: %+v", alerts)
+	}
 }
 
 // alertsAtVersion7 fills a database at version 7 with alerts of every

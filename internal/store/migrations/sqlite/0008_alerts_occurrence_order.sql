@@ -17,10 +17,13 @@ CREATE TABLE alerts_new (
     received_at DATETIME NOT NULL,
     UNIQUE (source, starts_at, fingerprint)
 );
+-- An alert of an incident deleted while foreign keys were off (by hand, in
+-- the sqlite3 shell) loses the reference, as ON DELETE SET NULL would have
+-- done, rather than fail the copy and keep the server from starting.
 INSERT INTO alerts_new (id, source, fingerprint, group_key, name, labels, annotations, status,
         starts_at, ends_at, incident_id, received_at)
     SELECT id, source, fingerprint, group_key, name, labels, annotations, status,
-        starts_at, ends_at, incident_id, received_at
+        starts_at, ends_at, CASE WHEN incident_id IN (SELECT id FROM incidents) THEN incident_id END, received_at
     FROM alerts;
 -- The ids of deleted alerts are never handed out again.
 DELETE FROM sqlite_sequence WHERE name = 'alerts_new';
