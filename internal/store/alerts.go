@@ -12,9 +12,17 @@ import (
 	"hindsight/internal/incident"
 )
 
+// incidentAlertsSQL and unattachedAlertsSQL read alerts_incident in its
+// order, (incident_id, starts_at, id), without sorting.
+const (
+	incidentAlertsSQL   = `SELECT ` + alertColumns + ` FROM alerts WHERE incident_id = ? ORDER BY starts_at, id`
+	unattachedAlertsSQL = `SELECT ` + alertColumns + ` FROM alerts WHERE incident_id IS NULL
+		ORDER BY starts_at DESC, id DESC LIMIT ?`
+)
+
 func loadAlerts(db *gorm.DB, incidentID int64) ([]incident.Alert, error) {
 	var rows []alertRow
-	if err := db.Where("incident_id = ?", incidentID).Order("starts_at, id").Find(&rows).Error; err != nil {
+	if err := db.Raw(incidentAlertsSQL, incidentID).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("load alerts: %w", err)
 	}
 	out := make([]incident.Alert, len(rows))
@@ -31,7 +39,7 @@ func (s *Store) UnattachedAlerts(ctx context.Context, limit int) ([]incident.Ale
 		limit = incident.DefaultPageLen
 	}
 	var rows []alertRow
-	err := s.reader(ctx).Where("incident_id IS NULL").Order("starts_at DESC, id DESC").Limit(limit).Find(&rows).Error
+	err := s.reader(ctx).Raw(unattachedAlertsSQL, limit).Scan(&rows).Error
 	if err != nil {
 		return nil, s.translate(err)
 	}
