@@ -45,6 +45,22 @@ type candidate struct {
 	owner int
 }
 
+// values are the candidate's columns of an alerts insert, in the order
+// of insertAlertsHead.
+func (c candidate) values(incidentID *int64, now time.Time) []any {
+	a := c.alert
+	return []any{a.Source, a.Fingerprint, a.GroupKey, a.Name, c.maps.labels, c.maps.annotations,
+		string(a.Status), a.StartsAt, a.EndsAt, incidentID, now}
+}
+
+// row is the candidate as stored with id.
+func (c candidate) row(id int64, incidentID *int64, now time.Time) alertRow {
+	a := c.alert
+	return alertRow{ID: id, Source: a.Source, Fingerprint: a.Fingerprint, GroupKey: a.GroupKey, Name: a.Name,
+		Labels: c.maps.labels, Annotations: c.maps.annotations, Status: string(a.Status),
+		StartsAt: a.StartsAt, EndsAt: a.EndsAt, IncidentID: incidentID, ReceivedAt: now}
+}
+
 // occurrences lists the alerts of deliveries[idx...], each occurrence once.
 func occurrences(deliveries []delivery, idx []int) []candidate {
 	seen := map[string]bool{}
@@ -137,25 +153,15 @@ type insertedAlert struct {
 func insertAlertChunk(tx *gorm.DB, cands []candidate, incidentID *int64, now time.Time, added map[int][]alertRow) error {
 	const cols = 11
 	args := make([]any, 0, len(cands)*cols)
-	type sent struct {
-		candidate
-		labels, annotations string
-	}
-	byKey := make(map[string]sent, len(cands))
+	byKey := make(map[string]candidate, len(cands))
 	for _, c := range cands {
-		a := c.alert
-		s := sent{c, c.maps.labels, c.maps.annotations}
-		byKey[occurrenceKey(a.Fingerprint, a.StartsAt)] = s
-		args = append(args, a.Source, a.Fingerprint, a.GroupKey, a.Name, s.labels, s.annotations,
-			string(a.Status), a.StartsAt, a.EndsAt, incidentID, now)
+		byKey[occurrenceKey(c.alert.Fingerprint, c.alert.StartsAt)] = c
+		args = append(args, c.values(incidentID, now)...)
 	}
 	// Rows, not Scan: gorm's Scan formats the statement with its values
 	// for a logger nobody reads, which costs more than the insert.
-	rows, err := tx.Raw(`INSERT INTO alerts (source, fingerprint, group_key, name, labels, annotations, status,
-			starts_at, ends_at, incident_id, received_at)
-		VALUES `+placeholders(len(cands), cols)+`
-		ON CONFLICT (source, fingerprint, starts_at) DO NOTHING
-		RETURNING id, fingerprint, starts_at`, args...).Rows()
+	rows, err := tx.Raw(insertAlertsHead+placeholders(len(cands), cols)+insertAlertsTail+
+		" RETURNING id, fingerprint, starts_at", args...).Rows()
 	if err != nil {
 		return fmt.Errorf("insert alerts: %w", err)
 	}
@@ -175,14 +181,11 @@ func insertAlertChunk(tx *gorm.DB, cands []candidate, incidentID *int64, now tim
 	// the order of insertion for the timeline.
 	slices.SortFunc(got, func(x, y insertedAlert) int { return cmp.Compare(x.ID, y.ID) })
 	for _, g := range got {
-		s, ok := byKey[occurrenceKey(g.Fingerprint, g.StartsAt)]
+		c, ok := byKey[occurrenceKey(g.Fingerprint, g.StartsAt)]
 		if !ok {
 			return fmt.Errorf("insert alerts: returned %s at %s, which was not sent", g.Fingerprint, g.StartsAt)
 		}
-		a := s.alert
-		added[s.owner] = append(added[s.owner], alertRow{ID: g.ID, Source: a.Source, Fingerprint: a.Fingerprint,
-			GroupKey: a.GroupKey, Name: a.Name, Labels: s.labels, Annotations: s.annotations,
-			Status: string(a.Status), StartsAt: a.StartsAt, EndsAt: a.EndsAt, IncidentID: incidentID, ReceivedAt: now})
+		added[c.owner] = append(added[c.owner], c.row(g.ID, incidentID, now))
 	}
 	return nil
 }
@@ -324,10 +327,14 @@ func unique(ss []string) []string {
 	return out
 }
 
-const insertAlertSQL = `INSERT INTO alerts (source, fingerprint, group_key, name, labels, annotations, status,
-		starts_at, ends_at, incident_id, received_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (source, fingerprint, starts_at) DO NOTHING`
+// An insert of alerts is insertAlertsHead, rows of candidate.values,
+// and insertAlertsTail: an occurrence stored before is left as it is.
+const (
+	insertAlertsHead = `INSERT INTO alerts (source, fingerprint, group_key, name, labels, annotations, status,
+		starts_at, ends_at, incident_id, received_at) VALUES `
+	insertAlertsTail = ` ON CONFLICT (source, fingerprint, starts_at) DO NOTHING`
+	insertAlertSQL   = insertAlertsHead + `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)` + insertAlertsTail
+)
 
 // insertAlertRows is insertAlertChunk for SQLite: one row per statement
 // through the statement cache, which costs SQLite less than preparing a
@@ -340,10 +347,7 @@ func insertAlertRows(h hotTx, cands []candidate, incidentID *int64, now time.Tim
 		return fmt.Errorf("insert alerts: %w", err)
 	}
 	for _, c := range cands {
-		a := c.alert
-		labels, annotations := c.maps.labels, c.maps.annotations
-		res, err := stmt.ExecContext(h.ctx, a.Source, a.Fingerprint, a.GroupKey, a.Name, labels, annotations,
-			string(a.Status), a.StartsAt, a.EndsAt, incidentID, now)
+		res, err := stmt.ExecContext(h.ctx, c.values(incidentID, now)...)
 		if err != nil {
 			return fmt.Errorf("insert alerts: %w", err)
 		}
@@ -351,9 +355,7 @@ func insertAlertRows(h hotTx, cands []candidate, incidentID *int64, now time.Tim
 			continue // stored before: a repeat
 		}
 		id, _ := res.LastInsertId()
-		added[c.owner] = append(added[c.owner], alertRow{ID: id, Source: a.Source, Fingerprint: a.Fingerprint,
-			GroupKey: a.GroupKey, Name: a.Name, Labels: labels, Annotations: annotations,
-			Status: string(a.Status), StartsAt: a.StartsAt, EndsAt: a.EndsAt, IncidentID: incidentID, ReceivedAt: now})
+		added[c.owner] = append(added[c.owner], c.row(id, incidentID, now))
 	}
 	return nil
 }
