@@ -12,26 +12,47 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"hindsight/internal/alerts"
+	"hindsight/internal/incident"
 )
 
 // ceilingEnv, set to an address, makes this program the ceiling server
 // instead of the benchmark. The benchmark starts itself that way, so that
-// the ceiling runs in a process of its own, as Hindsight does.
-const ceilingEnv = "INGESTBENCH_CEILING_ADDR"
+// the ceiling runs in a process of its own, as Hindsight does. With
+// decodeEnv set too, it is the decoding server instead.
+const (
+	ceilingEnv = "INGESTBENCH_CEILING_ADDR"
+	decodeEnv  = "INGESTBENCH_CEILING_DECODE"
+)
 
 // serveCeiling answers every webhook post with 200 once it has read the
 // body, and does nothing else: the fastest a gin server on this machine
 // can take the benchmark's load, which Hindsight's figures are set
 // against. It logs where it listens the way `hindsight serve` does.
-func serveCeiling(addr string) error {
+//
+// With decode, it also decodes the notification as Hindsight does and
+// answers as Hindsight would, and still stores nothing: what Hindsight's
+// figures would be if its database cost nothing.
+func serveCeiling(addr string, decode bool) error {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.POST("/hooks/alertmanager", func(c *gin.Context) {
-		if _, err := io.Copy(io.Discard, c.Request.Body); err != nil {
+		body, err := io.ReadAll(c.Request.Body)
+		if err != nil {
 			c.Status(http.StatusBadRequest)
 			return
 		}
-		c.Status(http.StatusOK)
+		if !decode {
+			c.Status(http.StatusOK)
+			return
+		}
+		b, err := alerts.ParseAlertmanager(body, alerts.Rules{})
+		if err != nil {
+			c.JSON(http.StatusBadRequest, gin.H{"error": err.Error()})
+			return
+		}
+		c.JSON(http.StatusOK, &incident.IngestResult{Received: b.Size(), Added: b.Size(), IncidentRef: "INC-1", IncidentID: 1})
 	})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -36,7 +36,7 @@ import (
 
 func main() {
 	if addr := os.Getenv(ceilingEnv); addr != "" {
-		if err := serveCeiling(addr); err != nil {
+		if err := serveCeiling(addr, os.Getenv(decodeEnv) != ""); err != nil {
 			fmt.Fprintln(os.Stderr, "ingestbench ceiling:", err)
 			os.Exit(1)
 		}
@@ -73,6 +73,7 @@ type config struct {
 	replicas  []int
 	sqlite    bool
 	ceiling   bool
+	decode    bool
 	rounds    int
 }
 
@@ -87,6 +88,7 @@ func parseFlags(args []string) (*config, error) {
 	replicas := fs.String("replicas", "1,2", "with --db: how many serve processes share the database, one run per number")
 	fs.BoolVar(&cfg.sqlite, "sqlite", true, "run on a new SQLite database")
 	fs.BoolVar(&cfg.ceiling, "ceiling", true, "run the same load on a server that only reads the body, for comparison")
+	fs.BoolVar(&cfg.decode, "decode", true, "run the same load on a server that decodes the body as Hindsight does and stores nothing, for comparison")
 	fs.IntVar(&cfg.rounds, "rounds", 1, "run every server this many times, in turn, and report the medians")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -118,7 +120,8 @@ type result struct {
 	cpu     time.Duration // CPU time its processes used under the load
 	selfCPU time.Duration // CPU time the load generator used
 	perTx   float64       // deliveries per alert transaction, from /metrics
-	check   *check        // nil for the ceiling
+	check   *check        // nil for the ceiling and the decoding server
+	decodes bool          // the decoding server
 	loadavg string        // at the end of the run
 }
 
@@ -186,7 +189,12 @@ func run(ctx context.Context, cfg *config, w io.Writer) ([]*result, error) {
 			}
 		}
 		if cfg.ceiling {
-			if err := add(runCeiling(ctx, cfg, dir)); err != nil {
+			if err := add(runCeiling(ctx, cfg, dir, false)); err != nil {
+				return results, err
+			}
+		}
+		if cfg.decode {
+			if err := add(runCeiling(ctx, cfg, dir, true)); err != nil {
 				return results, err
 			}
 		}
@@ -253,13 +261,18 @@ func cpuTime(servers []*server) time.Duration {
 	return sum
 }
 
-// runCeiling runs the load on this program in its ceiling mode.
-func runCeiling(ctx context.Context, cfg *config, dir string) (*result, error) {
+// runCeiling runs the load on this program in its ceiling mode, or with
+// decode in its decoding mode.
+func runCeiling(ctx context.Context, cfg *config, dir string, decode bool) (*result, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	s, err := startServer(ctx, "ceiling", dir, self, childEnv(ceilingEnv+"=127.0.0.1:0"))
+	name, logName, env := "ceiling (gin, reads body)", "ceiling", []string{ceilingEnv + "=127.0.0.1:0"}
+	if decode {
+		name, logName, env = "decoding only (no database)", "decoding", append(env, decodeEnv+"=1")
+	}
+	s, err := startServer(ctx, logName, dir, self, childEnv(env...))
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +282,7 @@ func runCeiling(ctx context.Context, cfg *config, dir string) (*result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r := &result{name: "ceiling (gin, reads body)", out: out, rss: s.peakRSS(), loadavg: loadAverage(),
-		cpu: s.cpuTime() - cpu0, selfCPU: selfCPUTime() - self0}
+	r := &result{name: name, out: out, rss: s.peakRSS(), loadavg: loadAverage(),
+		cpu: s.cpuTime() - cpu0, selfCPU: selfCPUTime() - self0, decodes: decode}
 	return r, s.stop()
 }

@@ -11,7 +11,7 @@ import (
 // own binary does, since the benchmark starts whatever binary runs it.
 func TestMain(m *testing.M) {
 	if addr := os.Getenv(ceilingEnv); addr != "" {
-		if err := serveCeiling(addr); err != nil {
+		if err := serveCeiling(addr, os.Getenv(decodeEnv) != ""); err != nil {
 			os.Exit(1)
 		}
 		os.Exit(0)
@@ -21,12 +21,13 @@ func TestMain(m *testing.M) {
 
 // TestSmoke runs the benchmark briefly with a few connections, on SQLite
 // and, when HINDSIGHT_TEST_POSTGRES is set, on two replicas sharing a
-// PostgreSQL database, and checks that no acknowledged alert is lost.
+// PostgreSQL database, and checks that no acknowledged alert is lost and
+// that the ceiling and the decoding server answered every request.
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts servers and sends load for a few seconds")
 	}
-	cfg := &config{duration: time.Second, conns: 4, rounds: 1, sqlite: true, ceiling: true,
+	cfg := &config{duration: time.Second, conns: 4, rounds: 1, sqlite: true, ceiling: true, decode: true,
 		postgres: os.Getenv("HINDSIGHT_TEST_POSTGRES"), replicas: []int{2}}
 	var out strings.Builder
 	results, err := run(t.Context(), cfg, &out)
@@ -34,9 +35,9 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := 2
+	want := 3
 	if cfg.postgres != "" {
-		want = 3
+		want = 4
 	}
 	if len(results) != want {
 		t.Fatalf("%d results, want %d", len(results), want)
@@ -52,8 +53,10 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("%s: no peak RSS read", r.name)
 		}
 	}
-	if !strings.Contains(out.String(), "of the ceiling") {
-		t.Errorf("no comparison with the ceiling in the report")
+	for _, ref := range []string{"of the ceiling", "of decoding only"} {
+		if !strings.Contains(out.String(), ref) {
+			t.Errorf("no comparison %q in the report", ref)
+		}
 	}
 }
 

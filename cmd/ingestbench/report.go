@@ -30,7 +30,7 @@ func mb(b int64) string { return strconv.FormatInt(b>>20, 10) + " MB" }
 func (r *result) line() string {
 	o := r.out
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-26s %8.0f alerts/s  p50 %8s  p99 %8s  peak RSS %6s  %d answered 2xx", r.name, r.rate(),
+	fmt.Fprintf(&b, "%-27s %8.0f alerts/s  p50 %8s  p99 %8s  peak RSS %6s  %d answered 2xx", r.name, r.rate(),
 		ms(percentile(o.latencies, 50)), ms(percentile(o.latencies, 99)), mb(r.rss), len(o.acked))
 	if n := len(o.refused); n > 0 {
 		fmt.Fprintf(&b, ", %d refused with 503", n)
@@ -52,7 +52,7 @@ func (r *result) line() string {
 	}
 	fmt.Fprintf(&b, "; load average %s", r.loadavg)
 	if r.check != nil {
-		fmt.Fprintf(&b, "\n%-26s database check %s", "", r.check)
+		fmt.Fprintf(&b, "\n%-27s database check %s", "", r.check)
 		if r.check.unknown > 0 {
 			fmt.Fprintf(&b, " (%d of the unanswered stored)", r.check.unknown)
 		}
@@ -60,7 +60,9 @@ func (r *result) line() string {
 	return b.String()
 }
 
-// report compares each Hindsight server with the ceiling and the goals:
+// report compares each Hindsight server with the ceiling and the goals,
+// and with the decoding server, which tells how much of the gap to the
+// ceiling no database could close:
 // with several rounds, by the medians of its rounds, each set against the
 // ceiling of the same round.
 func report(w io.Writer, results []*result) {
@@ -72,9 +74,12 @@ func report(w io.Writer, results []*result) {
 		}
 		byName[r.name] = append(byName[r.name], r)
 	}
-	var ceiling []*result
+	var ceiling, decoding []*result
 	for _, r := range results {
-		if r.check == nil {
+		switch {
+		case r.decodes:
+			decoding = append(decoding, r)
+		case r.check == nil:
 			ceiling = append(ceiling, r)
 		}
 	}
@@ -85,7 +90,7 @@ func report(w io.Writer, results []*result) {
 	for _, name := range names {
 		rs := byName[name]
 		if rs[0].check == nil {
-			fmt.Fprintf(w, "%-26s %6.0f alerts/s, CPU %s per request, p50 %s, p99 %s\n", name, median(rs, (*result).rate),
+			fmt.Fprintf(w, "%-27s %6.0f alerts/s, CPU %s per request, p50 %s, p99 %s\n", name, median(rs, (*result).rate),
 				us(medianDuration(rs, (*result).cpuPerRequest)), ms(medianDuration(rs, p50)), ms(medianDuration(rs, p99)))
 			continue
 		}
@@ -95,19 +100,28 @@ func report(w io.Writer, results []*result) {
 			rss = max(rss, r.rss)
 			ok = ok && r.check.ok()
 		}
-		fmt.Fprintf(w, "%-26s %6.0f alerts/s, CPU %s per request,", name, rate, us(medianDuration(rs, (*result).cpuPerRequest)))
+		fmt.Fprintf(w, "%-27s %6.0f alerts/s, CPU %s per request,", name, rate, us(medianDuration(rs, (*result).cpuPerRequest)))
 		if len(ceiling) == len(rs) {
-			ratios := make([]float64, len(rs))
-			for i, r := range rs {
-				ratios[i] = r.rate() / max(ceiling[i].rate(), 1)
-			}
-			ratio := medianOf(ratios)
+			ratio := medianRatio(rs, ceiling)
 			fmt.Fprintf(w, " %.2f of the ceiling %s,", ratio, verdict(ratio >= goalRatio))
+		}
+		if len(decoding) == len(rs) {
+			fmt.Fprintf(w, " %.2f of decoding only,", medianRatio(rs, decoding))
 		}
 		fmt.Fprintf(w, " p50 %s, p99 %s %s, peak RSS %s %s, %s\n", ms(medianDuration(rs, p50)), ms(p99), verdict(p99 < goalP99),
 			mb(rss), verdict(rss < goalRSS), map[bool]string{true: "nothing lost", false: "ALERTS LOST OR WRONGLY STORED"}[ok])
 	}
 	fmt.Fprintf(w, "goals: %.1f of the ceiling, p99 under %s, peak RSS under %s, nothing lost\n", goalRatio, ms(goalP99), mb(goalRSS))
+}
+
+// medianRatio is the median of the rates of rs, each set against the
+// rate of refs in the same round.
+func medianRatio(rs, refs []*result) float64 {
+	ratios := make([]float64, len(rs))
+	for i, r := range rs {
+		ratios[i] = r.rate() / max(refs[i].rate(), 1)
+	}
+	return medianOf(ratios)
 }
 
 func p50(r *result) time.Duration { return percentile(r.out.latencies, 50) }
