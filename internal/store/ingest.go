@@ -147,11 +147,8 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 	if len(live) == 0 {
 		return nil
 	}
-	incidentID, err := g.lockGroup()
-	if err != nil {
-		return err
-	}
-	if g.open, err = g.openIncidentRow(incidentID); err != nil {
+	var err error
+	if g.open, err = g.lockGroup(); err != nil {
 		return err
 	}
 
@@ -245,48 +242,62 @@ func recordDelivery(tx *gorm.DB, source, id string, now time.Time) (bool, error)
 }
 
 const (
-	findGroupSQL    = "SELECT incident_id FROM alert_groups WHERE source = ? AND group_key = ?"
-	insertGroupSQL  = "INSERT INTO alert_groups (source, group_key) VALUES (?, ?)"
+	// findGroupSQL reads the group's row and the incident it last fed.
+	findGroupSQL = `SELECT g.incident_id, i.ref, i.status FROM alert_groups g
+		LEFT JOIN incidents i ON i.id = g.incident_id
+		WHERE g.source = ? AND g.group_key = ?`
+	insertGroupSQL = "INSERT INTO alert_groups (source, group_key) VALUES (?, ?)"
+	// lockGroupPostgresSQL creates the group's row when it is new, locks
+	// it, and reads the incident it last fed.
+	lockGroupPostgresSQL = `WITH g AS (
+			INSERT INTO alert_groups (source, group_key) VALUES (?, ?)
+			ON CONFLICT (source, group_key) DO UPDATE SET group_key = excluded.group_key
+			RETURNING incident_id)
+		SELECT g.incident_id, i.ref, i.status FROM g LEFT JOIN incidents i ON i.id = g.incident_id`
 	openIncidentSQL = "SELECT id, ref, status FROM incidents WHERE id = ?"
 )
 
-// lockGroup creates the group's row when it is new and returns the
-// incident it last fed. On PostgreSQL the upsert takes the row lock, so a
-// second delivery of the group waits here until the first has committed
-// and then sees the incident the first one opened. SQLite has one writer
-// at a time already, and a read leaves the page clean when the group
-// exists, as it does through a storm.
-func (g *groupIngest) lockGroup() (*int64, error) {
+// lockGroup creates the group's row when it is new and returns the open
+// incident it feeds, if any, in one statement. On PostgreSQL the upsert
+// takes the row lock, so a second delivery of the group waits here until
+// the first has committed and then sees the incident the first one
+// opened. SQLite has one writer at a time already, and a read leaves the
+// page clean when the group exists, as it does through a storm.
+func (g *groupIngest) lockGroup() (*incidentRow, error) {
 	h := g.s.hot(g.tx)
 	var id sql.NullInt64
+	var ref, status sql.NullString
 	var err error
 	if g.s.dialect == SQLite {
 		var found bool
-		found, err = h.scanOne(findGroupSQL, []any{g.source, g.key}, &id)
+		found, err = h.scanOne(findGroupSQL, []any{g.source, g.key}, &id, &ref, &status)
 		if err == nil && !found {
 			err = h.exec(insertGroupSQL, g.source, g.key)
 		}
 	} else {
-		_, err = h.scanOne(`INSERT INTO alert_groups (source, group_key) VALUES (?, ?)
-			ON CONFLICT (source, group_key) DO UPDATE SET group_key = excluded.group_key
-			RETURNING incident_id`, []any{g.source, g.key}, &id)
+		_, err = h.scanOne(lockGroupPostgresSQL, []any{g.source, g.key}, &id, &ref, &status)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lock alert group: %w", err)
 	}
-	if !id.Valid {
+	switch {
+	case !id.Valid:
+		return nil, nil
+	case !ref.Valid:
+		// On PostgreSQL the statement reads incidents as they were when it
+		// began, which can be before the delivery it waited for committed
+		// the incident it opened: look again, as of now.
+		return g.openIncidentRow(id.Int64)
+	case !incident.Status(status.String).Open():
 		return nil, nil
 	}
-	return &id.Int64, nil
+	return &incidentRow{ID: id.Int64, Ref: ref.String, Status: status.String}, nil
 }
 
 // openIncidentRow returns the incident with this id when it is still open.
-func (g *groupIngest) openIncidentRow(id *int64) (*incidentRow, error) {
-	if id == nil {
-		return nil, nil
-	}
+func (g *groupIngest) openIncidentRow(id int64) (*incidentRow, error) {
 	var row incidentRow
-	found, err := g.s.hot(g.tx).scanOne(openIncidentSQL, []any{*id},
+	found, err := g.s.hot(g.tx).scanOne(openIncidentSQL, []any{id},
 		&row.ID, &row.Ref, &row.Status)
 	if err != nil {
 		return nil, fmt.Errorf("load group incident: %w", err)

@@ -277,6 +277,26 @@ func TestIngestAlertsCollapse(t *testing.T) {
 	})
 }
 
+// Alerts that started before an entry's first ones, within its window,
+// join it and move it back to their start.
+func TestIngestAlertsCollapseEarlier(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		a := firing("a", "APIHighLatency", "api-a:8080", clock("10:02:00"))
+		b := firing("b", "APIHighLatency", "api-b:8080", clock("10:03:00"))
+		ingest(t, s, group("late", a, b))
+		wantTimeline(t, detail(t, s, "INC-1"), "10:02:00 APIHighLatency firing on 2 instances")
+
+		early := firing("early", "APIHighLatency", "api-early:8080", clock("10:00:30"))
+		ingest(t, s, group("late", a, b, early))
+		wantTimeline(t, detail(t, s, "INC-1"), "10:00:30 APIHighLatency firing on 3 instances")
+
+		// The window now starts from the earlier alert.
+		next := firing("next", "APIHighLatency", "api-next:8080", clock("10:05:00"))
+		ingest(t, s, group("late", a, b, early, next))
+		wantTimeline(t, detail(t, s, "INC-1"), "10:00:30 APIHighLatency firing on 4 instances")
+	})
+}
+
 func TestIngestAlertsDeliveries(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ack := clock("10:05:00")

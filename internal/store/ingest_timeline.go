@@ -63,10 +63,14 @@ func (g *groupIngest) writeAlertEntries() error {
 }
 
 const (
-	findAlertEntrySQL = `SELECT event_id, first_at, alerts FROM alert_entries
-		WHERE incident_id = ? AND name = ? AND status = ? AND first_at >= ? AND first_at <= ?
-		ORDER BY first_at DESC LIMIT 1`
-	updateAlertEntrySQL = "UPDATE alert_entries SET alerts = ?, first_at = ? WHERE event_id = ?"
+	// joinAlertEntrySQL adds alerts to the entry of the window, if there
+	// is one, and returns it.
+	joinAlertEntrySQL = `UPDATE alert_entries SET alerts = alerts + ?
+		WHERE event_id = (SELECT event_id FROM alert_entries
+			WHERE incident_id = ? AND name = ? AND status = ? AND first_at >= ? AND first_at <= ?
+			ORDER BY first_at DESC LIMIT 1)
+		RETURNING event_id, first_at, alerts`
+	moveAlertEntrySQL   = "UPDATE alert_entries SET first_at = ? WHERE event_id = ?"
 	loadEntryEventSQL   = "SELECT text, at FROM events WHERE id = ?"
 	updateEntryEventSQL = "UPDATE events SET text = ?, at = ?, updated_at = ? WHERE id = ?"
 )
@@ -76,10 +80,10 @@ func (g *groupIngest) mergeAlertEntry(marks []alertMark) error {
 	m := marks[0]
 	name, at := m.alert.Name, m.at.UTC()
 	var e alertEntryRow
-	found, err := h.scanOne(findAlertEntrySQL, []any{m.incidentID, name, string(m.status), at.Add(-CollapseWindow), at.Add(CollapseWindow)},
+	found, err := h.scanOne(joinAlertEntrySQL, []any{len(marks), m.incidentID, name, string(m.status), at.Add(-CollapseWindow), at.Add(CollapseWindow)},
 		&e.EventID, &e.FirstAt, &e.Alerts)
 	if err != nil {
-		return fmt.Errorf("find alert entry: %w", err)
+		return fmt.Errorf("update alert entry: %w", err)
 	}
 	if !found {
 		sample := m.alert.toDomain()
@@ -100,12 +104,12 @@ func (g *groupIngest) mergeAlertEntry(marks []alertMark) error {
 		}
 		return nil
 	}
-	e.Alerts += len(marks)
 	if e.FirstAt = e.FirstAt.UTC(); at.Before(e.FirstAt) {
+		// Rare: these alerts started before the first ones of the entry.
 		e.FirstAt = at
-	}
-	if err := h.exec(updateAlertEntrySQL, e.Alerts, e.FirstAt, e.EventID); err != nil {
-		return fmt.Errorf("update alert entry: %w", err)
+		if err := h.exec(moveAlertEntrySQL, e.FirstAt, e.EventID); err != nil {
+			return fmt.Errorf("update alert entry: %w", err)
+		}
 	}
 	var before entryChange
 	if _, err := h.scanOne(loadEntryEventSQL, []any{e.EventID}, &before.Text, &before.At); err != nil {

@@ -21,8 +21,8 @@ type stmtCache struct {
 // hotQueries are the statements the cache prepares: the alert writer's,
 // and the audit trail's, which every change writes.
 var hotQueries = []string{
-	findGroupSQL, insertGroupSQL, openIncidentSQL, insertAlertSQL, resolveOccurrenceSQL,
-	findAlertEntrySQL, updateAlertEntrySQL, loadEntryEventSQL, updateEntryEventSQL,
+	findGroupSQL, insertGroupSQL, insertAlertSQL, resolveOccurrenceSQL,
+	joinAlertEntrySQL, loadEntryEventSQL, updateEntryEventSQL,
 	insertAuditSQL,
 }
 
