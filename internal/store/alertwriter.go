@@ -250,8 +250,9 @@ func (l *linger) wait(w *AlertWriter, reqs []*ingestRequest, last int) []*ingest
 	return reqs
 }
 
-// writeTimeout bounds one transaction, so that a stuck database answers
-// callers with an error instead of holding them forever.
+// writeTimeout bounds one transaction on PostgreSQL, so that a stuck
+// database answers callers with an error instead of holding them forever.
+// (SQLite's statements run to their end: see Store.statementContext.)
 const writeTimeout = 30 * time.Second
 
 // write commits reqs in one transaction and passes them on to be

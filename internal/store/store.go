@@ -262,7 +262,7 @@ func (s *Store) transactUnflushed(ctx context.Context, fn func(tx *gorm.DB) erro
 	if s.wal != nil && s.wal.broken() {
 		return &incident.Error{Code: incident.EUNAVAILABLE, Message: "the database's disk failed; nothing is written until Hindsight restarts"}
 	}
-	err := s.write.WithContext(ctx).Transaction(fn)
+	err := s.write.WithContext(s.statementContext(ctx)).Transaction(fn)
 	return s.translate(err)
 }
 
@@ -280,8 +280,26 @@ func (s *Store) flushWAL() error {
 	return nil
 }
 
-// reader returns the read pool bound to ctx.
-func (s *Store) reader(ctx context.Context) *gorm.DB { return s.read.WithContext(ctx) }
+// reader returns the read pool bound to ctx (see statementContext).
+func (s *Store) reader(ctx context.Context) *gorm.DB {
+	return s.read.WithContext(s.statementContext(ctx))
+}
+
+// statementContext is the context statements run with. On SQLite, it is
+// ctx without its end: go-sqlite3 runs each statement, and fetches each
+// row, on a new goroutine when the context can end, so as to interrupt it
+// then. That made reading an incident of 5,000 entries 80% slower, and
+// cost the alert writer a goroutine and two switches per statement. The
+// statements here take milliseconds, the busy timeout bounds the wait for
+// the write lock, and an interrupt would not end a write the disk holds
+// up. PostgreSQL's driver ends statements with their context at no such
+// cost, and they keep it.
+func (s *Store) statementContext(ctx context.Context) context.Context {
+	if s.dialect == SQLite {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
 
 // translate turns database errors into domain errors where they mean
 // something to the user, and reports the others.
