@@ -84,6 +84,37 @@ func TestReplicasOnPostgres(t *testing.T) {
 			t.Fatalf("%d distinct refs, want %d", len(seen), n)
 		}
 	})
+	t.Run("RevokedOnEveryReplica", func(t *testing.T) {
+		admin, stderr, code := hindsight(t, "", "token", "create", "--db", dsn, "--name", "admin", "--role", "admin")
+		if code != 0 {
+			t.Fatalf("token create: %s", stderr)
+		}
+		admin = strings.TrimSpace(admin)
+		status, created := call(t, "POST", bases[0]+"/api/v1/tokens", admin, `{"name":"ci","role":"viewer"}`)
+		if status != 201 {
+			t.Fatalf("create token: %d %v", status, created)
+		}
+		secret := created["token"].(string)
+		// Replica 1 now remembers the token as valid.
+		if status, _ := call(t, "GET", bases[1]+"/api/v1/incidents", secret, ""); status != 200 {
+			t.Fatalf("new token on replica 1: %d", status)
+		}
+		if status, _ := call(t, "DELETE", fmt.Sprintf("%s/api/v1/tokens/%v", bases[0], created["id"]), admin, ""); status != 204 {
+			t.Fatalf("revoke on replica 0: %d", status)
+		}
+		// Well within the 10 s that replica 1 would otherwise believe it.
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			status, _ := call(t, "GET", bases[1]+"/api/v1/incidents", secret, "")
+			if status == 401 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("replica 1 still answers %d to a token revoked on replica 0 2s ago", status)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
 	t.Run("EachReadsTheOthersWrites", func(t *testing.T) {
 		status, inc := call(t, "POST", bases[0]+"/api/v1/incidents", token, `{"title":"written through replica 0"}`)
 		if status != 201 {

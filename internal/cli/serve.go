@@ -145,6 +145,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		background.Go(func() { sender.Run(ctx) })
 	}
 	background.Go(func() { pruneDeliveries(ctx, st, log) })
+	background.Go(func() { st.WatchRevocations(ctx, log) })
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
 	select {

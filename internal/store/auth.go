@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,8 +98,9 @@ func (s *Store) ListTokens(ctx context.Context) ([]incident.Token, error) {
 	return out, nil
 }
 
-// RevokeToken makes a token useless from now on: at once in this process,
-// within TokenCacheTTL in others sharing the database.
+// RevokeToken makes a token useless from now on: at once in this process
+// and, on PostgreSQL, in those that watch revocations (WatchRevocations);
+// within TokenCacheTTL in other processes on the same SQLite file.
 func (s *Store) RevokeToken(ctx context.Context, id int64) error {
 	// Forgotten once the revocation has committed; lookups that read the
 	// token before then do not cache it (see tokenCache.gen).
@@ -111,8 +113,26 @@ func (s *Store) RevokeToken(ctx context.Context, id int64) error {
 		if res.RowsAffected == 0 {
 			return incident.Errorf(incident.ENOTFOUND, "token %d not found or already revoked", id)
 		}
+		if s.dialect == Postgres {
+			// PostgreSQL sends it when the revocation commits.
+			return tx.Exec("SELECT pg_notify(?, '')", revocationsChannel).Error
+		}
 		return nil
 	})
+}
+
+// revocationsChannel tells the processes sharing a PostgreSQL database
+// (replicas, and the command line) that a token was revoked.
+const revocationsChannel = "hindsight_token_revoked"
+
+// WatchRevocations makes this process forget the tokens it remembers
+// whenever another one revokes a token, until ctx ends, so that a revoked
+// token stops working on every replica at once rather than within
+// TokenCacheTTL. It also forgets them after a lost connection, when word
+// may have been missed. On SQLite, where one server is the only one, it
+// returns at once.
+func (s *Store) WatchRevocations(ctx context.Context, log *slog.Logger) {
+	s.Listen(ctx, revocationsChannel, func(string) { s.tokens.forget() }, s.tokens.forget, log)
 }
 
 // CreateUser adds a user who signs in with a password; passwordHash is the
