@@ -250,9 +250,8 @@ func (l *linger) wait(w *AlertWriter, reqs []*ingestRequest, last int) []*ingest
 	return reqs
 }
 
-// writeTimeout bounds one transaction on PostgreSQL, so that a stuck
-// database answers callers with an error instead of holding them forever.
-// (SQLite's statements run to their end: see Store.statementContext.)
+// writeTimeout bounds one transaction, so that a stuck database answers
+// callers with an error instead of holding them forever.
 const writeTimeout = 30 * time.Second
 
 // write commits reqs in one transaction and passes them on to be

@@ -129,8 +129,9 @@ const revocationsChannel = "hindsight_token_revoked"
 // whenever another one revokes a token, until ctx ends, so that a revoked
 // token stops working on every replica at once rather than within
 // TokenCacheTTL. It also forgets them after a lost connection, when word
-// may have been missed. On SQLite, where one server is the only one, it
-// returns at once.
+// may have been missed. (A token remembered in the moment before it first
+// listens, and revoked in that moment, works here for TokenCacheTTL.) On
+// SQLite, where one server is the only one, it returns at once.
 func (s *Store) WatchRevocations(ctx context.Context, log *slog.Logger) {
 	s.Listen(ctx, revocationsChannel, func(string) { s.tokens.forget() }, s.tokens.forget, log)
 }

@@ -248,48 +248,47 @@ const (
 		WHERE g.source = ? AND g.group_key = ?`
 	insertGroupSQL = "INSERT INTO alert_groups (source, group_key) VALUES (?, ?)"
 	// lockGroupPostgresSQL creates the group's row when it is new, locks
-	// it, and reads the incident it last fed.
-	lockGroupPostgresSQL = `WITH g AS (
-			INSERT INTO alert_groups (source, group_key) VALUES (?, ?)
-			ON CONFLICT (source, group_key) DO UPDATE SET group_key = excluded.group_key
-			RETURNING incident_id)
-		SELECT g.incident_id, i.ref, i.status FROM g LEFT JOIN incidents i ON i.id = g.incident_id`
+	// it, and returns the incident it last fed.
+	lockGroupPostgresSQL = `INSERT INTO alert_groups (source, group_key) VALUES (?, ?)
+		ON CONFLICT (source, group_key) DO UPDATE SET group_key = excluded.group_key
+		RETURNING incident_id`
 	openIncidentSQL = "SELECT id, ref, status FROM incidents WHERE id = ?"
 )
 
 // lockGroup creates the group's row when it is new and returns the open
-// incident it feeds, if any, in one statement. On PostgreSQL the upsert
-// takes the row lock, so a second delivery of the group waits here until
-// the first has committed and then sees the incident the first one
-// opened. SQLite has one writer at a time already, and a read leaves the
-// page clean when the group exists, as it does through a storm.
+// incident it feeds, if any.
+//
+// On PostgreSQL the upsert takes the row lock, so a second delivery of the
+// group waits there until the first has committed. The incident is read by
+// a statement of its own, after the wait: one statement reads the database
+// as it was when it began, before the incident the first delivery opened,
+// or a commander's resolve that committed meanwhile.
+//
+// SQLite has one writer at a time already, and its transaction reads the
+// database as it is once it writes: one statement reads both. A read also
+// leaves the page clean when the group exists, as it does through a storm.
 func (g *groupIngest) lockGroup() (*incidentRow, error) {
 	h := g.s.hot(g.tx)
 	var id sql.NullInt64
-	var ref, status sql.NullString
-	var err error
-	if g.s.dialect == SQLite {
-		var found bool
-		found, err = h.scanOne(findGroupSQL, []any{g.source, g.key}, &id, &ref, &status)
-		if err == nil && !found {
-			err = h.exec(insertGroupSQL, g.source, g.key)
+	if g.s.dialect == Postgres {
+		if _, err := h.scanOne(lockGroupPostgresSQL, []any{g.source, g.key}, &id); err != nil {
+			return nil, fmt.Errorf("lock alert group: %w", err)
 		}
-	} else {
-		_, err = h.scanOne(lockGroupPostgresSQL, []any{g.source, g.key}, &id, &ref, &status)
+		if !id.Valid {
+			return nil, nil
+		}
+		return g.openIncidentRow(id.Int64)
+	}
+	var ref, status sql.NullString
+	found, err := h.scanOne(findGroupSQL, []any{g.source, g.key}, &id, &ref, &status)
+	if err == nil && !found {
+		err = h.exec(insertGroupSQL, g.source, g.key)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lock alert group: %w", err)
 	}
-	switch {
-	case !id.Valid:
-		return nil, nil
-	case !ref.Valid:
-		// On PostgreSQL the statement reads incidents as they were when it
-		// began, which can be before the delivery it waited for committed
-		// the incident it opened: look again, as of now.
-		return g.openIncidentRow(id.Int64)
-	case !incident.Status(status.String).Open():
-		return nil, nil
+	if !id.Valid || !ref.Valid || !incident.Status(status.String).Open() {
+		return nil, nil // no incident yet, or it was deleted, or it is over
 	}
 	return &incidentRow{ID: id.Int64, Ref: ref.String, Status: status.String}, nil
 }

@@ -290,10 +290,11 @@ func TestIngestAlertsCollapseEarlier(t *testing.T) {
 		ingest(t, s, group("late", a, b, early))
 		wantTimeline(t, detail(t, s, "INC-1"), "10:00:30 APIHighLatency firing on 3 instances")
 
-		// The window now starts from the earlier alert.
-		next := firing("next", "APIHighLatency", "api-next:8080", clock("10:05:00"))
-		ingest(t, s, group("late", a, b, early, next))
-		wantTimeline(t, detail(t, s, "INC-1"), "10:00:30 APIHighLatency firing on 4 instances")
+		// The window now starts from the earlier alert: 09:56 is within
+		// CollapseWindow of 10:00:30, not of 10:02.
+		earlier := firing("earlier", "APIHighLatency", "api-earlier:8080", clock("09:56:00"))
+		ingest(t, s, group("late", a, b, early, earlier))
+		wantTimeline(t, detail(t, s, "INC-1"), "09:56:00 APIHighLatency firing on 4 instances")
 	})
 }
 
