@@ -38,13 +38,17 @@ func serveCeiling(addr string, decode bool) error {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.POST("/hooks/alertmanager", func(c *gin.Context) {
+		if !decode {
+			if _, err := io.Copy(io.Discard, c.Request.Body); err != nil {
+				c.Status(http.StatusBadRequest)
+				return
+			}
+			c.Status(http.StatusOK)
+			return
+		}
 		body, err := io.ReadAll(c.Request.Body)
 		if err != nil {
 			c.Status(http.StatusBadRequest)
-			return
-		}
-		if !decode {
-			c.Status(http.StatusOK)
 			return
 		}
 		b, err := alerts.ParseAlertmanager(body, alerts.Rules{})

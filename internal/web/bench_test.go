@@ -29,16 +29,16 @@ func benchEnv(b *testing.B) *env {
 // context that ends when the client goes away. Database drivers treat
 // such a context differently from one that never ends (go-sqlite3 runs
 // each row on a goroutine of its own, to interrupt it), so benchmarks use
-// one.
-func serverRequest(b *testing.B, method, path string, body io.Reader) *http.Request {
+// one. Call cancel once the request is served, as net/http does.
+func serverRequest(method, path string, body io.Reader) (req *http.Request, cancel func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	b.Cleanup(cancel)
-	return httptest.NewRequestWithContext(ctx, method, path, body)
+	return httptest.NewRequestWithContext(ctx, method, path, body), cancel
 }
 
 func (e *env) bench(b *testing.B, method, path, body string, want int) {
 	b.Helper()
-	req := serverRequest(b, method, path, strings.NewReader(body))
+	req, cancel := serverRequest(method, path, strings.NewReader(body))
+	defer cancel()
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -89,7 +89,8 @@ func BenchmarkGetIncident5000Events(b *testing.B) {
 func pageBench(b *testing.B, e *env) func(path string) {
 	c := e.signIn("ana@example.com", incident.RoleEditor)
 	return func(path string) {
-		req := serverRequest(b, "GET", path, nil)
+		req, cancel := serverRequest("GET", path, nil)
+		defer cancel()
 		req.AddCookie(c)
 		w := httptest.NewRecorder()
 		e.server.ServeHTTP(w, req)
@@ -194,11 +195,12 @@ func alertStorm(b *testing.B, st *store.Store) {
 				`"groupLabels":{"alertname":"BenchHighLatency"},"commonLabels":{"alertname":"BenchHighLatency","service":"api","severity":"critical"},`+
 				`"version":"4","groupKey":"{}:{alertname=\"BenchHighLatency\"}"}`,
 				n, time.Now().UTC().Format(time.RFC3339Nano), n)
-			req := serverRequest(b, "POST", "/hooks/alertmanager", strings.NewReader(body))
+			req, cancel := serverRequest("POST", "/hooks/alertmanager", strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Authorization", auth)
 			w := httptest.NewRecorder()
 			e.server.ServeHTTP(w, req)
+			cancel()
 			if w.Code != 200 {
 				b.Errorf("status %d: %s", w.Code, w.Body)
 				return
