@@ -105,8 +105,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	st.TaskDue = opts.taskDue
 	var broker web.Broker // in-process by default
 	if st.Dialect() == store.Postgres {
-		// Replicas share one database: live views hear of every replica's changes.
-		broker = web.NewPostgresBroker(st, log)
+		// Replicas share one database: live views hear of every replica's
+		// changes, and every replica of a revoked token.
+		broker = web.NewPostgresBroker(st, log, st.Revocations())
 	}
 	srv := web.New(st, web.Config{Logger: log, OpenAt: openAtSev, Renderer: renderer, Dev: *dev, Broker: broker, TrustedProxies: trusted,
 		GrafanaSecret: env.Getenv("HINDSIGHT_GRAFANA_HMAC_SECRET"), PagerDutySecret: env.Getenv("HINDSIGHT_PAGERDUTY_SECRET")})
@@ -145,7 +146,6 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		background.Go(func() { sender.Run(ctx) })
 	}
 	background.Go(func() { pruneDeliveries(ctx, st, log) })
-	background.Go(func() { st.WatchRevocations(ctx, log) })
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
 	select {

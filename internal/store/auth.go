@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,7 +98,7 @@ func (s *Store) ListTokens(ctx context.Context) ([]incident.Token, error) {
 }
 
 // RevokeToken makes a token useless from now on: at once in this process
-// and, on PostgreSQL, in those that watch revocations (WatchRevocations);
+// and, on PostgreSQL, in those that listen to Revocations;
 // within TokenCacheTTL in other processes on the same SQLite file.
 func (s *Store) RevokeToken(ctx context.Context, id int64) error {
 	// Forgotten once the revocation has committed; lookups that read the
@@ -125,15 +124,15 @@ func (s *Store) RevokeToken(ctx context.Context, id int64) error {
 // (replicas, and the command line) that a token was revoked.
 const revocationsChannel = "hindsight_token_revoked"
 
-// WatchRevocations makes this process forget the tokens it remembers
-// whenever another one revokes a token, until ctx ends, so that a revoked
-// token stops working on every replica at once rather than within
+// Revocations is the subscription that makes this process forget the
+// tokens it remembers whenever another one revokes a token, so that a
+// revoked token stops working on every replica at once rather than within
 // TokenCacheTTL. It also forgets them after a lost connection, when word
-// may have been missed. (A token remembered in the moment before it first
-// listens, and revoked in that moment, works here for TokenCacheTTL.) On
-// SQLite, where one server is the only one, it returns at once.
-func (s *Store) WatchRevocations(ctx context.Context, log *slog.Logger) {
-	s.Listen(ctx, revocationsChannel, func(string) { s.tokens.forget() }, s.tokens.forget, log)
+// may have been missed. (A token remembered in the moment before the
+// process first listens, and revoked in that moment, works here for
+// TokenCacheTTL.) Pass it to Listen.
+func (s *Store) Revocations() Subscription {
+	return Subscription{Channel: revocationsChannel, Deliver: func(string) { s.tokens.forget() }, Resumed: s.tokens.forget}
 }
 
 // CreateUser adds a user who signs in with a password; passwordHash is the

@@ -10,7 +10,7 @@ import (
 // TokenCacheTTL is how long a token found valid is believed without asking
 // the database again. A token revoked here stops working at once, and so
 // does one revoked by another process on PostgreSQL (see
-// Store.WatchRevocations); otherwise it works here for at most this long.
+// Store.Revocations); otherwise it works here for at most this long.
 const TokenCacheTTL = 10 * time.Second
 
 // tokenCacheLen bounds the cache. Deployments have a handful of tokens;

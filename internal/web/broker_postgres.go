@@ -34,8 +34,11 @@ type notice struct {
 }
 
 // NewPostgresBroker returns a broker that carries changes between every
-// replica on st's PostgreSQL database, until Close.
-func NewPostgresBroker(st *store.Store, log *slog.Logger) Broker {
+// replica on st's PostgreSQL database, until Close. Its listening
+// connection also carries the subscriptions in also, the store's other
+// channels: one listening connection per process costs PostgreSQL less
+// than one per channel (see store.Listen).
+func NewPostgresBroker(st *store.Store, log *slog.Logger, also ...store.Subscription) Broker {
 	b := make([]byte, 8)
 	rand.Read(b)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -44,7 +47,8 @@ func NewPostgresBroker(st *store.Store, log *slog.Logger) Broker {
 	go pb.send(ctx)
 	go func() {
 		defer close(pb.done)
-		st.Listen(ctx, changesChannel, pb.receive, pb.resync, log)
+		changes := store.Subscription{Channel: changesChannel, Deliver: pb.receive, Resumed: pb.resync}
+		st.Listen(ctx, log, append([]store.Subscription{changes}, also...)...)
 	}()
 	return pb
 }
