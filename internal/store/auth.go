@@ -98,8 +98,7 @@ func (s *Store) ListTokens(ctx context.Context) ([]incident.Token, error) {
 }
 
 // RevokeToken makes a token useless from now on: at once in this process
-// and, on PostgreSQL, in those that listen to Revocations;
-// within TokenCacheTTL in other processes on the same SQLite file.
+// and, on PostgreSQL, in the others that listen to Revocations.
 func (s *Store) RevokeToken(ctx context.Context, id int64) error {
 	// Forgotten once the revocation has committed; lookups that read the
 	// token before then do not cache it (see tokenCache.gen).
@@ -120,8 +119,8 @@ func (s *Store) RevokeToken(ctx context.Context, id int64) error {
 	})
 }
 
-// revocationsChannel tells the processes sharing a PostgreSQL database
-// (replicas, and the command line) that a token was revoked.
+// revocationsChannel tells the replicas sharing a PostgreSQL database
+// that a token was revoked.
 const revocationsChannel = "hindsight_token_revoked"
 
 // Revocations is the subscription that makes this process forget the

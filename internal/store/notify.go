@@ -34,7 +34,7 @@ type Subscription struct {
 // PostgreSQL wakes every listening connection of the database for every
 // notification, whatever its channel: with a connection per channel, each
 // change committed under an alert storm woke one process more on each
-// replica (8 to 16% fewer alerts/s with two replicas). When the connection
+// replica (7 to 16% fewer alerts/s with two replicas). When the connection
 // breaks, Listen reconnects with backoff and then calls every Resumed.
 func (s *Store) Listen(ctx context.Context, log *slog.Logger, subs ...Subscription) {
 	if s.dialect != Postgres || len(subs) == 0 {
