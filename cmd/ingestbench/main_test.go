@@ -52,6 +52,9 @@ func TestSmoke(t *testing.T) {
 		if r.check == nil && r.rss == 0 {
 			t.Errorf("%s: no peak RSS read", r.name)
 		}
+		if r.check == nil && len(r.out.acked) != r.out.answered()+len(r.out.unknown) {
+			t.Errorf("%s: %d of %d requests answered 2xx", r.name, len(r.out.acked), r.out.answered()+len(r.out.unknown))
+		}
 	}
 	for _, ref := range []string{"of the ceiling", "of decoding only"} {
 		if !strings.Contains(out.String(), ref) {

@@ -250,8 +250,10 @@ func (l *linger) wait(w *AlertWriter, reqs []*ingestRequest, last int) []*ingest
 	return reqs
 }
 
-// writeTimeout bounds one transaction, so that a stuck database answers
-// callers with an error instead of holding them forever.
+// writeTimeout bounds the wait for the database and, on PostgreSQL, one
+// transaction, so that a stuck database answers callers with an error
+// instead of holding them forever. (SQLite's transactions run to their end
+// once begun; see Store.transactUnflushed.)
 const writeTimeout = 30 * time.Second
 
 // write commits reqs in one transaction and passes them on to be

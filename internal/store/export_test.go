@@ -24,3 +24,17 @@ func (s *Store) AllAlerts(ctx context.Context) ([]incident.Alert, error) {
 	}
 	return out, nil
 }
+
+// HoldWriteConnection takes the write connection (SQLite's only one) until
+// release is called, as a long transaction would.
+func (s *Store) HoldWriteConnection(ctx context.Context) (release func(), err error) {
+	wdb, err := s.write.DB()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := wdb.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return func() { conn.Close() }, nil
+}

@@ -20,12 +20,13 @@ func (s *Store) Notify(ctx context.Context, channel, payload string) error {
 }
 
 // Subscription is what a listener does with one channel's notifications.
+// A channel has one subscription.
 type Subscription struct {
 	Channel string
 	// Deliver is called with the payload of every notification.
 	Deliver func(payload string)
-	// Resumed is called when listening starts again after a lost
-	// connection, since notifications sent meanwhile are lost.
+	// Resumed, when set, is called when listening starts again after a
+	// lost connection, since notifications sent meanwhile are lost.
 	Resumed func()
 }
 
@@ -47,7 +48,9 @@ func (s *Store) Listen(ctx context.Context, log *slog.Logger, subs ...Subscripti
 			if !first {
 				log.Info("listening for changes again")
 				for _, sub := range subs {
-					sub.Resumed()
+					if sub.Resumed != nil {
+						sub.Resumed()
+					}
 				}
 			}
 		})

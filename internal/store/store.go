@@ -262,13 +262,27 @@ func (s *Store) transactUnflushed(ctx context.Context, fn func(tx *gorm.DB) erro
 	if s.wal != nil && s.wal.broken() {
 		return &incident.Error{Code: incident.EUNAVAILABLE, Message: "the database's disk failed; nothing is written until Hindsight restarts"}
 	}
-	// The wait for the connection and the transaction itself end with ctx
-	// (database/sql rolls back a transaction whose context ended); its
-	// statements run with statementContext.
-	err := s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(tx.WithContext(s.statementContext(ctx)))
-	})
-	return s.translate(err)
+	if s.dialect != SQLite {
+		return s.translate(s.write.WithContext(ctx).Transaction(fn))
+	}
+	// The wait for the write connection ends with ctx; the transaction,
+	// once begun, runs to its end with statementContext. A transaction
+	// whose context ended would be rolled back by database/sql, which then
+	// closes the connection: go-sqlite3 cannot tell it is fit for reuse.
+	// That would be the one write connection, whose closing can take the
+	// write-ahead log that walFlusher syncs.
+	wdb, err := s.write.DB()
+	if err != nil {
+		return s.translate(err)
+	}
+	conn, err := wdb.Conn(ctx)
+	if err != nil {
+		return s.translate(err)
+	}
+	defer conn.Close()
+	db := s.write.WithContext(s.statementContext(ctx))
+	db.Statement.ConnPool = conn
+	return s.translate(db.Transaction(fn))
 }
 
 // flushWAL makes every commit so far durable. PostgreSQL's commits are
@@ -296,11 +310,12 @@ func (s *Store) reader(ctx context.Context) *gorm.DB {
 // then. That made reading an incident of 5,000 entries 80% slower, and
 // cost the alert writer a goroutine and two switches per statement. The
 // statements here take milliseconds, and an interrupt would not end a
-// write the disk holds up. A write transaction still ends with its context
-// (see transactUnflushed); a read waits for a connection of the read pool
-// as long as it takes, which under a load that keeps all four busy is
-// about as long as the reads before it. PostgreSQL's driver ends
-// statements with their context at no such cost, and they keep it.
+// write the disk holds up. A write still stops waiting for the write
+// connection when its context ends (see transactUnflushed); a read waits
+// for a connection of the read pool as long as it takes, which under a
+// load that keeps all four busy is about as long as the reads before it.
+// PostgreSQL's driver ends statements with their context at no such cost,
+// and they keep it.
 func (s *Store) statementContext(ctx context.Context) context.Context {
 	if s.dialect == SQLite {
 		return context.WithoutCancel(ctx)

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -527,6 +528,31 @@ func TestPoolSizeFromURL(t *testing.T) {
 	}
 	_, err = store.Open(ctx, storetest.PostgresURL(t)+"&pool_max_conns=lots")
 	wantCode(t, err, incident.EINVALID, "")
+}
+
+// A write gives up when its context ends before it begins, waiting for
+// SQLite's one write connection, and stores nothing.
+func TestWriteWaitEndsWithContext(t *testing.T) {
+	s := storetest.SQLite(t)
+	release, err := s.HoldWriteConnection(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	err = s.CreateIncident(wctx, &incident.Detail{Incident: incident.Incident{Title: "waits"}})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("write while the connection is held: %v, want context.DeadlineExceeded", err)
+	}
+	release()
+	declare(t, s, "after") // the connection serves writes again
+	list, _, err := s.ListIncidents(ctx, incident.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Title != "after" {
+		t.Fatalf("incidents %+v, want only the one written after", list)
+	}
 }
 
 // TestBackupLeavesNothingBehind: a backup refused or cut short leaves no
