@@ -31,10 +31,11 @@ const (
 // can take the benchmark's load, which Hindsight's figures are set
 // against. It logs where it listens the way `hindsight serve` does.
 //
-// With decode, it also decodes the notification as Hindsight does and
-// answers as Hindsight would, and still stores nothing: what Hindsight's
-// figures would be if its database cost nothing.
-func serveCeiling(addr string, decode bool) error {
+// With decodeEnv set, it also decodes the notification as Hindsight does
+// and answers as Hindsight would, and still stores nothing: what
+// Hindsight's figures would be if its database cost nothing.
+func serveCeiling(addr string) error {
+	decode := os.Getenv(decodeEnv) != ""
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.POST("/hooks/alertmanager", func(c *gin.Context) {

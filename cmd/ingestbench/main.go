@@ -36,7 +36,7 @@ import (
 
 func main() {
 	if addr := os.Getenv(ceilingEnv); addr != "" {
-		if err := serveCeiling(addr, os.Getenv(decodeEnv) != ""); err != nil {
+		if err := serveCeiling(addr); err != nil {
 			fmt.Fprintln(os.Stderr, "ingestbench ceiling:", err)
 			os.Exit(1)
 		}

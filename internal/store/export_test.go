@@ -28,11 +28,7 @@ func (s *Store) AllAlerts(ctx context.Context) ([]incident.Alert, error) {
 // HoldWriteConnection takes the write connection (SQLite's only one) until
 // release is called, as a long transaction would.
 func (s *Store) HoldWriteConnection(ctx context.Context) (release func(), err error) {
-	wdb, err := s.write.DB()
-	if err != nil {
-		return nil, err
-	}
-	conn, err := wdb.Conn(ctx)
+	conn, err := s.writeDB.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,8 @@ type Store struct {
 	dialect string
 	write   *gorm.DB
 	read    *gorm.DB
+	// writeDB is write's pool of its one connection; SQLite only.
+	writeDB *sql.DB
 	// sqliteDSN opens the SQLite file with the usual settings, for backups.
 	sqliteDSN string
 	// postgresDSN opens PostgreSQL connections of their own, for LISTEN.
@@ -136,6 +138,7 @@ func (s *Store) openSQLite(path string) error {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
 	wdb, _ := s.write.DB()
+	s.writeDB = wdb
 	wdb.SetMaxOpenConns(1)
 	wdb.SetMaxIdleConns(1)
 	wdb.SetConnMaxLifetime(0)
@@ -271,11 +274,7 @@ func (s *Store) transactUnflushed(ctx context.Context, fn func(tx *gorm.DB) erro
 	// closes the connection: go-sqlite3 cannot tell it is fit for reuse.
 	// That would be the one write connection, whose closing can take the
 	// write-ahead log that walFlusher syncs.
-	wdb, err := s.write.DB()
-	if err != nil {
-		return s.translate(err)
-	}
-	conn, err := wdb.Conn(ctx)
+	conn, err := s.writeDB.Conn(ctx)
 	if err != nil {
 		return s.translate(err)
 	}
