@@ -126,12 +126,11 @@ const revocationsChannel = "hindsight_token_revoked"
 // Revocations is the subscription that makes this process forget the
 // tokens it remembers whenever another one revokes a token, so that a
 // revoked token stops working on every replica at once rather than within
-// TokenCacheTTL. It also forgets them after a lost connection, when word
-// may have been missed. (A token remembered in the moment before the
-// process first listens, and revoked in that moment, works here for
-// TokenCacheTTL.) Pass it to Listen.
+// TokenCacheTTL. It also forgets them each time listening starts, the
+// first time too, since word sent before then was not heard. Pass it to
+// Listen.
 func (s *Store) Revocations() Subscription {
-	return Subscription{Channel: revocationsChannel, Deliver: func(string) { s.tokens.forget() }, Resumed: s.tokens.forget}
+	return Subscription{Channel: revocationsChannel, Deliver: func(string) { s.tokens.forget() }, Listening: s.tokens.forget}
 }
 
 // CreateUser adds a user who signs in with a password; passwordHash is the

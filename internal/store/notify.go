@@ -25,9 +25,10 @@ type Subscription struct {
 	Channel string
 	// Deliver is called with the payload of every notification.
 	Deliver func(payload string)
-	// Resumed, when set, is called when listening starts again after a
-	// lost connection, since notifications sent meanwhile are lost.
-	Resumed func()
+	// Listening, when set, is called each time listening starts, the
+	// first time included: notifications sent before then, or while a
+	// lost connection was down, were not heard.
+	Listening func()
 }
 
 // Listen delivers the notifications of every subscription's channel until
@@ -35,8 +36,9 @@ type Subscription struct {
 // PostgreSQL wakes every listening connection of the database for every
 // notification, whatever its channel: with a connection per channel, each
 // change committed under an alert storm woke one process more on each
-// replica (7 to 16% fewer alerts/s with two replicas). When the connection
-// breaks, Listen reconnects with backoff and then calls every Resumed.
+// replica (7 to 16% fewer alerts/s with two replicas). It calls every
+// Listening once it listens; when the connection breaks, it reconnects with
+// backoff and calls them again.
 func (s *Store) Listen(ctx context.Context, log *slog.Logger, subs ...Subscription) {
 	if s.dialect != Postgres || len(subs) == 0 {
 		return
@@ -47,10 +49,10 @@ func (s *Store) Listen(ctx context.Context, log *slog.Logger, subs ...Subscripti
 			backoff = 100 * time.Millisecond
 			if !first {
 				log.Info("listening for changes again")
-				for _, sub := range subs {
-					if sub.Resumed != nil {
-						sub.Resumed()
-					}
+			}
+			for _, sub := range subs {
+				if sub.Listening != nil {
+					sub.Listening()
 				}
 			}
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -440,6 +441,53 @@ func TestTokens(t *testing.T) {
 		_, _, err = s.CreateToken(ctx, "x", "root")
 		wantCode(t, err, incident.EINVALID, "role")
 	})
+}
+
+// TestRevocationsReachReplicas revokes tokens through one store while
+// another, on the same PostgreSQL database, remembers them as valid: once
+// listening, the other forgets them at once rather than after
+// TokenCacheTTL, including a token revoked before it began to listen.
+func TestRevocationsReachReplicas(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	revoker, replica := storetest.Open(t, dsn), storetest.Open(t, dsn)
+	remembered := func(name string) string {
+		t.Helper()
+		secret, tok, err := revoker.CreateToken(ctx, name, incident.RoleViewer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := replica.TokenBySecret(ctx, secret); err != nil {
+			t.Fatalf("replica looks up %s: %v", name, err)
+		}
+		if err := revoker.RevokeToken(ctx, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		return secret
+	}
+	refusedSoon := func(name, secret string) {
+		t.Helper()
+		for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			_, err := replica.TokenBySecret(ctx, secret)
+			if incident.ErrorCode(err) == incident.EUNAUTHORIZED {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("replica still takes %s, revoked 2s ago: %v", name, err)
+			}
+		}
+	}
+
+	early := remembered("revoked before the replica listens")
+	lctx, stop := context.WithCancel(ctx)
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		replica.Listen(lctx, slog.New(slog.DiscardHandler), replica.Revocations())
+	}()
+	t.Cleanup(func() { stop(); <-listening })
+	refusedSoon("a token revoked before the replica listened", early)
+	// Listening now: this revocation is heard.
+	refusedSoon("a token revoked while the replica listens", remembered("revoked while it listens"))
 }
 
 func TestUsers(t *testing.T) {

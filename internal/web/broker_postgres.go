@@ -47,7 +47,7 @@ func NewPostgresBroker(st *store.Store, log *slog.Logger, also ...store.Subscrip
 	go pb.send(ctx)
 	go func() {
 		defer close(pb.done)
-		changes := store.Subscription{Channel: changesChannel, Deliver: pb.receive, Resumed: pb.resync}
+		changes := store.Subscription{Channel: changesChannel, Deliver: pb.receive, Listening: pb.resync}
 		st.Listen(ctx, log, append([]store.Subscription{changes}, also...)...)
 	}()
 	return pb
@@ -89,8 +89,8 @@ func (b *postgresBroker) receive(payload string) {
 	b.local.Publish(n.Change)
 }
 
-// resync tells every view to reload: changes sent while the feed was down
-// are lost.
+// resync tells every view to reload: changes sent before the feed
+// listened, or while it was down, are lost.
 func (b *postgresBroker) resync() {
 	if m, ok := b.local.(*memoryBroker); ok {
 		m.resyncAll()
