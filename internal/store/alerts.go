@@ -39,7 +39,9 @@ func (s *Store) UnattachedAlerts(ctx context.Context, limit int) ([]incident.Ale
 		limit = incident.DefaultPageLen
 	}
 	var rows []alertRow
-	err := s.reader(ctx).Raw(unattachedAlertsSQL, limit).Scan(&rows).Error
+	err := s.reading(ctx, func(db *gorm.DB) error {
+		return db.Raw(unattachedAlertsSQL, limit).Scan(&rows).Error
+	})
 	if err != nil {
 		return nil, s.translate(err)
 	}

@@ -52,13 +52,15 @@ func (s *Store) record(ctx context.Context, tx *gorm.DB, incidentID int64, entit
 
 // AuditLog returns the incident's audit trail, oldest first.
 func (s *Store) AuditLog(ctx context.Context, refOrIDText string) ([]incident.AuditEntry, error) {
-	db := s.reader(ctx)
-	inc, err := findIncidentRow(db, refOrIDText)
-	if err != nil {
-		return nil, s.translate(err)
-	}
 	var rows []auditRow
-	if err := db.Where("incident_id = ?", inc.ID).Order("id").Find(&rows).Error; err != nil {
+	err := s.reading(ctx, func(db *gorm.DB) error {
+		inc, err := findIncidentRow(db, refOrIDText)
+		if err != nil {
+			return err
+		}
+		return db.Where("incident_id = ?", inc.ID).Order("id").Find(&rows).Error
+	})
+	if err != nil {
 		return nil, s.translate(err)
 	}
 	out := make([]incident.AuditEntry, len(rows))

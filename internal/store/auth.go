@@ -71,12 +71,11 @@ func (s *Store) TokenBySecret(ctx context.Context, secret string) (*incident.Tok
 		return &t, nil
 	}
 	gen := s.tokens.generation()
-	var row tokenRow
-	res := s.reader(ctx).Where("token_hash = ? AND revoked_at IS NULL", hash).Limit(1).Find(&row)
-	if res.Error != nil {
-		return nil, s.translate(res.Error)
+	row, found, err := readFirst[tokenRow](ctx, s, "token_hash = ? AND revoked_at IS NULL", hash)
+	if err != nil {
+		return nil, err
 	}
-	if res.RowsAffected == 0 {
+	if !found {
 		return nil, incident.Errorf(incident.EUNAUTHORIZED, "invalid token")
 	}
 	t := row.toDomain()
@@ -87,7 +86,7 @@ func (s *Store) TokenBySecret(ctx context.Context, secret string) (*incident.Tok
 // ListTokens returns every token, newest first, without secrets.
 func (s *Store) ListTokens(ctx context.Context) ([]incident.Token, error) {
 	var rows []tokenRow
-	if err := s.reader(ctx).Order("id DESC").Find(&rows).Error; err != nil {
+	if err := s.reading(ctx, func(db *gorm.DB) error { return db.Order("id DESC").Find(&rows).Error }); err != nil {
 		return nil, s.translate(err)
 	}
 	out := make([]incident.Token, len(rows))
@@ -158,12 +157,11 @@ func (s *Store) CreateUser(ctx context.Context, email string, role incident.Role
 // UserPasswordHash returns the user with that email and the stored hash of
 // their password.
 func (s *Store) UserPasswordHash(ctx context.Context, email string) (*incident.User, string, error) {
-	var row userRow
-	res := s.reader(ctx).Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Limit(1).Find(&row)
-	if res.Error != nil {
-		return nil, "", s.translate(res.Error)
+	row, found, err := readFirst[userRow](ctx, s, "email = ?", strings.ToLower(strings.TrimSpace(email)))
+	if err != nil {
+		return nil, "", err
 	}
-	if res.RowsAffected == 0 {
+	if !found {
 		return nil, "", incident.Errorf(incident.ENOTFOUND, "no such user")
 	}
 	u := row.toDomain()

@@ -100,12 +100,11 @@ func (s *Store) UpdateDigest(ctx context.Context, d *incident.Digest) error {
 
 // Digest returns the record of one day's digest.
 func (s *Store) Digest(ctx context.Context, day string) (*incident.Digest, error) {
-	var row digestRow
-	res := s.reader(ctx).Where("day = ?", day).Limit(1).Find(&row)
-	if res.Error != nil {
-		return nil, s.translate(res.Error)
+	row, found, err := readFirst[digestRow](ctx, s, "day = ?", day)
+	if err != nil {
+		return nil, err
 	}
-	if res.RowsAffected == 0 {
+	if !found {
 		return nil, incident.Errorf(incident.ENOTFOUND, "no digest for %s", day)
 	}
 	d := row.toDomain()
@@ -115,7 +114,7 @@ func (s *Store) Digest(ctx context.Context, day string) (*incident.Digest, error
 // ListDigests returns the records of the latest digests, newest first.
 func (s *Store) ListDigests(ctx context.Context, limit int) ([]incident.Digest, error) {
 	var rows []digestRow
-	if err := s.reader(ctx).Order("day DESC").Limit(limit).Find(&rows).Error; err != nil {
+	if err := s.reading(ctx, func(db *gorm.DB) error { return db.Order("day DESC").Limit(limit).Find(&rows).Error }); err != nil {
 		return nil, s.translate(err)
 	}
 	out := make([]incident.Digest, len(rows))

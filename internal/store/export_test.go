@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
+
+	"gorm.io/gorm"
 
 	"hindsight/internal/incident"
 )
@@ -15,7 +18,7 @@ func OpenAtVersion(ctx context.Context, dsn string, version int) (*Store, error)
 // AllAlerts returns every alert, by id.
 func (s *Store) AllAlerts(ctx context.Context) ([]incident.Alert, error) {
 	var rows []alertRow
-	if err := s.reader(ctx).Order("id").Find(&rows).Error; err != nil {
+	if err := s.reading(ctx, func(db *gorm.DB) error { return db.Order("id").Find(&rows).Error }); err != nil {
 		return nil, err
 	}
 	out := make([]incident.Alert, len(rows))
@@ -33,4 +36,24 @@ func (s *Store) HoldWriteConnection(ctx context.Context) (release func(), err er
 		return nil, err
 	}
 	return func() { conn.Close() }, nil
+}
+
+// HoldReadConnections takes every connection of SQLite's read pool until
+// release is called, as long reads would.
+func (s *Store) HoldReadConnections(ctx context.Context) (release func(), err error) {
+	var conns []*sql.Conn
+	release = func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+	for range s.readDB.Stats().MaxOpenConnections {
+		c, err := s.readDB.Conn(ctx)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		conns = append(conns, c)
+	}
+	return release, nil
 }

@@ -185,33 +185,38 @@ func loadIncident(db *gorm.DB, refOrIDText string) (*incident.Incident, error) {
 
 // Incident returns the incident with the given ref ("INC-7") or id ("7").
 func (s *Store) Incident(ctx context.Context, refOrIDText string) (*incident.Incident, error) {
-	inc, err := loadIncident(s.reader(ctx), refOrIDText)
+	var inc *incident.Incident
+	err := s.reading(ctx, func(db *gorm.DB) (err error) {
+		inc, err = loadIncident(db, refOrIDText)
+		return err
+	})
 	return inc, s.translate(err)
 }
 
 // IncidentDetail returns the incident with its timeline (oldest first),
 // root causes, tasks and alerts.
 func (s *Store) IncidentDetail(ctx context.Context, refOrIDText string) (*incident.Detail, error) {
-	db := s.reader(ctx)
 	// One read transaction, so that the parts agree with each other.
 	var d *incident.Detail
-	err := db.Transaction(func(tx *gorm.DB) error {
-		inc, err := loadIncident(tx, refOrIDText)
-		if err != nil {
+	err := s.reading(ctx, func(db *gorm.DB) error {
+		return db.Transaction(func(tx *gorm.DB) error {
+			inc, err := loadIncident(tx, refOrIDText)
+			if err != nil {
+				return err
+			}
+			d = &incident.Detail{Incident: *inc}
+			if d.Events, err = loadEvents(tx, inc.ID); err != nil {
+				return err
+			}
+			if d.RootCauses, err = loadRootCauses(tx, inc.ID); err != nil {
+				return err
+			}
+			if d.Tasks, err = loadTasks(tx.Where("tasks.incident_id = ?", inc.ID)); err != nil {
+				return err
+			}
+			d.Alerts, err = loadAlerts(tx, inc.ID)
 			return err
-		}
-		d = &incident.Detail{Incident: *inc}
-		if d.Events, err = loadEvents(tx, inc.ID); err != nil {
-			return err
-		}
-		if d.RootCauses, err = loadRootCauses(tx, inc.ID); err != nil {
-			return err
-		}
-		if d.Tasks, err = loadTasks(tx.Where("tasks.incident_id = ?", inc.ID)); err != nil {
-			return err
-		}
-		d.Alerts, err = loadAlerts(tx, inc.ID)
-		return err
+		})
 	})
 	return d, s.translate(err)
 }
@@ -219,8 +224,18 @@ func (s *Store) IncidentDetail(ctx context.Context, refOrIDText string) (*incide
 // ListIncidents returns one page of incidents matching f, newest first, and
 // the cursor of the next page ("" on the last).
 func (s *Store) ListIncidents(ctx context.Context, f incident.Filter) ([]incident.Incident, string, error) {
+	var out []incident.Incident
+	next := ""
+	err := s.reading(ctx, func(db *gorm.DB) (err error) {
+		out, next, err = s.listIncidents(db, f)
+		return err
+	})
+	return out, next, s.translate(err)
+}
+
+func (s *Store) listIncidents(db *gorm.DB, f incident.Filter) ([]incident.Incident, string, error) {
 	limit := f.PageLimit()
-	q := s.reader(ctx).Model(&incidentRow{})
+	q := db.Model(&incidentRow{})
 	if f.Status != "" {
 		q = q.Where("status = ?", f.Status)
 	}
@@ -247,7 +262,7 @@ func (s *Store) ListIncidents(ctx context.Context, f incident.Filter) ([]inciden
 	}
 	var rows []incidentRow
 	if err := q.Order("started_at DESC, id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
-		return nil, "", s.translate(err)
+		return nil, "", err
 	}
 	next := ""
 	if len(rows) > limit {
@@ -259,9 +274,9 @@ func (s *Store) ListIncidents(ctx context.Context, f incident.Filter) ([]inciden
 	for i := range rows {
 		ids[i] = rows[i].ID
 	}
-	svc, err := loadServices(s.reader(ctx), ids)
+	svc, err := loadServices(db, ids)
 	if err != nil {
-		return nil, "", s.translate(err)
+		return nil, "", err
 	}
 	out := make([]incident.Incident, len(rows))
 	for i := range rows {

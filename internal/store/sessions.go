@@ -60,13 +60,18 @@ func (s *Store) SessionBySecret(ctx context.Context, secret string) (*incident.S
 		ExpiresAt time.Time
 		Flash     string
 	}
-	res := s.reader(ctx).Raw(`SELECT u.id, u.email, u.role, u.created_at, s.expires_at, s.flash
-		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = ? AND s.expires_at > ?`, HashToken(secret), s.Now().UTC()).Scan(&row)
-	if res.Error != nil {
-		return nil, s.translate(res.Error)
+	var found bool
+	err := s.reading(ctx, func(db *gorm.DB) error {
+		res := db.Raw(`SELECT u.id, u.email, u.role, u.created_at, s.expires_at, s.flash
+			FROM sessions s JOIN users u ON u.id = s.user_id
+			WHERE s.token_hash = ? AND s.expires_at > ?`, HashToken(secret), s.Now().UTC()).Scan(&row)
+		found = res.RowsAffected > 0
+		return res.Error
+	})
+	if err != nil {
+		return nil, s.translate(err)
 	}
-	if res.RowsAffected == 0 {
+	if !found {
 		return nil, incident.Errorf(incident.EUNAUTHORIZED, "not signed in, or the session expired")
 	}
 	return &incident.Session{
@@ -130,14 +135,14 @@ func (s *Store) ClearLoginAttempts(ctx context.Context, email string) error {
 // CountUsers returns how many users there are.
 func (s *Store) CountUsers(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.reader(ctx).Model(&userRow{}).Count(&n).Error
+	err := s.reading(ctx, func(db *gorm.DB) error { return db.Model(&userRow{}).Count(&n).Error })
 	return n, s.translate(err)
 }
 
 // ListUsers returns every user, by email.
 func (s *Store) ListUsers(ctx context.Context) ([]incident.User, error) {
 	var rows []userRow
-	if err := s.reader(ctx).Order("email").Find(&rows).Error; err != nil {
+	if err := s.reading(ctx, func(db *gorm.DB) error { return db.Order("email").Find(&rows).Error }); err != nil {
 		return nil, s.translate(err)
 	}
 	out := make([]incident.User, len(rows))
@@ -258,7 +263,7 @@ func checkSetupToken(tx *gorm.DB, secret string, now time.Time) error {
 
 // CheckSetupToken says whether secret is a live set-up link.
 func (s *Store) CheckSetupToken(ctx context.Context, secret string) error {
-	return s.translate(checkSetupToken(s.reader(ctx), secret, s.Now().UTC()))
+	return s.translate(s.reading(ctx, func(db *gorm.DB) error { return checkSetupToken(db, secret, s.Now().UTC()) }))
 }
 
 // CreateFirstAdmin creates the first user, an admin, with the set-up
@@ -289,12 +294,11 @@ func (s *Store) CreateFirstAdmin(ctx context.Context, secret, email, passwordHas
 
 // Event returns one timeline entry of the incident with that id.
 func (s *Store) Event(ctx context.Context, incidentID, eventID int64) (*incident.Event, error) {
-	var row eventRow
-	res := s.reader(ctx).Where("id = ? AND incident_id = ?", eventID, incidentID).Limit(1).Find(&row)
-	if res.Error != nil {
-		return nil, s.translate(res.Error)
+	row, found, err := readFirst[eventRow](ctx, s, "id = ? AND incident_id = ?", eventID, incidentID)
+	if err != nil {
+		return nil, err
 	}
-	if res.RowsAffected == 0 {
+	if !found {
 		return nil, incident.Errorf(incident.ENOTFOUND, "event %d not found", eventID)
 	}
 	e := row.toDomain()

@@ -28,7 +28,8 @@ type openRiskRow struct {
 // severe incidents first, then the oldest root causes.
 func (s *Store) OpenRisks(ctx context.Context) ([]incident.OpenRisk, error) {
 	var rows []openRiskRow
-	err := s.reader(ctx).Raw(`
+	err := s.reading(ctx, func(db *gorm.DB) error {
+		return db.Raw(`
 		SELECT rc.id, rc.description, rc.category, rc.is_primary, rc.created_at,
 		       i.id AS incident_id, i.ref AS incident_ref, i.title AS incident_title, i.severity,
 		       (SELECT COUNT(*) FROM tasks t WHERE t.root_cause_id = rc.id AND t.status IN ?) AS open_tasks
@@ -36,8 +37,9 @@ func (s *Store) OpenRisks(ctx context.Context) ([]incident.OpenRisk, error) {
 		JOIN incidents i ON i.id = rc.incident_id
 		WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.root_cause_id = rc.id AND t.status = ?)
 		ORDER BY i.severity, rc.id`,
-		[]string{string(incident.TaskOpen), string(incident.TaskInProgress)}, string(incident.TaskDone)).
-		Scan(&rows).Error
+			[]string{string(incident.TaskOpen), string(incident.TaskInProgress)}, string(incident.TaskDone)).
+			Scan(&rows).Error
+	})
 	if err != nil {
 		return nil, s.translate(fmt.Errorf("load open risks: %w", err))
 	}
@@ -70,32 +72,34 @@ func statsIncidents(q *gorm.DB, f incident.StatsFilter) *gorm.DB {
 // transaction so that they agree.
 func (s *Store) StatsData(ctx context.Context, f incident.StatsFilter) (*incident.StatsData, error) {
 	d := &incident.StatsData{}
-	err := s.reader(ctx).Transaction(func(tx *gorm.DB) error {
-		var rows []incidentRow
-		if err := statsIncidents(tx.Model(&incidentRow{}), f).Order("started_at, id").Find(&rows).Error; err != nil {
-			return fmt.Errorf("load incidents: %w", err)
-		}
-		d.Incidents = make([]incident.Incident, len(rows))
-		for i := range rows {
-			d.Incidents[i] = rows[i].toDomain(nil)
-		}
-		// A subquery rather than a list of ids: a list of thousands would
-		// run into the databases' limits on parameters.
-		ids := func() *gorm.DB { return statsIncidents(tx.Model(&incidentRow{}).Select("incidents.id"), f) }
-		var err error
-		if d.Tasks, err = loadTasks(tx.Where("tasks.incident_id IN (?)", ids())); err != nil {
-			return err
-		}
-		var rcs []rootCauseRow
-		if err := tx.Where("incident_id IN (?)", ids()).Order("id").Find(&rcs).Error; err != nil {
-			return fmt.Errorf("load root causes: %w", err)
-		}
-		d.RootCauses = make([]incident.RootCause, len(rcs))
-		for i, r := range rcs {
-			d.RootCauses[i] = incident.RootCause{ID: r.ID, IncidentID: r.IncidentID, Description: r.Description,
-				Category: incident.Category(r.Category), Primary: r.IsPrimary, Evidence: []int64{}, CreatedAt: r.CreatedAt.UTC()}
-		}
-		return nil
+	err := s.reading(ctx, func(db *gorm.DB) error {
+		return db.Transaction(func(tx *gorm.DB) error {
+			var rows []incidentRow
+			if err := statsIncidents(tx.Model(&incidentRow{}), f).Order("started_at, id").Find(&rows).Error; err != nil {
+				return fmt.Errorf("load incidents: %w", err)
+			}
+			d.Incidents = make([]incident.Incident, len(rows))
+			for i := range rows {
+				d.Incidents[i] = rows[i].toDomain(nil)
+			}
+			// A subquery rather than a list of ids: a list of thousands would
+			// run into the databases' limits on parameters.
+			ids := func() *gorm.DB { return statsIncidents(tx.Model(&incidentRow{}).Select("incidents.id"), f) }
+			var err error
+			if d.Tasks, err = loadTasks(tx.Where("tasks.incident_id IN (?)", ids())); err != nil {
+				return err
+			}
+			var rcs []rootCauseRow
+			if err := tx.Where("incident_id IN (?)", ids()).Order("id").Find(&rcs).Error; err != nil {
+				return fmt.Errorf("load root causes: %w", err)
+			}
+			d.RootCauses = make([]incident.RootCause, len(rcs))
+			for i, r := range rcs {
+				d.RootCauses[i] = incident.RootCause{ID: r.ID, IncidentID: r.IncidentID, Description: r.Description,
+					Category: incident.Category(r.Category), Primary: r.IsPrimary, Evidence: []int64{}, CreatedAt: r.CreatedAt.UTC()}
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, s.translate(err)

@@ -38,8 +38,9 @@ type Store struct {
 	dialect string
 	write   *gorm.DB
 	read    *gorm.DB
-	// writeDB is write's pool of its one connection; SQLite only.
-	writeDB *sql.DB
+	// writeDB is write's pool of its one connection, readDB read's pool;
+	// SQLite only.
+	writeDB, readDB *sql.DB
 	// sqliteDSN opens the SQLite file with the usual settings, for backups.
 	sqliteDSN string
 	// postgresDSN opens PostgreSQL connections of their own, for LISTEN.
@@ -159,6 +160,7 @@ func (s *Store) openSQLite(path string) error {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
 	rdb, _ := s.read.DB()
+	s.readDB = rdb
 	n := max(4, runtime.NumCPU())
 	rdb.SetMaxOpenConns(n)
 	rdb.SetMaxIdleConns(n)
@@ -298,9 +300,37 @@ func (s *Store) flushWAL() error {
 	return nil
 }
 
-// reader returns the read pool bound to ctx (see statementContext).
-func (s *Store) reader(ctx context.Context) *gorm.DB {
-	return s.read.WithContext(s.statementContext(ctx))
+// reading runs fn with the read pool, its statements bound to ctx (see
+// statementContext). On SQLite fn's statements share one connection of
+// the pool, taken before fn runs: fn must not call reading itself, which
+// could wait for a second one held by a caller like it.
+func (s *Store) reading(ctx context.Context, fn func(db *gorm.DB) error) error {
+	if s.dialect != SQLite {
+		return fn(s.read.WithContext(ctx))
+	}
+	// As transactUnflushed does: the wait for a connection ends with ctx,
+	// the statements then run to their end on the one taken.
+	conn, err := s.readDB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	db := s.read.WithContext(s.statementContext(ctx))
+	db.Statement.ConnPool = conn
+	return fn(db)
+}
+
+// readFirst reads the first row of T's table that the condition selects,
+// and whether there is one.
+func readFirst[T any](ctx context.Context, s *Store, cond string, args ...any) (T, bool, error) {
+	var row T
+	var found bool
+	err := s.reading(ctx, func(db *gorm.DB) error {
+		res := db.Where(cond, args...).Limit(1).Find(&row)
+		found = res.RowsAffected > 0
+		return res.Error
+	})
+	return row, found, s.translate(err)
 }
 
 // statementContext is the context statements run with. On SQLite, it is
@@ -310,9 +340,8 @@ func (s *Store) reader(ctx context.Context) *gorm.DB {
 // cost the alert writer a goroutine and two switches per statement. The
 // statements here take milliseconds, and an interrupt would not end a
 // write the disk holds up. A write still stops waiting for the write
-// connection when its context ends (see transactUnflushed); a read waits
-// for a connection of the read pool as long as it takes, which under a
-// load that keeps all four busy is about as long as the reads before it.
+// connection when its context ends (see transactUnflushed), and a read for
+// one of the read pool (see reading).
 // PostgreSQL's driver ends statements with their context at no such cost,
 // and they keep it.
 func (s *Store) statementContext(ctx context.Context) context.Context {

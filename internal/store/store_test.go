@@ -641,3 +641,23 @@ func TestBackupLeavesNothingBehind(t *testing.T) {
 		}
 	})
 }
+
+// A read gives up when its context ends while every connection of SQLite's
+// read pool is busy, as a client that left would want.
+func TestReadWaitEndsWithContext(t *testing.T) {
+	s := storetest.SQLite(t)
+	declare(t, s, "read")
+	release, err := s.HoldReadConnections(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := s.Incident(rctx, "INC-1"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("read while the pool is busy: %v, want context.DeadlineExceeded", err)
+	}
+	release()
+	if inc, err := s.Incident(ctx, "INC-1"); err != nil || inc.Title != "read" {
+		t.Fatalf("read once the pool is free: %+v %v", inc, err)
+	}
+}

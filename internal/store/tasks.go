@@ -91,7 +91,11 @@ func (s *Store) AddTask(ctx context.Context, refOrIDText string, t *incident.Tas
 
 // Task returns one task.
 func (s *Store) Task(ctx context.Context, id int64) (*incident.Task, error) {
-	ts, err := loadTasks(s.reader(ctx).Where("tasks.id = ?", id))
+	var ts []incident.Task
+	err := s.reading(ctx, func(db *gorm.DB) (err error) {
+		ts, err = loadTasks(db.Where("tasks.id = ?", id))
+		return err
+	})
 	if err != nil {
 		return nil, s.translate(err)
 	}
@@ -133,7 +137,15 @@ func (s *Store) UpdateTask(ctx context.Context, id int64, patch *incident.TaskPa
 
 // ListTasks returns the tasks matching f across incidents, oldest first.
 func (s *Store) ListTasks(ctx context.Context, f incident.TaskFilter) ([]incident.Task, error) {
-	q := s.reader(ctx)
+	var ts []incident.Task
+	err := s.reading(ctx, func(db *gorm.DB) (err error) {
+		ts, err = s.listTasks(db, f)
+		return err
+	})
+	return ts, s.translate(err)
+}
+
+func (s *Store) listTasks(q *gorm.DB, f incident.TaskFilter) ([]incident.Task, error) {
 	if f.Status != "" {
 		q = q.Where("tasks.status = ?", f.Status)
 	}
@@ -163,8 +175,7 @@ func (s *Store) ListTasks(ctx context.Context, f incident.TaskFilter) ([]inciden
 	if !f.DueBefore.IsZero() {
 		q = q.Where("tasks.due_at IS NOT NULL AND tasks.due_at < ?", f.DueBefore.UTC())
 	}
-	ts, err := loadTasks(q)
-	return ts, s.translate(err)
+	return loadTasks(q)
 }
 
 // dueDefaults returns the policy for tasks created without a due date.
