@@ -34,8 +34,10 @@ type AlertWriterConfig struct {
 	// while the writer is busy (the previous transaction held more than
 	// one delivery), so that an alert storm is written in fewer, larger
 	// transactions. It stops waiting sooner when deliveries stop coming
-	// (see lingerGap). A delivery that finds the writer idle is written
-	// at once. Default 1ms; negative turns it off.
+	// (see lingerGap) and, when it had written all that was queued, once
+	// as many have come as it last answered (see run). A delivery that
+	// finds the writer idle is written at once. Default 1ms; negative
+	// turns it off.
 	Linger time.Duration
 	// OnBatch, when set, is called after each transaction with the number
 	// of deliveries it held and how long it took to commit, for the batch
@@ -184,54 +186,77 @@ func (w *AlertWriter) run() {
 	// writer also lingers a little for more: every transaction costs the
 	// same few statements and commit whatever it holds, and the requests
 	// that arrive meanwhile get the CPU to be parsed.
-	busy, last := false, 0
+	//
+	// When the writer has caught up, having written all that was queued,
+	// the senders it answered last are the ones it waits for, and it stops
+	// lingering once as many deliveries as it answered have come. Timers
+	// cannot tell when they have: an idle Go process sleeps in epoll_wait,
+	// whose timeout is in milliseconds, so lingerGap waits a millisecond
+	// at a light load, as long as Linger (8 senders got 3,400 alerts/s
+	// instead of 5,300). While it is behind, deliveries queue during each
+	// transaction, and lingering makes the larger transactions that a
+	// short CPU needs (128 senders: 12% more alerts/s than stopping early).
+	busy, last, caughtUp := false, 0, true
 	l := &linger{max: time.NewTimer(time.Hour), gap: time.NewTimer(time.Hour)}
 	l.max.Stop()
 	l.gap.Stop()
 	for first := range w.queue {
-		reqs := []*ingestRequest{first}
-		open := true
-	drain:
-		for len(reqs) < w.cfg.MaxBatch {
-			select {
-			case r, ok := <-w.queue:
-				if !ok {
-					open = false
-					break drain
-				}
-				reqs = append(reqs, r)
-			default:
-				break drain
-			}
-		}
+		reqs, open := w.drain([]*ingestRequest{first})
 		if busy && open && w.cfg.Linger > 0 && len(reqs) < w.cfg.MaxBatch {
-			reqs = l.wait(w, reqs, last)
+			back := 0 // no count of deliveries ends the wait
+			if caughtUp {
+				back = last
+			}
+			reqs = l.wait(w, reqs, last, back)
 		}
 		busy, last = len(reqs) > 1, len(reqs)
 		w.write(reqs)
+		caughtUp = len(w.queue) == 0
 	}
+}
+
+// drain adds to reqs what is queued, up to MaxBatch, without waiting, and
+// reports whether the queue is still open.
+func (w *AlertWriter) drain(reqs []*ingestRequest) ([]*ingestRequest, bool) {
+	for len(reqs) < w.cfg.MaxBatch {
+		select {
+		case r, ok := <-w.queue:
+			if !ok {
+				return reqs, false
+			}
+			reqs = append(reqs, r)
+		default:
+			return reqs, true
+		}
+	}
+	return reqs, true
 }
 
 // lingerGap ends a linger early: when no delivery has come for this long
 // and the batch holds at least half as many as the last one, the senders
 // that were coming have come, and waiting longer only idles the writer.
 // On a machine short of CPU deliveries come further apart, and the writer
-// waits for the half, or Linger.
-const lingerGap = 100 * time.Microsecond
+// waits for the half, or Linger. A variable for tests.
+var lingerGap = 100 * time.Microsecond
 
 // linger holds the writer's timers, reused from one transaction to the
 // next.
 type linger struct{ max, gap *time.Timer }
 
 // wait adds to reqs what arrives within the writer's Linger, stopping
-// early after lingerGap without news once reqs holds half of last, and at
-// once when the batch is full or the queue closes.
-func (l *linger) wait(w *AlertWriter, reqs []*ingestRequest, last int) []*ingestRequest {
+// early after lingerGap without news once reqs holds half of last, as soon
+// as it holds back (when back > 0) and what is queued then, and at once
+// when the batch is full or the queue closes.
+func (l *linger) wait(w *AlertWriter, reqs []*ingestRequest, last, back int) []*ingestRequest {
 	l.max.Reset(w.cfg.Linger)
 	l.gap.Reset(lingerGap)
 	defer l.max.Stop()
 	defer l.gap.Stop()
 	for len(reqs) < w.cfg.MaxBatch {
+		if back > 0 && len(reqs) >= back {
+			reqs, _ = w.drain(reqs)
+			return reqs
+		}
 		select {
 		case r, ok := <-w.queue:
 			if !ok {

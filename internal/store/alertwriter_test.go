@@ -428,6 +428,41 @@ func busyWriter(t *testing.T, s *store.Store, n int) *store.AlertWriter {
 	return w
 }
 
+// heldWriter returns a writer that lingers for an hour, writing a
+// transaction of two deliveries that holds it until held is closed.
+func heldWriter(t *testing.T, s *store.Store) (w *store.AlertWriter, held chan struct{}) {
+	t.Helper()
+	blocked, release := make(chan struct{}), make(chan struct{})
+	writing, held := make(chan struct{}), make(chan struct{})
+	var batches atomic.Int32
+	w = store.NewAlertWriter(s, store.AlertWriterConfig{MaxBatch: 64, Linger: time.Hour, OnBatch: func(int, time.Duration) {
+		switch batches.Add(1) {
+		case 1: // a delivery alone, while two queue behind it
+			close(blocked)
+			<-release
+		case 2: // those two together
+			close(writing)
+			<-held
+		}
+	}})
+	var wg sync.WaitGroup
+	post := func(fp string) {
+		if _, err := w.IngestAlerts(ctx, group("held", firing(fp, "A", "x", clock("10:00:00")))); err != nil {
+			t.Error(err)
+		}
+	}
+	wg.Go(func() { post("held-first") })
+	<-blocked
+	for i := range 2 {
+		wg.Go(func() { post(fmt.Sprintf("held%d", i)) })
+		waitQueued(t, w, i+1)
+	}
+	close(release)
+	<-writing
+	t.Cleanup(wg.Wait)
+	return w, held
+}
+
 // A writer that lingers for more deliveries does so only while busy: a
 // lone delivery to an idle writer is written at once. While busy, it stops
 // waiting when deliveries stop coming and the batch holds half the last
@@ -464,6 +499,53 @@ func TestAlertWriterLinger(t *testing.T) {
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatal("one delivery after a transaction of two waited for more although none came")
+		}
+	})
+	t.Run("ReturnedSendersEndTheWait", func(t *testing.T) {
+		// Without lingerGap: only the count of deliveries can end the wait.
+		store.SetLingerGap(t, time.Hour)
+		w := busyWriter(t, s, 3)
+		defer closeWriter(t, w)
+		// The writer has written all it was sent: the three senders of its
+		// last transaction are back, and it writes their deliveries at once.
+		var done []chan error
+		for i := range 3 {
+			done = append(done, lone(w, fmt.Sprintf("back%d", i)))
+		}
+		for i, d := range done {
+			select {
+			case err := <-d:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("delivery %d of three, after a transaction of three, still waits for more", i)
+			}
+		}
+	})
+	t.Run("BehindKeepsWaiting", func(t *testing.T) {
+		store.SetLingerGap(t, time.Hour)
+		w, held := heldWriter(t, s)
+		// Deliveries queued while a transaction of two is written: the
+		// writer is behind, and lingers for more, however many it has.
+		var done []chan error
+		for i := range 2 {
+			done = append(done, lone(w, fmt.Sprintf("behind%d", i)))
+			waitQueued(t, w, i+1)
+		}
+		close(held)
+		for _, d := range done {
+			select {
+			case err := <-d:
+				t.Fatalf("a writer that was behind stopped lingering at two deliveries: %v", err)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		closeWriter(t, w)
+		for _, d := range done {
+			if err := <-d; err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 	t.Run("CloseEndsTheWait", func(t *testing.T) {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -56,4 +57,11 @@ func (s *Store) HoldReadConnections(ctx context.Context) (release func(), err er
 		conns = append(conns, c)
 	}
 	return release, nil
+}
+
+// SetLingerGap sets lingerGap until the test ends.
+func SetLingerGap(t interface{ Cleanup(func()) }, d time.Duration) {
+	old := lingerGap
+	lingerGap = d
+	t.Cleanup(func() { lingerGap = old })
 }
