@@ -3,6 +3,7 @@ package store_test
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -413,6 +414,46 @@ func TestIngestAlertsAudit(t *testing.T) {
 		}
 		if _, ok := log[3].Changes["acknowledged_at"]; !ok {
 			t.Errorf("acknowledgement records %+v", log[3].Changes)
+		}
+	})
+}
+
+// The last two firing alerts of an incident, of two groups, resolve at the
+// same moment: one of the two deliveries says on the timeline that every
+// alert has resolved. (On PostgreSQL each ran in its own transaction and
+// saw the other's alert still firing.)
+func TestIngestAlertsAllResolvedAcrossGroups(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		for i := range 20 {
+			latency := firing(fmt.Sprintf("lat%d", i), "APIHighLatency", "api-1", clock("10:00:00"))
+			opened := ingest(t, s, group(fmt.Sprintf("api-%d", i), latency))
+			// Below the open-at threshold, attached by hand.
+			disk := firing(fmt.Sprintf("disk%d", i), "DiskFull", "db-1", clock("10:01:00"))
+			ingest(t, s, &incident.AlertBatch{Source: "alertmanager", GroupKey: fmt.Sprintf("db-%d", i), Alerts: []incident.Alert{disk}})
+			var diskID int64
+			if err := s.QueryRow(ctx, "SELECT id FROM alerts WHERE fingerprint = ?", &diskID, disk.Fingerprint); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.AttachAlerts(ctx, opened.IncidentRef, []int64{diskID}); err != nil {
+				t.Fatal(err)
+			}
+
+			var wg sync.WaitGroup
+			wg.Go(func() { ingest(t, s, group(fmt.Sprintf("api-%d", i), resolved(latency, clock("10:30:00")))) })
+			wg.Go(func() {
+				ingest(t, s, &incident.AlertBatch{Source: "alertmanager", GroupKey: fmt.Sprintf("db-%d", i),
+					Alerts: []incident.Alert{resolved(disk, clock("10:31:00"))}})
+			})
+			wg.Wait()
+			notes := 0
+			for _, e := range detail(t, s, opened.IncidentRef).Events {
+				if e.Text == incident.AllAlertsResolvedText(2) {
+					notes++
+				}
+			}
+			if notes != 1 {
+				t.Fatalf("round %d: %d entries say that every alert has resolved, want 1", i, notes)
+			}
 		}
 	})
 }

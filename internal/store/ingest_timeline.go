@@ -136,6 +136,10 @@ type entryChange struct {
 // can see.
 const countFiringSQL = "SELECT count(*) FROM alerts WHERE incident_id = ? AND status = 'firing'"
 
+// lockIncidentSQL takes the lock an update of the incident would, leaving
+// timeline entries free to be added to it.
+const lockIncidentSQL = "SELECT 1 FROM incidents WHERE id = ? FOR NO KEY UPDATE"
+
 // noteAllResolved adds an entry to each incident among marks whose last
 // firing alert has just resolved, at the time the last one ended. It does
 // not resolve the incident: alerts stop for many reasons, and only the
@@ -148,7 +152,18 @@ func (g *groupIngest) noteAllResolved() error {
 			ids = append(ids, m.incidentID)
 		}
 	}
+	// Deliveries of two groups can end the last alerts of one incident at
+	// once. On PostgreSQL each would count the other's alert as firing, and
+	// neither say that all have resolved: the lock makes the second wait
+	// for the first to commit, and count after it. In the order of ids, so
+	// that two of them never wait for each other.
+	slices.Sort(ids)
 	for _, id := range ids {
+		if g.s.dialect == Postgres {
+			if err := tx.Exec(lockIncidentSQL, id).Error; err != nil {
+				return fmt.Errorf("lock incident: %w", err)
+			}
+		}
 		var firing, total int64
 		if err := tx.Raw(countFiringSQL, id).Scan(&firing).Error; err != nil {
 			return fmt.Errorf("count firing alerts: %w", err)
