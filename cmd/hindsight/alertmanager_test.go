@@ -117,13 +117,15 @@ receivers:
 	}
 
 	post(alert("api-1:8080", "2024-01-25T10:00:00Z", ""), alert("api-2:8080", "2024-01-25T10:00:30Z", ""))
-	waitFor(t, "the incident", func() bool { return len(timeline()) > 0 }, diagnose)
+	// Alerts that started long ago end Alertmanager's group_wait at once:
+	// its first notification may hold only the first of the two, and the
+	// next one both.
+	waitFor(t, "the incident with both alerts", func() bool {
+		return strings.Join(timeline(), "\n") == "2024-01-25T10:00:00Z APIHighLatency firing on 2 instances"
+	}, func() string { return "timeline:\n" + strings.Join(timeline(), "\n") + "\n" + diagnose() })
 	_, inc := call(t, "GET", base+"/api/v1/incidents/INC-1", viewer, "")
 	if inc["title"] != "API p99 latency above 2s" || inc["severity"] != "SEV1" || inc["detected_at"] != "2024-01-25T10:00:00Z" {
 		t.Fatalf("incident %v", inc)
-	}
-	if got := strings.Join(timeline(), "\n"); got != "2024-01-25T10:00:00Z APIHighLatency firing on 2 instances" {
-		t.Fatalf("timeline:\n%s", got)
 	}
 
 	post(alert("api-1:8080", "2024-01-25T10:00:00Z", "2024-01-25T13:58:00Z"), alert("api-2:8080", "2024-01-25T10:00:30Z", "2024-01-25T13:59:00Z"))
