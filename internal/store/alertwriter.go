@@ -210,8 +210,7 @@ func (w *AlertWriter) run() {
 			reqs = l.wait(w, reqs, last, back)
 		}
 		busy, last = len(reqs) > 1, len(reqs)
-		w.write(reqs)
-		caughtUp = len(w.queue) == 0
+		caughtUp = w.write(reqs)
 	}
 }
 
@@ -282,11 +281,12 @@ func (l *linger) wait(w *AlertWriter, reqs []*ingestRequest, last, back int) []*
 const writeTimeout = 30 * time.Second
 
 // write commits reqs in one transaction and passes them on to be
-// answered once durable. When the transaction fails, it writes them again
+// answered once durable, and reports whether nothing was queued meanwhile.
+// When the transaction fails, it writes them again
 // one transaction each, so that a delivery that cannot be written fails
 // alone; failures are rare enough that this beats a savepoint per
 // delivery.
-func (w *AlertWriter) write(reqs []*ingestRequest) {
+func (w *AlertWriter) write(reqs []*ingestRequest) (caughtUp bool) {
 	start := time.Now()
 	acks := make([]ingestAck, 0, len(reqs))
 	live := reqs[:0:0]
@@ -298,7 +298,7 @@ func (w *AlertWriter) write(reqs []*ingestRequest) {
 		live = append(live, r)
 	}
 	if len(live) == 0 {
-		return
+		return len(w.queue) == 0
 	}
 	batches := make([]delivery, len(live))
 	for i, r := range live {
@@ -325,10 +325,13 @@ func (w *AlertWriter) write(reqs []*ingestRequest) {
 		acks = append(acks, ingestAck{req: r, reply: reply})
 	}
 	took := time.Since(start)
+	// Before the senders are answered, so that none can have sent again.
+	caughtUp = len(w.queue) == 0
 	w.acks <- acks
 	if w.cfg.OnBatch != nil {
 		w.cfg.OnBatch(len(live), took)
 	}
+	return caughtUp
 }
 
 // ackQueueLen bounds the transactions committed and not yet answered: the

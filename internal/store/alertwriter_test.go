@@ -428,41 +428,6 @@ func busyWriter(t *testing.T, s *store.Store, n int) *store.AlertWriter {
 	return w
 }
 
-// heldWriter returns a writer that lingers for an hour, writing a
-// transaction of two deliveries that holds it until held is closed.
-func heldWriter(t *testing.T, s *store.Store) (w *store.AlertWriter, held chan struct{}) {
-	t.Helper()
-	blocked, release := make(chan struct{}), make(chan struct{})
-	writing, held := make(chan struct{}), make(chan struct{})
-	var batches atomic.Int32
-	w = store.NewAlertWriter(s, store.AlertWriterConfig{MaxBatch: 64, Linger: time.Hour, OnBatch: func(int, time.Duration) {
-		switch batches.Add(1) {
-		case 1: // a delivery alone, while two queue behind it
-			close(blocked)
-			<-release
-		case 2: // those two together
-			close(writing)
-			<-held
-		}
-	}})
-	var wg sync.WaitGroup
-	post := func(fp string) {
-		if _, err := w.IngestAlerts(ctx, group("held", firing(fp, "A", "x", clock("10:00:00")))); err != nil {
-			t.Error(err)
-		}
-	}
-	wg.Go(func() { post("held-first") })
-	<-blocked
-	for i := range 2 {
-		wg.Go(func() { post(fmt.Sprintf("held%d", i)) })
-		waitQueued(t, w, i+1)
-	}
-	close(release)
-	<-writing
-	t.Cleanup(wg.Wait)
-	return w, held
-}
-
 // A writer that lingers for more deliveries does so only while busy: a
 // lone delivery to an idle writer is written at once. While busy, it stops
 // waiting when deliveries stop coming and the batch holds half the last
@@ -525,16 +490,35 @@ func TestAlertWriterLinger(t *testing.T) {
 	})
 	t.Run("BehindKeepsWaiting", func(t *testing.T) {
 		store.SetLingerGap(t, time.Hour)
-		w, held := heldWriter(t, s)
-		// Deliveries queued while a transaction of two is written: the
-		// writer is behind, and lingers for more, however many it has.
-		var done []chan error
+		w := busyWriter(t, s, 2)
+		// Two deliveries come back and are taken together; while their
+		// transaction waits for the database, two more queue: the writer
+		// is behind, and lingers for more, however many it has.
+		release, err := s.HoldWriteConnection(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waits := s.WriteWaits()
+		var written, behind []chan error
 		for i := range 2 {
-			done = append(done, lone(w, fmt.Sprintf("behind%d", i)))
+			written = append(written, lone(w, fmt.Sprintf("taken%d", i)))
+		}
+		for deadline := time.Now().Add(5 * time.Second); s.WriteWaits() == waits; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the writer never waited for the database with the two deliveries")
+			}
+		}
+		for i := range 2 {
+			behind = append(behind, lone(w, fmt.Sprintf("behind%d", i)))
 			waitQueued(t, w, i+1)
 		}
-		close(held)
-		for _, d := range done {
+		release()
+		for _, d := range written {
+			if err := <-d; err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, d := range behind {
 			select {
 			case err := <-d:
 				t.Fatalf("a writer that was behind stopped lingering at two deliveries: %v", err)
@@ -542,7 +526,7 @@ func TestAlertWriterLinger(t *testing.T) {
 			}
 		}
 		closeWriter(t, w)
-		for _, d := range done {
+		for _, d := range behind {
 			if err := <-d; err != nil {
 				t.Fatal(err)
 			}

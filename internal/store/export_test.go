@@ -65,3 +65,24 @@ func SetLingerGap(t interface{ Cleanup(func()) }, d time.Duration) {
 	lingerGap = d
 	t.Cleanup(func() { lingerGap = old })
 }
+
+// IngestTogether ingests the batches in one transaction, as the alert
+// writer does with the deliveries it takes together.
+func (s *Store) IngestTogether(ctx context.Context, batches ...*incident.AlertBatch) ([]*incident.IngestResult, error) {
+	deliveries := make([]delivery, len(batches))
+	for i, b := range batches {
+		if err := prepareBatch(b, s.Now()); err != nil {
+			return nil, err
+		}
+		deliveries[i] = newDelivery(ctx, b)
+	}
+	var res []*incident.IngestResult
+	err := s.transact(ctx, func(tx *gorm.DB) (err error) {
+		res, err = s.ingestBatches(tx, deliveries, s.Now())
+		return err
+	})
+	return res, err
+}
+
+// WriteWaits counts the waits for SQLite's write connection so far.
+func (s *Store) WriteWaits() int64 { return s.writeDB.Stats().WaitCount }

@@ -68,8 +68,10 @@ func prepareBatch(b *incident.AlertBatch, now time.Time) error {
 // as applying them one after the other, and returns what each changed.
 // Batches of one group are applied together, so that the group is locked,
 // its alerts inserted and its timeline updated once for all of them.
-// Groups go in (source, group key) order: two writers lock their groups'
-// rows in the same order and cannot deadlock on PostgreSQL.
+// Groups go in (source, group key) order, and what changes the incidents
+// themselves comes after every group, in the order of their ids (see
+// settleIncidents): two writers take their locks in the same order and
+// cannot deadlock on PostgreSQL.
 func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time) ([]*incident.IngestResult, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	results := make([]*incident.IngestResult, len(deliveries))
@@ -89,14 +91,78 @@ func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time)
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
+	var steps []incidentStep
 	for _, k := range keys {
 		g := &groupIngest{s: s, tx: tx, now: now, source: k[0], key: k[1]}
 		if err := g.apply(deliveries, batches, groups[k], results); err != nil {
 			return nil, err
 		}
+		steps = append(steps, g.steps...)
+	}
+	if err := s.settleIncidents(tx, steps); err != nil {
+		return nil, err
 	}
 	return results, nil
 }
+
+// incidentStep is a change to an incident that a group's batches call
+// for: an acknowledgement, or a look at whether all its alerts have
+// resolved.
+type incidentStep struct {
+	incidentID int64
+	g          *groupIngest
+	actor      string     // who delivered the batch that calls for it
+	ackAt      *time.Time // acknowledge at this time
+	ended      bool       // an alert of the incident resolved
+}
+
+// settleIncidents takes the steps incident by incident, in the order of
+// their ids. On PostgreSQL it first locks the incident as an update would.
+// Deliveries of two groups can end the last alerts of one incident at
+// once, each in a transaction of its own that counts the other's alert as
+// firing, so that neither would say that all have resolved: the lock makes
+// the second wait for the first to commit, and count after it. Timeline
+// entries, which only refer to the incident, can still be added meanwhile.
+func (s *Store) settleIncidents(tx *gorm.DB, steps []incidentStep) error {
+	slices.SortStableFunc(steps, func(a, b incidentStep) int { return cmp.Compare(a.incidentID, b.incidentID) })
+	for len(steps) > 0 {
+		n := 1
+		for n < len(steps) && steps[n].incidentID == steps[0].incidentID {
+			n++
+		}
+		id := steps[0].incidentID
+		if s.dialect == Postgres {
+			if err := tx.Exec(lockIncidentSQL, id).Error; err != nil {
+				return fmt.Errorf("lock incident: %w", err)
+			}
+		}
+		var ended *incidentStep
+		for i := range steps[:n] {
+			st := &steps[i]
+			st.g.actor = st.actor
+			if st.ackAt != nil {
+				if err := st.g.acknowledge(id, *st.ackAt); err != nil {
+					return err
+				}
+			}
+			if st.ended {
+				ended = st
+			}
+		}
+		if ended != nil {
+			ended.g.actor = ended.actor
+			if err := ended.g.noteAllResolved(id); err != nil {
+				return err
+			}
+		}
+		steps = steps[n:]
+	}
+	return nil
+}
+
+// lockIncidentSQL takes the lock an update of the incident would, leaving
+// timeline entries free to be added to it.
+const lockIncidentSQL = "SELECT 1 FROM incidents WHERE id = ? FOR NO KEY UPDATE"
 
 // groupIngest applies the batches of one alert group.
 type groupIngest struct {
@@ -104,9 +170,10 @@ type groupIngest struct {
 	tx          *gorm.DB
 	now         time.Time
 	source, key string
-	actor       string       // who delivered the batch being applied
-	open        *incidentRow // the group's open incident, once known
-	marks       []alertMark  // timeline entries to write at the end
+	actor       string         // who delivered the batch being applied
+	open        *incidentRow   // the group's open incident, once known
+	marks       []alertMark    // timeline entries to write at the end
+	steps       []incidentStep // for settleIncidents
 }
 
 // record adds to the audit trail, as the current batch's actor.
@@ -196,8 +263,8 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 		g.mark(added, ended)
 		if g.open != nil {
 			res.IncidentRef, res.IncidentID = g.open.Ref, g.open.ID
-			if err := g.acknowledge(b.AcknowledgedAt); err != nil {
-				return err
+			if b.AcknowledgedAt != nil {
+				g.steps = append(g.steps, incidentStep{incidentID: g.open.ID, g: g, actor: g.actor, ackAt: b.AcknowledgedAt})
 			}
 			if err := g.addEntries(b.Entries); err != nil {
 				return err
@@ -209,7 +276,12 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 	if err := g.writeAlertEntries(); err != nil {
 		return err
 	}
-	return g.noteAllResolved()
+	for _, m := range g.marks {
+		if m.status == incident.AlertResolved {
+			g.steps = append(g.steps, incidentStep{incidentID: m.incidentID, g: g, actor: g.actor, ended: true})
+		}
+	}
+	return nil
 }
 
 // mark records what the timeline must show of alerts just added to the
@@ -371,11 +443,8 @@ func (g *groupIngest) openIncident(b *incident.AlertBatch, opening []alertRow, a
 // acknowledge sets the incident's acknowledged_at when it is empty and the
 // time keeps the milestones in order; an acknowledgement that would break
 // the order (someone typed a later detection) is left to the commander.
-func (g *groupIngest) acknowledge(at *time.Time) error {
-	if at == nil {
-		return nil
-	}
-	inc, err := loadIncident(g.tx, fmt.Sprint(g.open.ID))
+func (g *groupIngest) acknowledge(incidentID int64, at time.Time) error {
+	inc, err := loadIncident(g.tx, fmt.Sprint(incidentID))
 	if err != nil {
 		return err
 	}
@@ -383,7 +452,7 @@ func (g *groupIngest) acknowledge(at *time.Time) error {
 		return nil
 	}
 	before := *inc
-	inc.AcknowledgedAt, inc.UpdatedAt, inc.Version = at, g.now, inc.Version+1
+	inc.AcknowledgedAt, inc.UpdatedAt, inc.Version = &at, g.now, inc.Version+1
 	if inc.Validate() != nil {
 		return nil
 	}
@@ -391,7 +460,7 @@ func (g *groupIngest) acknowledge(at *time.Time) error {
 	// the incident at the same moment keeps their change, and the version
 	// bump makes their next edit reload.
 	res := g.tx.Exec("UPDATE incidents SET acknowledged_at = ?, updated_at = ?, version = version + 1 WHERE id = ? AND acknowledged_at IS NULL",
-		*at, g.now, inc.ID)
+		at, g.now, inc.ID)
 	if res.Error != nil {
 		return fmt.Errorf("acknowledge incident: %w", res.Error)
 	}

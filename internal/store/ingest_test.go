@@ -1,11 +1,15 @@
 package store_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"hindsight/internal/incident"
 	"hindsight/internal/store"
@@ -438,13 +442,19 @@ func TestIngestAlertsAllResolvedAcrossGroups(t *testing.T) {
 				t.Fatal(err)
 			}
 
+			ends := []*incident.AlertBatch{
+				group(fmt.Sprintf("api-%d", i), resolved(latency, clock("10:30:00"))),
+				{Source: "alertmanager", GroupKey: fmt.Sprintf("db-%d", i), Alerts: []incident.Alert{resolved(disk, clock("10:31:00"))}},
+			}
+			errs := make([]error, len(ends))
 			var wg sync.WaitGroup
-			wg.Go(func() { ingest(t, s, group(fmt.Sprintf("api-%d", i), resolved(latency, clock("10:30:00")))) })
-			wg.Go(func() {
-				ingest(t, s, &incident.AlertBatch{Source: "alertmanager", GroupKey: fmt.Sprintf("db-%d", i),
-					Alerts: []incident.Alert{resolved(disk, clock("10:31:00"))}})
-			})
+			for j, b := range ends {
+				wg.Go(func() { _, errs[j] = s.IngestAlerts(ctx, b) })
+			}
 			wg.Wait()
+			if err := errors.Join(errs...); err != nil {
+				t.Fatalf("round %d: %v", i, err)
+			}
 			notes := 0
 			for _, e := range detail(t, s, opened.IncidentRef).Events {
 				if e.Text == incident.AllAlertsResolvedText(2) {
@@ -456,4 +466,72 @@ func TestIngestAlertsAllResolvedAcrossGroups(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A transaction of several groups takes the lock of an incident only after
+// those of all its groups, as every other does: on PostgreSQL, one that
+// held the incident while it waited for a group that another replica's
+// transaction held, itself waiting for the incident, deadlocked.
+func TestIngestLocksGroupsBeforeIncidents(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	s := storetest.Open(t, dsn)
+	opened := ingest(t, s, group("api", firing("lat", "APIHighLatency", "api-1", clock("10:00:00"))))
+	disk := firing("disk", "DiskFull", "db-1", clock("10:01:00"))
+	ingest(t, s, &incident.AlertBatch{Source: "alertmanager", GroupKey: "db", Alerts: []incident.Alert{disk}})
+	var diskID int64
+	if err := s.QueryRow(ctx, "SELECT id FROM alerts WHERE fingerprint = 'disk'", &diskID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.AttachAlerts(ctx, opened.IncidentRef, []int64{diskID}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The other replica: it holds group zz, as ingest does first...
+	other, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(ctx)
+	otx, err := other.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer otx.Rollback(ctx)
+	if _, err := otx.Exec(ctx, `INSERT INTO alert_groups (source, group_key) VALUES ('alertmanager', 'zz')
+		ON CONFLICT (source, group_key) DO UPDATE SET group_key = excluded.group_key`); err != nil {
+		t.Fatal(err)
+	}
+	// ...while this one ends the disk alert of group db, then waits for zz.
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.IngestTogether(ctx,
+			&incident.AlertBatch{Source: "alertmanager", GroupKey: "db", Alerts: []incident.Alert{resolved(disk, clock("10:30:00"))}},
+			group("zz", firing("zz1", "QueueBacklog", "mq-1", clock("10:02:00"))))
+		done <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var waiting int
+		if err := other.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the transaction of groups db and zz never waited for zz")
+		}
+	}
+	// The other replica now locks the incident, as it would at its end.
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := otx.Exec(lctx, "SELECT 1 FROM incidents WHERE id = $1 FOR NO KEY UPDATE", opened.IncidentID); err != nil {
+		t.Fatalf("the other replica locks the incident: %v", err)
+	}
+	if err := otx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the transaction of groups db and zz: %v", err)
+	}
 }

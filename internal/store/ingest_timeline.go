@@ -136,59 +136,33 @@ type entryChange struct {
 // can see.
 const countFiringSQL = "SELECT count(*) FROM alerts WHERE incident_id = ? AND status = 'firing'"
 
-// lockIncidentSQL takes the lock an update of the incident would, leaving
-// timeline entries free to be added to it.
-const lockIncidentSQL = "SELECT 1 FROM incidents WHERE id = ? FOR NO KEY UPDATE"
-
-// noteAllResolved adds an entry to each incident among marks whose last
-// firing alert has just resolved, at the time the last one ended. It does
-// not resolve the incident: alerts stop for many reasons, and only the
-// commander knows whether the problem is gone.
-func (g *groupIngest) noteAllResolved() error {
-	tx, now := g.tx, g.now
-	var ids []int64
-	for _, m := range g.marks {
-		if m.status == incident.AlertResolved && !slices.Contains(ids, m.incidentID) {
-			ids = append(ids, m.incidentID)
-		}
+// noteAllResolved adds an entry to the incident when its last firing alert
+// has just resolved, at the time the last one ended. It does not resolve
+// the incident: alerts stop for many reasons, and only the commander knows
+// whether the problem is gone.
+func (g *groupIngest) noteAllResolved(id int64) error {
+	tx := g.tx
+	var firing, total int64
+	if err := tx.Raw(countFiringSQL, id).Scan(&firing).Error; err != nil {
+		return fmt.Errorf("count firing alerts: %w", err)
 	}
-	// Deliveries of two groups can end the last alerts of one incident at
-	// once. On PostgreSQL each would count the other's alert as firing, and
-	// neither say that all have resolved: the lock makes the second wait
-	// for the first to commit, and count after it. In the order of ids, so
-	// that two of them never wait for each other.
-	slices.Sort(ids)
-	for _, id := range ids {
-		if g.s.dialect == Postgres {
-			if err := tx.Exec(lockIncidentSQL, id).Error; err != nil {
-				return fmt.Errorf("lock incident: %w", err)
-			}
-		}
-		var firing, total int64
-		if err := tx.Raw(countFiringSQL, id).Scan(&firing).Error; err != nil {
-			return fmt.Errorf("count firing alerts: %w", err)
-		}
-		if firing > 0 {
-			continue
-		}
-		if err := tx.Model(&alertRow{}).Where("incident_id = ?", id).Count(&total).Error; err != nil {
-			return fmt.Errorf("count alerts: %w", err)
-		}
-		var last alertRow
-		if err := tx.Where("incident_id = ? AND ends_at IS NOT NULL", id).Order("ends_at DESC").Limit(1).Find(&last).Error; err != nil {
-			return fmt.Errorf("find last alert: %w", err)
-		}
-		if last.EndsAt == nil {
-			continue
-		}
-		ev := incident.Event{IncidentID: id, At: last.EndsAt.UTC(), Kind: incident.KindAlert,
-			Text: incident.AllAlertsResolvedText(int(total)), Author: g.source, Source: incident.SourceWebhook}
-		if err := prepareEvent(&ev, now); err != nil {
-			return err
-		}
-		if err := g.insertEvents([]incident.Event{ev}); err != nil {
-			return err
-		}
+	if firing > 0 {
+		return nil
 	}
-	return nil
+	if err := tx.Model(&alertRow{}).Where("incident_id = ?", id).Count(&total).Error; err != nil {
+		return fmt.Errorf("count alerts: %w", err)
+	}
+	var last alertRow
+	if err := tx.Where("incident_id = ? AND ends_at IS NOT NULL", id).Order("ends_at DESC").Limit(1).Find(&last).Error; err != nil {
+		return fmt.Errorf("find last alert: %w", err)
+	}
+	if last.EndsAt == nil {
+		return nil
+	}
+	ev := incident.Event{IncidentID: id, At: last.EndsAt.UTC(), Kind: incident.KindAlert,
+		Text: incident.AllAlertsResolvedText(int(total)), Author: g.source, Source: incident.SourceWebhook}
+	if err := prepareEvent(&ev, g.now); err != nil {
+		return err
+	}
+	return g.insertEvents([]incident.Event{ev})
 }
