@@ -13,22 +13,26 @@ import (
 	"time"
 )
 
-// groupKey is the one Alertmanager group every alert of the benchmark is
-// in: an alert storm of one alert name, the case group commit is for.
-const groupKey = `{}:{alertname="BenchHighLatency"}`
+// groupKey is the key of the benchmark's g-th Alertmanager group. With one
+// group, the default, the storm is of one alert name, the case group
+// commit is for; with more, alerts are grouped by service as well, and
+// each group opens an incident of its own.
+func groupKey(g int) string {
+	return fmt.Sprintf(`{}:{alertname="BenchHighLatency",service="api-%d"}`, g)
+}
 
 // payload is an Alertmanager webhook notification (version 4) holding one
-// new alert, shaped as Alertmanager sends it.
-func payload(fingerprint string, worker, seq int, startsAt time.Time) []byte {
+// new alert of group g, shaped as Alertmanager sends it.
+func payload(fingerprint string, worker, seq, g int, startsAt time.Time) []byte {
 	return fmt.Appendf(nil, `{"receiver":"hindsight","status":"firing","alerts":[{"status":"firing",`+
-		`"labels":{"alertname":"BenchHighLatency","instance":"api-%d-%d:8080","job":"api","service":"api","severity":"critical"},`+
+		`"labels":{"alertname":"BenchHighLatency","instance":"api-%d-%d:8080","job":"api","service":"api-%d","severity":"critical"},`+
 		`"annotations":{"summary":"API p99 latency above 2s","runbook_url":"https://runbooks.example.com/api-latency"},`+
 		`"startsAt":%q,"endsAt":"0001-01-01T00:00:00Z","generatorURL":"http://prometheus.example.com/graph?g0.expr=api_p99",`+
 		`"fingerprint":%q}],`+
-		`"groupLabels":{"alertname":"BenchHighLatency"},"commonLabels":{"alertname":"BenchHighLatency","job":"api","service":"api","severity":"critical"},`+
+		`"groupLabels":{"alertname":"BenchHighLatency","service":"api-%d"},"commonLabels":{"alertname":"BenchHighLatency","job":"api","service":"api-%d","severity":"critical"},`+
 		`"commonAnnotations":{"summary":"API p99 latency above 2s","runbook_url":"https://runbooks.example.com/api-latency"},`+
 		`"externalURL":"http://alertmanager.example.com:9093","version":"4","groupKey":%q,"truncatedAlerts":0}`,
-		worker, seq, startsAt.UTC().Format(time.RFC3339Nano), fingerprint, groupKey)
+		worker, seq, g, startsAt.UTC().Format(time.RFC3339Nano), fingerprint, g, g, groupKey(g))
 }
 
 // fingerprintOf names the seq-th alert of a worker as Alertmanager would:
@@ -81,8 +85,9 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // drive posts from conns workers, each on a keep-alive connection of its
 // own and spread over urls (one per replica), one new alert per request,
 // each worker sending its next request when the last is answered, until
-// d has passed. Requests in flight at the end are waited for and counted.
-func drive(ctx context.Context, urls []string, token string, conns int, d time.Duration) *outcome {
+// d has passed, and its requests in turn to each of groups groups.
+// Requests in flight at the end are waited for and counted.
+func drive(ctx context.Context, urls []string, token string, conns, groups int, d time.Duration) *outcome {
 	tr := &http.Transport{
 		Proxy:               nil, // the servers are on this machine
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -102,7 +107,7 @@ func drive(ctx context.Context, urls []string, token string, conns int, d time.D
 	for w := range conns {
 		parts[w] = &outcome{statuses: map[int]int{}}
 		url := urls[w%len(urls)] + "/hooks/alertmanager"
-		wg.Go(func() { work(ctx, client, url, token, w, deadline, parts[w]) })
+		wg.Go(func() { work(ctx, client, url, token, w, groups, deadline, parts[w]) })
 	}
 	wg.Wait()
 	all := &outcome{statuses: map[int]int{}, elapsed: time.Since(start)}
@@ -113,10 +118,11 @@ func drive(ctx context.Context, urls []string, token string, conns int, d time.D
 	return all
 }
 
-func work(ctx context.Context, client *http.Client, url, token string, w int, deadline time.Time, out *outcome) {
+func work(ctx context.Context, client *http.Client, url, token string, w, groups int, deadline time.Time, out *outcome) {
 	for seq := 0; time.Now().Before(deadline) && ctx.Err() == nil; seq++ {
 		fp := fingerprintOf(w, seq)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload(fp, w, seq, time.Now())))
+		body := payload(fp, w, seq, (w+seq)%groups, time.Now())
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 		if err != nil {
 			panic(err) // the URL is ours
 		}

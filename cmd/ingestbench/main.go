@@ -2,12 +2,12 @@
 //
 // It starts `hindsight serve` on a new database, has conns connections
 // post Alertmanager notifications of one new alert each, all of one alert
-// group, for a while, and then checks that the database holds exactly the
+// group (or of several, with --groups), for a while, and then checks that the database holds exactly the
 // alerts Hindsight acknowledged. It then sends the same load to a gin
 // server that only reads the body and answers 200, the most this machine
 // does over HTTP, and reports Hindsight's throughput as a share of it.
 //
-//	ingestbench [--duration 10s] [--conns 32] [--rounds 1] [--hindsight bin/hindsight] [--baseline BIN]
+//	ingestbench [--duration 10s] [--conns 32] [--groups 1] [--rounds 1] [--hindsight bin/hindsight] [--baseline BIN]
 //	            [--db postgres://... [--replicas 1,2] [--sqlite=false]]
 //
 // With --db, the load also goes to one and to several `serve` processes on
@@ -67,6 +67,7 @@ func main() {
 type config struct {
 	duration  time.Duration
 	conns     int
+	groups    int
 	hindsight string // the binary; built when empty
 	baseline  string // another binary to compare with, on SQLite, or empty
 	postgres  string // a PostgreSQL URL, or empty
@@ -82,6 +83,7 @@ func parseFlags(args []string) (*config, error) {
 	cfg := &config{}
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long to send load to each server")
 	fs.IntVar(&cfg.conns, "conns", 32, "concurrent connections, each sending one request at a time")
+	fs.IntVar(&cfg.groups, "groups", 1, "alert groups the notifications are spread over, each opening an incident")
 	fs.StringVar(&cfg.hindsight, "hindsight", "", "the hindsight binary to run (default: build hindsight/cmd/hindsight)")
 	fs.StringVar(&cfg.baseline, "baseline", "", "also run this hindsight binary (say, built before a change) on SQLite in every round")
 	fs.StringVar(&cfg.postgres, "db", "", "also run on this PostgreSQL database (postgres://...; a schema per run is made and dropped)")
@@ -96,8 +98,8 @@ func parseFlags(args []string) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	if cfg.duration <= 0 || cfg.conns <= 0 || cfg.rounds <= 0 {
-		return nil, errors.New("--duration, --conns and --rounds must be positive")
+	if cfg.duration <= 0 || cfg.conns <= 0 || cfg.groups <= 0 || cfg.rounds <= 0 {
+		return nil, errors.New("--duration, --conns, --groups and --rounds must be positive")
 	}
 	if cfg.postgres != "" && !isPostgres(cfg.postgres) {
 		return nil, fmt.Errorf("--db must be a postgres:// URL (SQLite runs without it), not %q", cfg.postgres)
@@ -141,8 +143,12 @@ func run(ctx context.Context, cfg *config, w io.Writer) ([]*result, error) {
 			return nil, err
 		}
 	}
-	fmt.Fprintf(w, "ingest benchmark: %d connections for %s per server, Alertmanager notifications of one new alert, one group\n",
-		cfg.conns, cfg.duration)
+	groups := "one group"
+	if cfg.groups > 1 {
+		groups = fmt.Sprintf("%d groups in turn", cfg.groups)
+	}
+	fmt.Fprintf(w, "ingest benchmark: %d connections for %s per server, Alertmanager notifications of one new alert, %s\n",
+		cfg.conns, cfg.duration, groups)
 	fmt.Fprintf(w, "load average before: %s\n\n", loadAverage())
 
 	var results []*result
@@ -227,7 +233,7 @@ func runHindsight(ctx context.Context, cfg *config, dir, bin, name, dsn string, 
 		urls = append(urls, s.url)
 	}
 	cpu0, self0 := cpuTime(servers), selfCPUTime()
-	out := drive(ctx, urls, token, cfg.conns, cfg.duration)
+	out := drive(ctx, urls, token, cfg.conns, cfg.groups, cfg.duration)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -278,7 +284,7 @@ func runCeiling(ctx context.Context, cfg *config, dir string, decode bool) (*res
 	}
 	defer s.kill()
 	cpu0, self0 := s.cpuTime(), selfCPUTime()
-	out := drive(ctx, []string{s.url}, "none", cfg.conns, cfg.duration)
+	out := drive(ctx, []string{s.url}, "none", cfg.conns, cfg.groups, cfg.duration)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

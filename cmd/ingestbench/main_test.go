@@ -19,15 +19,16 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestSmoke runs the benchmark briefly with a few connections, on SQLite
-// and, when HINDSIGHT_TEST_POSTGRES is set, on two replicas sharing a
-// PostgreSQL database, and checks that no acknowledged alert is lost and
+// TestSmoke runs the benchmark briefly with a few connections spread over
+// two alert groups, on SQLite and, when HINDSIGHT_TEST_POSTGRES is set, on
+// two replicas sharing a PostgreSQL database, and checks that no
+// acknowledged alert is lost, that each group opened one incident, and
 // that the ceiling and the decoding server answered with 2xx.
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts servers and sends load for a few seconds")
 	}
-	cfg := &config{duration: time.Second, conns: 4, rounds: 1, sqlite: true, ceiling: true, decode: true,
+	cfg := &config{duration: time.Second, conns: 4, groups: 2, rounds: 1, sqlite: true, ceiling: true, decode: true,
 		postgres: os.Getenv("HINDSIGHT_TEST_POSTGRES"), replicas: []int{2}}
 	var out strings.Builder
 	results, err := run(t.Context(), cfg, &out)
@@ -46,8 +47,8 @@ func TestSmoke(t *testing.T) {
 		if len(r.out.acked) == 0 {
 			t.Errorf("%s acknowledged nothing", r.name)
 		}
-		if r.check != nil && !r.check.ok() {
-			t.Errorf("%s: %s", r.name, r.check)
+		if r.check != nil && (!r.check.ok() || r.check.groups != cfg.groups) {
+			t.Errorf("%s: %s; %d groups stored, want %d", r.name, r.check, r.check.groups, cfg.groups)
 		}
 		if r.check == nil && r.rss == 0 {
 			t.Errorf("%s: no peak RSS read", r.name)
@@ -84,13 +85,18 @@ func TestPercentile(t *testing.T) {
 func TestFlags(t *testing.T) {
 	t.Run("Defaults", func(t *testing.T) {
 		cfg, err := parseFlags(nil)
-		if err != nil || cfg.duration != 10*time.Second || cfg.conns != 32 || cfg.rounds != 1 || !cfg.sqlite || len(cfg.replicas) != 2 {
+		if err != nil || cfg.duration != 10*time.Second || cfg.conns != 32 || cfg.groups != 1 || cfg.rounds != 1 || !cfg.sqlite || len(cfg.replicas) != 2 {
 			t.Fatalf("%+v %v", cfg, err)
 		}
 	})
 	t.Run("ErrNotPostgres", func(t *testing.T) {
 		if _, err := parseFlags([]string{"--db", "bench.db"}); err == nil {
 			t.Fatal("a SQLite file taken for --db")
+		}
+	})
+	t.Run("ErrGroups", func(t *testing.T) {
+		if _, err := parseFlags([]string{"--groups", "0"}); err == nil {
+			t.Fatal("0 groups taken")
 		}
 	})
 	t.Run("ErrReplicas", func(t *testing.T) {
