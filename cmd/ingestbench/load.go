@@ -13,10 +13,10 @@ import (
 	"time"
 )
 
-// groupKey is the key of the benchmark's g-th Alertmanager group. With one
-// group, the default, the storm is of one alert name, the case group
-// commit is for; with more, alerts are grouped by service as well, and
-// each group opens an incident of its own.
+// groupKey is the key of the benchmark's g-th Alertmanager group, of alerts
+// grouped by name and service. With one group, the default, the storm is
+// of one alert name, the case group commit is for; with more, each group
+// opens an incident of its own.
 func groupKey(g int) string {
 	return fmt.Sprintf(`{}:{alertname="BenchHighLatency",service="api-%d"}`, g)
 }

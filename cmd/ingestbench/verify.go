@@ -25,21 +25,26 @@ type check struct {
 	unexpected int // stored though refused, failed or never sent
 	unknown    int // stored, of requests that got no answer
 	incidents  int // incidents opened
-	groups     int // groups with an alert stored: each opens one incident
+	groups     int // groups with an alert stored
+	fed        int // groups whose alerts all feed one incident
+	fedBy      int // incidents fed by the alerts
 	timeline   int // alerts the timeline's collapsed entries count
 }
 
+// ok: every group with an alert stored opened one incident, which all its
+// alerts feed, and no other.
 func (c *check) ok() bool {
 	return c.lost == 0 && c.duplicated == 0 && c.unexpected == 0 && c.timeline == c.stored &&
-		c.incidents == c.groups
+		c.fed == c.groups && c.fedBy == c.groups && c.incidents == c.groups
 }
 
 func (c *check) String() string {
 	if c.ok() {
 		return fmt.Sprintf("ok: %d stored, none lost", c.stored)
 	}
-	return fmt.Sprintf("FAILED: %d stored, %d lost, %d duplicated, %d stored though refused or never sent, %d incidents of %d groups, timeline counts %d",
-		c.stored, c.lost, c.duplicated, c.unexpected, c.incidents, c.groups, c.timeline)
+	return fmt.Sprintf("FAILED: %d stored, %d lost, %d duplicated, %d stored though refused or never sent, "+
+		"%d groups of which %d feed one incident each, %d incidents of which the alerts feed %d, timeline counts %d",
+		c.stored, c.lost, c.duplicated, c.unexpected, c.groups, c.fed, c.incidents, c.fedBy, c.timeline)
 }
 
 // openDB opens dsn (a SQLite file or a postgres:// URL) with database/sql.
@@ -104,8 +109,14 @@ func verify(ctx context.Context, dsn string, o *outcome) (*check, error) {
 	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM incidents").Scan(&c.incidents); err != nil {
 		return nil, fmt.Errorf("count incidents: %w", err)
 	}
-	if err := db.QueryRowContext(ctx, "SELECT count(DISTINCT group_key) FROM alerts").Scan(&c.groups); err != nil {
+	err = db.QueryRowContext(ctx, `SELECT count(*), COALESCE(SUM(CASE WHEN incidents = 1 AND unattached = 0 THEN 1 ELSE 0 END), 0)
+		FROM (SELECT count(DISTINCT incident_id) AS incidents, count(*) - count(incident_id) AS unattached
+			FROM alerts GROUP BY group_key) AS g`).Scan(&c.groups, &c.fed)
+	if err != nil {
 		return nil, fmt.Errorf("count groups: %w", err)
+	}
+	if err := db.QueryRowContext(ctx, "SELECT count(DISTINCT incident_id) FROM alerts").Scan(&c.fedBy); err != nil {
+		return nil, fmt.Errorf("count incidents fed: %w", err)
 	}
 	if err := db.QueryRowContext(ctx, "SELECT COALESCE(SUM(alerts), 0) FROM alert_entries WHERE status = 'firing'").Scan(&c.timeline); err != nil {
 		return nil, fmt.Errorf("count timeline alerts: %w", err)

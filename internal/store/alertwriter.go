@@ -326,7 +326,8 @@ func (w *AlertWriter) write(reqs []*ingestRequest) (caughtUp bool) {
 		acks = append(acks, ingestAck{req: r, reply: reply})
 	}
 	took := time.Since(start)
-	// Before the senders are answered, so that none can have sent again.
+	// Before these senders are answered, so that none of them can have
+	// sent again.
 	caughtUp = len(w.queue) == 0
 	w.acks <- acks
 	if w.cfg.OnBatch != nil {

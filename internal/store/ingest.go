@@ -70,8 +70,12 @@ func prepareBatch(b *incident.AlertBatch, now time.Time) error {
 // its alerts inserted and its timeline updated once for all of them.
 // Groups go in (source, group key) order, and what changes the incidents
 // themselves comes after every group, in the order of their ids (see
-// settleIncidents): two writers take their locks in the same order and
-// cannot deadlock on PostgreSQL.
+// settleIncidents), so that two writers on PostgreSQL take those locks in
+// the same order. One lock breaks it: opening an incident takes the
+// counter of refs between two groups. Two replicas that open incidents at
+// once for groups the other holds can deadlock; PostgreSQL ends one
+// transaction, and the alert writer writes its deliveries again one by
+// one.
 func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time) ([]*incident.IngestResult, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	results := make([]*incident.IngestResult, len(deliveries))
@@ -111,7 +115,7 @@ func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time)
 type incidentStep struct {
 	incidentID int64
 	g          *groupIngest
-	actor      string     // who delivered the batch that calls for it
+	actor      string     // who signs it: the batch's, or the group's last batch's for ended
 	ackAt      *time.Time // acknowledge at this time
 	ended      bool       // an alert of the incident resolved
 }
