@@ -2,8 +2,8 @@
 //
 // It starts `hindsight serve` on a new database, has conns connections
 // post Alertmanager notifications of one new alert each, all of one alert
-// group (or of several, with --groups), for a while, and then checks that the database holds exactly the
-// alerts Hindsight acknowledged. It then sends the same load to a gin
+// group (or of several, with --groups), for a while, and then checks that
+// the database holds exactly the alerts Hindsight acknowledged. It then sends the same load to a gin
 // server that only reads the body and answers 200, the most this machine
 // does over HTTP, and reports Hindsight's throughput as a share of it.
 //

@@ -154,7 +154,6 @@ func (s *Store) settleIncidents(tx *gorm.DB, steps []incidentStep) error {
 			}
 		}
 		if ended != nil {
-			ended.g.actor = ended.actor
 			if err := ended.g.noteAllResolved(id); err != nil {
 				return err
 			}

@@ -270,19 +270,16 @@ func (s *Store) transactUnflushed(ctx context.Context, fn func(tx *gorm.DB) erro
 	if s.dialect != SQLite {
 		return s.translate(s.write.WithContext(ctx).Transaction(fn))
 	}
-	// The wait for the write connection ends with ctx; the transaction,
-	// once begun, runs to its end with statementContext. A transaction
-	// whose context ended would be rolled back by database/sql, which then
+	// Once begun, the transaction runs to its end (see pinned). One whose
+	// context ended would be rolled back by database/sql, which then
 	// closes the connection: go-sqlite3 cannot tell it is fit for reuse.
 	// That would be the one write connection, whose closing can take the
 	// write-ahead log that walFlusher syncs.
-	conn, err := s.writeDB.Conn(ctx)
+	db, release, err := pinned(ctx, s.write, s.writeDB)
 	if err != nil {
 		return s.translate(err)
 	}
-	defer conn.Close()
-	db := s.write.WithContext(s.statementContext(ctx))
-	db.Statement.ConnPool = conn
+	defer release()
 	return s.translate(db.Transaction(fn))
 }
 
@@ -300,23 +297,19 @@ func (s *Store) flushWAL() error {
 	return nil
 }
 
-// reading runs fn with the read pool, its statements bound to ctx (see
-// statementContext). On SQLite fn's statements share one connection of
-// the pool, taken before fn runs: fn must not call reading itself, which
-// could wait for a second one held by a caller like it.
+// reading runs fn with the read pool, its statements bound to ctx. On
+// SQLite fn's statements share one connection of the pool (see pinned),
+// taken before fn runs: fn must not call reading itself, which could wait
+// for a second one held by a caller like it.
 func (s *Store) reading(ctx context.Context, fn func(db *gorm.DB) error) error {
 	if s.dialect != SQLite {
 		return fn(s.read.WithContext(ctx))
 	}
-	// As transactUnflushed does: the wait for a connection ends with ctx,
-	// the statements then run to their end on the one taken.
-	conn, err := s.readDB.Conn(ctx)
+	db, release, err := pinned(ctx, s.read, s.readDB)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	db := s.read.WithContext(s.statementContext(ctx))
-	db.Statement.ConnPool = conn
+	defer release()
 	return fn(db)
 }
 
@@ -333,22 +326,24 @@ func readFirst[T any](ctx context.Context, s *Store, cond string, args ...any) (
 	return row, found, s.translate(err)
 }
 
-// statementContext is the context statements run with. On SQLite, it is
-// ctx without its end: go-sqlite3 runs each statement, and fetches each
-// row, on a new goroutine when the context can end, so as to interrupt it
-// then. That made reading an incident of 5,000 entries 80% slower, and
-// cost the alert writer a goroutine and two switches per statement. The
-// statements here take milliseconds, and an interrupt would not end a
-// write the disk holds up. A write still stops waiting for the write
-// connection when its context ends (see transactUnflushed), and a read for
-// one of the read pool (see reading).
-// PostgreSQL's driver ends statements with their context at no such cost,
-// and they keep it.
-func (s *Store) statementContext(ctx context.Context) context.Context {
-	if s.dialect == SQLite {
-		return context.WithoutCancel(ctx)
+// pinned takes a connection of pool, SQLite's pool of db, waiting for it
+// no longer than ctx lasts, and returns db bound to that connection with
+// ctx without its end, and the connection's release. go-sqlite3 runs each
+// statement, and fetches each row, on a new goroutine when the context can
+// end, so as to interrupt it then. That made reading an incident of 5,000
+// entries 80% slower, and cost the alert writer a goroutine and two
+// switches per statement. The statements here take milliseconds, and an
+// interrupt would not end a write the disk holds up: what ctx ends is the
+// wait for a connection. PostgreSQL's driver ends statements with their
+// context at no such cost, and they keep it.
+func pinned(ctx context.Context, db *gorm.DB, pool *sql.DB) (*gorm.DB, func() error, error) {
+	conn, err := pool.Conn(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
-	return ctx
+	bound := db.WithContext(context.WithoutCancel(ctx))
+	bound.Statement.ConnPool = conn
+	return bound, conn.Close, nil
 }
 
 // translate turns database errors into domain errors where they mean
