@@ -68,14 +68,15 @@ func prepareBatch(b *incident.AlertBatch, now time.Time) error {
 // as applying them one after the other, and returns what each changed.
 // Batches of one group are applied together, so that the group is locked,
 // its alerts inserted and its timeline updated once for all of them.
-// Groups go in (source, group key) order, and what changes the incidents
-// themselves comes after every group, in the order of their ids (see
-// settleIncidents), so that two writers on PostgreSQL take those locks in
-// the same order. One lock breaks it: opening an incident takes the
-// counter of refs between two groups. Two replicas that open incidents at
-// once for groups the other holds can deadlock; PostgreSQL ends one
-// transaction, and the alert writer writes its deliveries again one by
-// one.
+// On PostgreSQL writers take their locks in one order: first every
+// group's row, in (source, group key) order; then the counter of refs,
+// when the transaction may open an incident; then the rows it writes for
+// its groups; last what changes the incidents themselves, in the order of
+// their ids (see settleIncidents). A rare cycle is left: Alertmanager can
+// route one alert to several groups, and two transactions that write the
+// same two alerts, in groups of their own, in opposite orders, deadlock.
+// PostgreSQL ends one, and the alert writer writes its deliveries again
+// one by one.
 func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time) ([]*incident.IngestResult, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	results := make([]*incident.IngestResult, len(deliveries))
@@ -95,10 +96,26 @@ func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time)
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
-	var steps []incidentStep
+	locked := make([]*groupIngest, 0, len(keys))
+	live := make([][]int, 0, len(keys))
 	for _, k := range keys {
 		g := &groupIngest{s: s, tx: tx, now: now, source: k[0], key: k[1]}
-		if err := g.apply(deliveries, batches, groups[k], results); err != nil {
+		idx, err := g.lock(batches, groups[k], results)
+		if err != nil {
+			return nil, err
+		}
+		if len(idx) > 0 {
+			locked, live = append(locked, g), append(live, idx)
+		}
+	}
+	if s.dialect == Postgres && mayOpen(locked, batches, live) {
+		if err := tx.Exec(lockCounterSQL).Error; err != nil {
+			return nil, fmt.Errorf("lock counter of refs: %w", err)
+		}
+	}
+	var steps []incidentStep
+	for n, g := range locked {
+		if err := g.apply(deliveries, batches, live[n], results); err != nil {
 			return nil, err
 		}
 		steps = append(steps, g.steps...)
@@ -107,6 +124,29 @@ func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time)
 		return nil, err
 	}
 	return results, nil
+}
+
+// lockCounterSQL takes the lock that giving out a ref takes (see
+// insertIncident).
+const lockCounterSQL = "SELECT 1 FROM counters WHERE name = 'incident_ref' FOR NO KEY UPDATE"
+
+// mayOpen reports whether applying the locked groups, with their live
+// batches, may open an incident: a group without one has a batch that
+// opens incidents, with a firing alert.
+func mayOpen(locked []*groupIngest, batches []*incident.AlertBatch, live [][]int) bool {
+	for n, g := range locked {
+		if g.open != nil {
+			continue
+		}
+		for _, i := range live[n] {
+			if b := batches[i]; b.Open != nil && slices.ContainsFunc(b.Alerts, func(a incident.Alert) bool {
+				return a.Status == incident.AlertFiring
+			}) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // incidentStep is a change to an incident that a group's batches call
@@ -191,20 +231,17 @@ func (g *groupIngest) openID() *int64 {
 	return &g.open.ID
 }
 
-// apply applies the deliveries idx (batches[i] is deliveries[i].batch),
-// in order, filling their results. Which alerts are new is decided by the
-// unique key (source, starts_at, fingerprint) and ON CONFLICT, never by
-// reading first, so concurrent deliveries of one snapshot store each alert
-// once.
-func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatch, idx []int, results []*incident.IngestResult) error {
+// lock records the deliveries idx of the group that carry an id, leaving
+// out those seen before, and locks the group when any is left: it returns
+// those, in order.
+func (g *groupIngest) lock(batches []*incident.AlertBatch, idx []int, results []*incident.IngestResult) ([]int, error) {
 	var live []int
-	fireOnce := false
 	for _, i := range idx {
 		b := batches[i]
 		if b.DeliveryID != "" {
 			fresh, err := recordDelivery(g.tx, b.Source, b.DeliveryID, g.now)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if !fresh {
 				results[i].Duplicates, results[i].Repeated = results[i].Received, true
@@ -212,20 +249,32 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 			}
 		}
 		live = append(live, i)
-		fireOnce = fireOnce || b.FireOnce
 	}
 	if len(live) == 0 {
-		return nil
+		return nil, nil
 	}
 	var err error
 	if g.open, err = g.lockGroup(); err != nil {
-		return err
+		return nil, err
 	}
+	return live, nil
+}
 
+// apply applies the deliveries live of the locked group (batches[i] is
+// deliveries[i].batch), in order, filling their results. Which alerts are
+// new is decided by the unique key (source, starts_at, fingerprint) and ON
+// CONFLICT, never by reading first, so concurrent deliveries of one
+// snapshot store each alert once.
+func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatch, live []int, results []*incident.IngestResult) error {
+	fireOnce := false
+	for _, i := range live {
+		fireOnce = fireOnce || batches[i].FireOnce
+	}
 	// Snapshots insert all their alerts in one statement. A FireOnce
 	// batch depends on what fires after the batch before it, so those go
 	// one by one.
 	var addedBy map[int][]alertRow
+	var err error
 	if !fireOnce {
 		if addedBy, err = insertAlerts(g.s.hot(g.tx), occurrences(deliveries, live), g.openID(), g.now); err != nil {
 			return err

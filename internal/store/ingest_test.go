@@ -468,6 +468,46 @@ func TestIngestAlertsAllResolvedAcrossGroups(t *testing.T) {
 	})
 }
 
+// waitBlockedBy waits until a transaction waits for a lock that conn's
+// transaction holds.
+func waitBlockedBy(t *testing.T, conn *pgx.Conn, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var waiting int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never waited", what)
+		}
+	}
+}
+
+// holdGroup begins a transaction on a connection of its own that holds the
+// row of an alert group, as another replica's ingest does first.
+func holdGroup(t *testing.T, dsn, key string) (*pgx.Conn, pgx.Tx) {
+	t.Helper()
+	other, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close(ctx) })
+	otx, err := other.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { otx.Rollback(ctx) })
+	if _, err := otx.Exec(ctx, `INSERT INTO alert_groups (source, group_key) VALUES ('alertmanager', $1)
+		ON CONFLICT (source, group_key) DO UPDATE SET group_key = excluded.group_key`, key); err != nil {
+		t.Fatal(err)
+	}
+	return other, otx
+}
+
 // A transaction of several groups takes the lock of an incident only after
 // those of all its groups, as every other does: on PostgreSQL, one that
 // held the incident while it waited for a group that another replica's
@@ -486,21 +526,8 @@ func TestIngestLocksGroupsBeforeIncidents(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The other replica: it holds group zz, as ingest does first...
-	other, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close(ctx)
-	otx, err := other.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer otx.Rollback(ctx)
-	if _, err := otx.Exec(ctx, `INSERT INTO alert_groups (source, group_key) VALUES ('alertmanager', 'zz')
-		ON CONFLICT (source, group_key) DO UPDATE SET group_key = excluded.group_key`); err != nil {
-		t.Fatal(err)
-	}
+	// The other replica holds group zz...
+	other, otx := holdGroup(t, dsn, "zz")
 	// ...while this one ends the disk alert of group db, then waits for zz.
 	done := make(chan error, 1)
 	go func() {
@@ -509,19 +536,7 @@ func TestIngestLocksGroupsBeforeIncidents(t *testing.T) {
 			group("zz", firing("zz1", "QueueBacklog", "mq-1", clock("10:02:00"))))
 		done <- err
 	}()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		var waiting int
-		if err := other.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the transaction of groups db and zz never waited for zz")
-		}
-	}
+	waitBlockedBy(t, other, "the transaction of groups db and zz")
 	// The other replica now locks the incident, as it would at its end.
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -533,5 +548,79 @@ func TestIngestLocksGroupsBeforeIncidents(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("the transaction of groups db and zz: %v", err)
+	}
+}
+
+// A transaction that opens an incident for one group takes the counter of
+// refs only after the rows of all its groups: on PostgreSQL, one that held
+// the counter while it waited for a group that another replica's
+// transaction held, itself opening an incident, deadlocked.
+func TestIngestLocksGroupsBeforeCounter(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	s := storetest.Open(t, dsn)
+	other, otx := holdGroup(t, dsn, "zz")
+	// This one opens an incident for the new group aa, then waits for zz.
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.IngestTogether(ctx,
+			group("aa", firing("aa1", "APIHighLatency", "api-1", clock("10:00:00"))),
+			group("zz", firing("zz1", "QueueBacklog", "mq-1", clock("10:02:00"))))
+		done <- err
+	}()
+	waitBlockedBy(t, other, "the transaction of groups aa and zz")
+	// The other replica now opens an incident of its own.
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := otx.Exec(lctx, "UPDATE counters SET value = value + 1 WHERE name = 'incident_ref'"); err != nil {
+		t.Fatalf("the other replica takes a ref: %v", err)
+	}
+	if err := otx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the transaction of groups aa and zz: %v", err)
+	}
+	// The ref the other replica took is not handed out again.
+	if d := detail(t, s, "INC-2"); len(d.Alerts) != 1 || d.Alerts[0].Fingerprint != "aa1" {
+		t.Errorf("INC-2 holds %+v, want group aa's alert", d.Alerts)
+	}
+}
+
+// An alert of a group that opens no incident, and a group that opens one:
+// the transaction takes the counter of refs before it writes the alert.
+// On PostgreSQL, one that wrote the alert first and then waited for the
+// counter deadlocked with another replica's transaction that held the
+// counter and came to write the same alert, routed to a group of its own.
+func TestIngestLocksCounterBeforeAlerts(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	s := storetest.Open(t, dsn)
+	// The other replica holds groups b and d, and opens an incident for b.
+	other, otx := holdGroup(t, dsn, "b")
+	if _, err := otx.Exec(ctx, `INSERT INTO alert_groups (source, group_key) VALUES ('alertmanager', 'd')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := otx.Exec(ctx, "UPDATE counters SET value = value + 1 WHERE name = 'incident_ref'"); err != nil {
+		t.Fatal(err)
+	}
+	shared := firing("shared", "NodeDown", "node-1", clock("10:00:00"))
+	done := make(chan error, 1)
+	go func() {
+		below := &incident.AlertBatch{Source: "alertmanager", GroupKey: "a", Alerts: []incident.Alert{shared}}
+		_, err := s.IngestTogether(ctx, below, group("c", firing("c1", "QueueBacklog", "mq-1", clock("10:02:00"))))
+		done <- err
+	}()
+	waitBlockedBy(t, other, "the transaction of groups a and c")
+	// The other replica writes the same alert for group d.
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := otx.Exec(lctx, `INSERT INTO alerts (source, fingerprint, group_key, name, labels, annotations, status, starts_at, received_at)
+		VALUES ('alertmanager', 'shared', 'd', 'NodeDown', '{}', '{}', 'firing', $1, now())`, shared.StartsAt); err != nil {
+		t.Fatalf("the other replica writes the alert: %v", err)
+	}
+	if err := otx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the transaction of groups a and c: %v", err)
 	}
 }
