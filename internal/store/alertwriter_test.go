@@ -355,7 +355,7 @@ func TestAlertWriterInvalidBatch(t *testing.T) {
 
 // benchmarkIngest posts one new alert per delivery, all in one group, from
 // many goroutines: the shape of an alert storm.
-func benchmarkIngest(b *testing.B, ingest func(context.Context, *incident.AlertBatch) (*incident.IngestResult, error)) {
+func benchmarkIngest(b *testing.B, groups int, ingest func(context.Context, *incident.AlertBatch) (*incident.IngestResult, error)) {
 	var n atomic.Int64
 	b.SetParallelism(8) // 8 × GOMAXPROCS concurrent requests
 	b.ResetTimer()
@@ -364,7 +364,7 @@ func benchmarkIngest(b *testing.B, ingest func(context.Context, *incident.AlertB
 			i := n.Add(1)
 			instance := fmt.Sprintf("api-%d", i)
 			a := firing(hashFingerprint(instance), "APIHighLatency", instance, clock("10:00:00").Add(time.Duration(i)*time.Millisecond))
-			if _, err := ingest(context.Background(), group("storm", a)); err != nil {
+			if _, err := ingest(context.Background(), group(fmt.Sprintf("storm-%d", i%int64(groups)), a)); err != nil {
 				b.Error(err)
 				return
 			}
@@ -388,16 +388,20 @@ func BenchmarkIngestAlerts(b *testing.B) {
 		open func(testing.TB) *store.Store
 	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
 		b.Run(db.name, func(b *testing.B) {
-			b.Run("Writer", func(b *testing.B) {
-				s := db.open(b)
-				w := store.NewAlertWriter(s, store.AlertWriterConfig{})
-				defer w.Close(context.Background())
-				benchmarkIngest(b, w.IngestAlerts)
-				if st := w.Stats(); st.Batches > 0 {
-					b.ReportMetric(float64(st.Deliveries)/float64(st.Batches), "deliveries/txn")
-				}
-			})
-			b.Run("TransactionEach", func(b *testing.B) { benchmarkIngest(b, db.open(b).IngestAlerts) })
+			// One group, as the storm of make bench-ingest; and sixteen,
+			// as when an outage fires the alerts of many services at once.
+			for _, groups := range []int{1, 16} {
+				b.Run(fmt.Sprintf("Writer/groups=%d", groups), func(b *testing.B) {
+					s := db.open(b)
+					w := store.NewAlertWriter(s, store.AlertWriterConfig{})
+					defer w.Close(context.Background())
+					benchmarkIngest(b, groups, w.IngestAlerts)
+					if st := w.Stats(); st.Batches > 0 {
+						b.ReportMetric(float64(st.Deliveries)/float64(st.Batches), "deliveries/txn")
+					}
+				})
+			}
+			b.Run("TransactionEach", func(b *testing.B) { benchmarkIngest(b, 1, db.open(b).IngestAlerts) })
 		})
 	}
 }

@@ -31,7 +31,12 @@ const insertAuditSQL = `INSERT INTO audit_log (at, actor, incident_id, entity, e
 // that a change and its record are stored together or not at all. A change
 // that changed nothing is not recorded.
 func (s *Store) record(ctx context.Context, tx *gorm.DB, incidentID int64, entity string, entityID int64, action string, old, new any) error {
-	changes := incident.Diff(old, new)
+	return s.recordChanges(ctx, tx, incidentID, entity, entityID, action, incident.Diff(old, new))
+}
+
+// recordChanges is record for changes the caller worked out itself, as
+// incident.Diff would have.
+func (s *Store) recordChanges(ctx context.Context, tx *gorm.DB, incidentID int64, entity string, entityID int64, action string, changes map[string]incident.Change) error {
 	if len(changes) == 0 && action == incident.ActionUpdate {
 		return nil
 	}

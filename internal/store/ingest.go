@@ -221,7 +221,11 @@ type groupIngest struct {
 
 // record adds to the audit trail, as the current batch's actor.
 func (g *groupIngest) record(incidentID int64, entity string, entityID int64, action string, old, new any) error {
-	return g.s.record(incident.WithActor(context.Background(), g.actor), g.tx, incidentID, entity, entityID, action, old, new)
+	return g.recordChanges(incidentID, entity, entityID, action, incident.Diff(old, new))
+}
+
+func (g *groupIngest) recordChanges(incidentID int64, entity string, entityID int64, action string, changes map[string]incident.Change) error {
+	return g.s.recordChanges(incident.WithActor(context.Background(), g.actor), g.tx, incidentID, entity, entityID, action, changes)
 }
 
 func (g *groupIngest) openID() *int64 {

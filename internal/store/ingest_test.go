@@ -422,6 +422,47 @@ func TestIngestAlertsAudit(t *testing.T) {
 	})
 }
 
+// An entry whose time a commander changed by hand, and that more alerts
+// then join, goes back to its alerts' start; its audit record says from
+// where, and the record of an entry nobody moved says nothing of its time.
+func TestIngestAlertsEntryMovedByHand(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+		ingest(t, s, group("g", a))
+		entry := detail(t, s, "INC-1").Events[0]
+		if _, err := s.UpdateEvent(ctx, "INC-1", entry.ID, &incident.EventPatch{At: incident.Some(clock("10:20:00"))}); err != nil {
+			t.Fatal(err)
+		}
+		ingest(t, s, group("g", a, firing("fp2", "APIHighLatency", "api-2:8080", clock("10:00:30"))))
+		ingest(t, s, group("g", a, firing("fp3", "APIHighLatency", "api-3:8080", clock("10:00:40"))))
+		wantTimeline(t, detail(t, s, "INC-1"), "10:00:00 APIHighLatency firing on 3 instances")
+
+		log, err := s.AuditLog(ctx, "INC-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var updates []incident.AuditEntry
+		for _, e := range log {
+			if e.Entity == "event" && e.Action == incident.ActionUpdate {
+				updates = append(updates, e)
+			}
+		}
+		if len(updates) != 3 {
+			t.Fatalf("%d event updates in the audit trail, want 3 (by hand, then two joins)", len(updates))
+		}
+		moved := updates[1].Changes
+		if at := moved["at"]; at.Old != "2024-01-25T10:20:00Z" || at.New != "2024-01-25T10:00:00Z" {
+			t.Errorf("first join records the time %+v, want from 10:20 back to 10:00", at)
+		}
+		if text := moved["text"]; text.Old != "APIHighLatency firing on api-1:8080: APIHighLatency is bad" || text.New != "APIHighLatency firing on 2 instances" {
+			t.Errorf("first join records the text %+v", text)
+		}
+		if _, ok := updates[2].Changes["at"]; ok || len(updates[2].Changes) != 1 {
+			t.Errorf("second join records %+v, want the text alone", updates[2].Changes)
+		}
+	})
+}
+
 // The last two firing alerts of an incident, of two groups, resolve at the
 // same moment: one of the two deliveries says on the timeline that every
 // alert has resolved. (On PostgreSQL each ran in its own transaction and
@@ -622,5 +663,46 @@ func TestIngestLocksCounterBeforeAlerts(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("the transaction of groups a and c: %v", err)
+	}
+}
+
+// On PostgreSQL, a delivery that joins an entry whose lock it waited for
+// records the text the entry had when the lock came free, not before.
+func TestIngestAlertsEntryTextAfterWait(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	s := storetest.Open(t, dsn)
+	a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+	ingest(t, s, group("g", a))
+	entry := detail(t, s, "INC-1").Events[0]
+	// Another transaction (another group's alerts of the same name, say)
+	// joins the entry and holds it...
+	other, otx := holdGroup(t, dsn, "zz")
+	if _, err := otx.Exec(ctx, "UPDATE alert_entries SET alerts = alerts + 2 WHERE event_id = $1", entry.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := otx.Exec(ctx, "UPDATE events SET text = 'APIHighLatency firing on 3 instances' WHERE id = $1", entry.ID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.IngestAlerts(ctx, group("g", a, firing("fp2", "APIHighLatency", "api-2:8080", clock("10:00:30"))))
+		done <- err
+	}()
+	// ...while this delivery waits for it.
+	waitBlockedBy(t, other, "the delivery of group g")
+	if err := otx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	wantTimeline(t, detail(t, s, "INC-1"), "10:00:00 APIHighLatency firing on 4 instances")
+	log, err := s.AuditLog(ctx, "INC-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := log[len(log)-1]
+	if text := last.Changes["text"]; last.Entity != "event" || text.Old != "APIHighLatency firing on 3 instances" || text.New != "APIHighLatency firing on 4 instances" {
+		t.Errorf("the join records %s %s %+v, want the text from 3 instances to 4", last.Entity, last.Action, last.Changes)
 	}
 }
