@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"hindsight/internal/incident"
 	"hindsight/internal/store"
 	"hindsight/internal/store/storetest"
@@ -121,7 +123,8 @@ func blockedWriterBatch(t *testing.T, s *store.Store, queueLen, maxBatch int) (w
 	t.Helper()
 	release = make(chan struct{})
 	var once sync.Once
-	w = store.NewAlertWriter(s, store.AlertWriterConfig{QueueLen: queueLen, MaxBatch: maxBatch, OnBatch: func(int, time.Duration) {
+	// One writer, which every delivery queues for.
+	w = store.NewAlertWriter(s, store.AlertWriterConfig{Writers: 1, QueueLen: queueLen, MaxBatch: maxBatch, OnBatch: func(int, time.Duration) {
 		once.Do(func() { <-release })
 	}})
 	if _, err := w.IngestAlerts(ctx, group("blocker", storm(1)...)); err != nil {
@@ -276,6 +279,45 @@ func TestAlertWriterQueueFull(t *testing.T) {
 	}
 	if n := countRows(t, s, "SELECT COUNT(*) FROM alerts WHERE fingerprint = ?", "fp002"); n != 0 {
 		t.Errorf("the refused delivery was stored")
+	}
+}
+
+// With several writers, the queue's room is theirs together: the
+// deliveries of one group, which all wait for one writer, may fill it.
+func TestAlertWriterQueueShared(t *testing.T) {
+	s := storetest.SQLite(t)
+	release := make(chan struct{})
+	var once sync.Once
+	w := store.NewAlertWriter(s, store.AlertWriterConfig{Writers: 4, QueueLen: 4, MaxBatch: 1, OnBatch: func(int, time.Duration) {
+		once.Do(func() { <-release })
+	}})
+	defer closeWriter(t, w)
+	alerts := storm(6)
+	if _, err := w.IngestAlerts(ctx, group("g", alerts[0])); err != nil {
+		t.Fatal(err)
+	} // g's writer now waits
+	queued := make(chan error, 4)
+	for i := 1; i <= 4; i++ {
+		go func() {
+			_, err := w.IngestAlerts(ctx, group("g", alerts[i]))
+			queued <- err
+		}()
+		waitQueued(t, w, i)
+	}
+	if _, err := w.IngestAlerts(ctx, group("g", alerts[5])); !errors.Is(err, store.ErrQueueFull) {
+		t.Errorf("a fifth delivery waiting: %v, want ErrQueueFull", err)
+	}
+	if got := w.QueueCapacity(); got != 4 {
+		t.Errorf("capacity %d, want 4", got)
+	}
+	close(release)
+	for range 4 {
+		if err := <-queued; err != nil {
+			t.Errorf("queued delivery: %v", err)
+		}
+	}
+	if n := countRows(t, s, "SELECT COUNT(*) FROM alerts"); n != 5 {
+		t.Errorf("%d alerts stored, want the 5 answered", n)
 	}
 }
 
@@ -552,4 +594,87 @@ func TestAlertWriterLinger(t *testing.T) {
 			t.Fatalf("lingering delivery stored %d times", n)
 		}
 	})
+}
+
+// On PostgreSQL the writer writes groups of different writers at once: a
+// group whose row another transaction holds keeps the others waiting only
+// when they share its writer.
+func TestAlertWriterGroupsWriteAtOnce(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	s := storetest.Open(t, dsn)
+	w := store.NewAlertWriter(s, store.AlertWriterConfig{Writers: store.MaxPostgresWriters})
+	defer closeWriter(t, w)
+	free := ""
+	for i := 0; free == "" && i < 100; i++ {
+		if k := fmt.Sprintf("free-%d", i); w.WriterOf("alertmanager", k) != w.WriterOf("alertmanager", "held") {
+			free = k
+		}
+	}
+	if free == "" {
+		t.Fatal("every group goes to the writer of group held: one writer on PostgreSQL?")
+	}
+	other, otx := holdGroup(t, dsn, "held")
+	held := make(chan error, 1)
+	go func() {
+		_, err := w.IngestAlerts(ctx, group("held", firing("h1", "DiskFull", "db-1", clock("10:00:00"))))
+		held <- err
+	}()
+	waitBlockedBy(t, other, "the delivery of group held")
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := w.IngestAlerts(fctx, group(free, firing("f1", "APIHighLatency", "api-1", clock("10:00:00")))); err != nil {
+		t.Fatalf("group %s, while group held waits: %v", free, err)
+	}
+	if err := otx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-held; err != nil {
+		t.Fatalf("group held: %v", err)
+	}
+	if n := countRows(t, s, "SELECT COUNT(*) FROM incidents"); n != 2 {
+		t.Errorf("%d incidents, want one for each group", n)
+	}
+}
+
+// A delivery whose transaction PostgreSQL ends to break a deadlock is
+// written again, even alone in its transaction, instead of failing.
+func TestAlertWriterRetriesDeadlockVictim(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	s := storetest.Open(t, dsn)
+	w := store.NewAlertWriter(s, store.AlertWriterConfig{})
+	defer closeWriter(t, w)
+	at := clock("10:00:00")
+	insert := func(tx pgx.Tx, fp string) error {
+		_, err := tx.Exec(ctx, `INSERT INTO alerts (source, fingerprint, group_key, name, labels, annotations, status, starts_at, received_at)
+			VALUES ('alertmanager', $1, 'other', 'NodeDown', '{}', '{}', 'firing', $2, now())`, fp, at)
+		return err
+	}
+	// Another replica writes alert y, the same alert routed to a group of
+	// its own, and would write x next; it looks for deadlocks late, so that
+	// the writer's transaction is the one PostgreSQL ends.
+	other, otx := holdGroup(t, dsn, "other")
+	if _, err := otx.Exec(ctx, "SET LOCAL deadlock_timeout = '10s'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := insert(otx, "y"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.IngestAlerts(ctx, group("a", firing("x", "NodeDown", "node-x", at), firing("y", "NodeDown", "node-y", at)))
+		done <- err
+	}()
+	waitBlockedBy(t, other, "the delivery of x and y") // x written, waiting for y
+	if err := insert(otx, "x"); err != nil {
+		t.Fatalf("the other replica writes x: %v", err)
+	}
+	if err := otx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the delivery of x and y: %v", err)
+	}
+	if n := countRows(t, s, "SELECT COUNT(*) FROM alerts"); n != 2 {
+		t.Errorf("%d alerts stored, want x and y once each", n)
+	}
 }

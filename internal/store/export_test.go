@@ -86,3 +86,6 @@ func (s *Store) IngestTogether(ctx context.Context, batches ...*incident.AlertBa
 
 // WriteWaits counts the waits for SQLite's write connection so far.
 func (s *Store) WriteWaits() int64 { return s.writeDB.Stats().WaitCount }
+
+// WriterOf returns the index of the writer of a group, among w's Writers.
+func (w *AlertWriter) WriterOf(source, groupKey string) int { return w.writerOf(source, groupKey) }

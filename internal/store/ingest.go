@@ -73,10 +73,11 @@ func prepareBatch(b *incident.AlertBatch, now time.Time) error {
 // when the transaction may open an incident; then the rows it writes for
 // its groups; last what changes the incidents themselves, in the order of
 // their ids (see settleIncidents). A rare cycle is left: Alertmanager can
-// route one alert to several groups, and two transactions that write the
-// same two alerts, in groups of their own, in opposite orders, deadlock.
-// PostgreSQL ends one, and the alert writer writes its deliveries again
-// one by one.
+// route one alert to several groups, and two transactions (of two
+// replicas, or two writers of one) that write the same two alerts, in
+// groups of their own, in opposite orders, deadlock; so can two that
+// write the collapsed entries of one incident fed by several groups.
+// PostgreSQL ends one after a second, and the alert writer writes it again.
 func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time) ([]*incident.IngestResult, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	results := make([]*incident.IngestResult, len(deliveries))

@@ -45,6 +45,7 @@ type Store struct {
 	sqliteDSN string
 	// postgresDSN opens PostgreSQL connections of their own, for LISTEN.
 	postgresDSN string
+	poolSize    int // PostgreSQL's pool_max_conns
 	// tokens caches the API tokens found valid.
 	tokens *tokenCache
 	// stmts keeps the alert writer's statements prepared; SQLite only.
@@ -177,7 +178,7 @@ func (s *Store) openPostgres(dsn string) error {
 	if err != nil {
 		return err
 	}
-	s.postgresDSN = dsn
+	s.postgresDSN, s.poolSize = dsn, poolSize
 	db, err := gorm.Open(postgres.Open(dsn), gormConfig())
 	if err != nil {
 		return fmt.Errorf("open postgres: %w", err)
