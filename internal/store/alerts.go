@@ -128,7 +128,7 @@ func (s *Store) AttachAlerts(ctx context.Context, refOrIDText string, ids []int6
 			// No "all alerts resolved" note: that is news when the last
 			// alert resolves, not when someone files a resolved one.
 			g.mark(rows, nil)
-			if err := g.writeAlertEntries(); err != nil {
+			if err := g.writeAlertEntries(g.marks); err != nil {
 				return err
 			}
 		}

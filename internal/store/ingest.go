@@ -72,11 +72,10 @@ func prepareBatch(b *incident.AlertBatch, now time.Time) error {
 // group's row, in (source, group key) order; then the counter of refs,
 // when the transaction may open an incident; then the rows it writes for
 // its groups; last what changes the incidents themselves, in the order of
-// their ids (see settleIncidents). A rare cycle is left: Alertmanager can
-// route one alert to several groups, and two transactions (of two
-// replicas, or two writers of one) that write the same two alerts, in
-// groups of their own, in opposite orders, deadlock; so can two that
-// write the collapsed entries of one incident fed by several groups.
+// their ids, with their timeline entries (see settleIncidents). A rare
+// cycle is left: Alertmanager can route one alert to several groups, and
+// two transactions (of two replicas, or two writers of one) that write the
+// same two alerts, in groups of their own, in opposite orders, deadlock.
 // PostgreSQL ends one after a second, and the alert writer writes it again.
 func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time) ([]*incident.IngestResult, error) {
 	now = now.UTC().Truncate(time.Microsecond)
@@ -151,32 +150,48 @@ func mayOpen(locked []*groupIngest, batches []*incident.AlertBatch, live [][]int
 }
 
 // incidentStep is a change to an incident that a group's batches call
-// for: an acknowledgement, or a look at whether all its alerts have
-// resolved.
+// for: the timeline entries of their alerts, an acknowledgement, or a
+// look at whether all its alerts have resolved.
 type incidentStep struct {
 	incidentID int64
 	g          *groupIngest
-	actor      string     // who signs it: the batch's, or the group's last batch's for ended
-	ackAt      *time.Time // acknowledge at this time
-	ended      bool       // an alert of the incident resolved
+	actor      string      // who signs it: the batch's, or the group's last batch's for entries and ended
+	marks      []alertMark // write these entries
+	ackAt      *time.Time  // acknowledge at this time
+	ended      bool        // an alert of the incident resolved
 }
 
 // settleIncidents takes the steps incident by incident, in the order of
-// their ids. On PostgreSQL it first locks the incident as an update would.
-// Deliveries of two groups can end the last alerts of one incident at
-// once, each in a transaction of its own that counts the other's alert as
-// firing, so that neither would say that all have resolved: the lock makes
-// the second wait for the first to commit, and count after it. Timeline
-// entries, which only refer to the incident, can still be added meanwhile.
+// their ids: first the timeline entries of every group, then the
+// acknowledgements and the look at whether all alerts have resolved. On
+// PostgreSQL, before an acknowledgement or a resolution, it locks the
+// incident as an update would. Deliveries of two groups can end the last
+// alerts of one incident at once, each in a transaction that counts the
+// other's alert as firing, so that neither would say that all have
+// resolved; and each would find no entry for its resolved alerts and add
+// one, where one should stand for both. The lock makes the second wait
+// for the first to commit, and read after it. Entries of alerts that
+// start firing need no lock: only the group of the incident adds those
+// (and, by hand, someone attaching alerts), and its row keeps its
+// transactions apart.
 func (s *Store) settleIncidents(tx *gorm.DB, steps []incidentStep) error {
-	slices.SortStableFunc(steps, func(a, b incidentStep) int { return cmp.Compare(a.incidentID, b.incidentID) })
+	entriesFirst := func(st incidentStep) int {
+		if len(st.marks) > 0 {
+			return 0
+		}
+		return 1
+	}
+	slices.SortStableFunc(steps, func(a, b incidentStep) int {
+		return cmp.Or(cmp.Compare(a.incidentID, b.incidentID), cmp.Compare(entriesFirst(a), entriesFirst(b)))
+	})
 	for len(steps) > 0 {
 		n := 1
 		for n < len(steps) && steps[n].incidentID == steps[0].incidentID {
 			n++
 		}
 		id := steps[0].incidentID
-		if s.dialect == Postgres {
+		entriesOnly := !slices.ContainsFunc(steps[:n], func(st incidentStep) bool { return st.ackAt != nil || st.ended })
+		if s.dialect == Postgres && !entriesOnly {
 			if err := tx.Exec(lockIncidentSQL, id).Error; err != nil {
 				return fmt.Errorf("lock incident: %w", err)
 			}
@@ -185,6 +200,11 @@ func (s *Store) settleIncidents(tx *gorm.DB, steps []incidentStep) error {
 		for i := range steps[:n] {
 			st := &steps[i]
 			st.g.actor = st.actor
+			if len(st.marks) > 0 {
+				if err := st.g.writeAlertEntries(st.marks); err != nil {
+					return err
+				}
+			}
 			if st.ackAt != nil {
 				if err := st.g.acknowledge(id, *st.ackAt); err != nil {
 					return err
@@ -329,9 +349,15 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 		}
 	}
 	// The entries stand for alerts of all the batches; the last one's
-	// actor signs them.
-	if err := g.writeAlertEntries(); err != nil {
-		return err
+	// actor signs them. They are written with the incident's other steps.
+	slices.SortStableFunc(g.marks, compareMarks)
+	for marks := g.marks; len(marks) > 0; {
+		n := 1
+		for n < len(marks) && marks[n].incidentID == marks[0].incidentID {
+			n++
+		}
+		g.steps = append(g.steps, incidentStep{incidentID: marks[0].incidentID, g: g, actor: g.actor, marks: marks[:n]})
+		marks = marks[n:]
 	}
 	for _, m := range g.marks {
 		if m.status == incident.AlertResolved {

@@ -513,13 +513,23 @@ func TestIngestAlertsAllResolvedAcrossGroups(t *testing.T) {
 // transaction holds.
 func waitBlockedBy(t *testing.T, conn *pgx.Conn, what string) {
 	t.Helper()
+	waitBlockedByN(t, conn, 1, what)
+}
+
+// waitBlockedByN waits until n transactions wait for locks that conn's
+// transaction holds, or for one of those waiting for it (PostgreSQL
+// queues the second waiter for a row behind the first).
+func waitBlockedByN(t *testing.T, conn *pgx.Conn, n int, what string) {
+	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		var waiting int
-		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))`).Scan(&waiting); err != nil {
+		if err := conn.QueryRow(ctx, `WITH first AS (SELECT pid FROM pg_stat_activity
+				WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid)))
+			SELECT count(*) FROM pg_stat_activity
+			WHERE pid IN (SELECT pid FROM first) OR pg_blocking_pids(pid) && ARRAY(SELECT pid FROM first)`).Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}
-		if waiting > 0 {
+		if waiting >= n {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -705,4 +715,64 @@ func TestIngestAlertsEntryTextAfterWait(t *testing.T) {
 	if text := last.Changes["text"]; last.Entity != "event" || text.Old != "APIHighLatency firing on 3 instances" || text.New != "APIHighLatency firing on 4 instances" {
 		t.Errorf("the join records %s %s %+v, want the text from 3 instances to 4", last.Entity, last.Action, last.Changes)
 	}
+}
+
+// Two groups whose alerts of one name feed one incident (one group's alert
+// was attached by hand) resolve at the same moment, in two transactions:
+// one timeline entry stands for both. On PostgreSQL each transaction
+// found no entry for its alert and added one.
+func TestIngestAlertsEntriesOfOneIncidentAtOnce(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	s := storetest.Open(t, dsn)
+	a := firing("a1", "NodeDown", "node-a", clock("10:00:00"))
+	b := firing("b1", "NodeDown", "node-b", clock("10:00:30"))
+	ingest(t, s, group("a", a))
+	below := func(alerts ...incident.Alert) *incident.AlertBatch {
+		return &incident.AlertBatch{Source: "alertmanager", GroupKey: "b", Alerts: alerts}
+	}
+	ingest(t, s, below(b))
+	var bID int64
+	if err := s.QueryRow(ctx, "SELECT id FROM alerts WHERE fingerprint = 'b1'", &bID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.AttachAlerts(ctx, "INC-1", []int64{bID}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A commander's edit holds the incident while both resolutions come.
+	other, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(ctx)
+	otx, err := other.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer otx.Rollback(ctx)
+	if _, err := otx.Exec(ctx, "SELECT 1 FROM incidents WHERE ref = 'INC-1' FOR NO KEY UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 2)
+	go func() {
+		_, err := s.IngestAlerts(ctx, group("a", resolved(a, clock("10:30:00"))))
+		done <- err
+	}()
+	go func() {
+		_, err := s.IngestAlerts(ctx, below(resolved(b, clock("10:30:10"))))
+		done <- err
+	}()
+	waitBlockedByN(t, other, 2, "the resolutions of groups a and b")
+	if err := otx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantTimeline(t, detail(t, s, "INC-1"),
+		"10:00:00 NodeDown firing on 2 instances",
+		"10:30:00 NodeDown resolved on 2 instances",
+		"10:30:10 All 2 alerts of this incident have resolved")
 }

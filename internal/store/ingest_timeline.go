@@ -41,12 +41,11 @@ func compareMarks(a, b alertMark) int {
 		cmp.Compare(a.status, b.status), a.at.Compare(b.at))
 }
 
-// writeAlertEntries adds the timeline entries for the group's marks: marks
-// of one incident, name and status within CollapseWindow of each other
-// make one entry, and join the entry earlier deliveries made for the same
-// window.
-func (g *groupIngest) writeAlertEntries() error {
-	marks := g.marks
+// writeAlertEntries adds the timeline entries for marks of the group:
+// marks of one incident, name and status within CollapseWindow of each
+// other make one entry, and join the entry earlier deliveries made for the
+// same window.
+func (g *groupIngest) writeAlertEntries(marks []alertMark) error {
 	slices.SortStableFunc(marks, compareMarks)
 	for i := 0; i < len(marks); {
 		first, j := marks[i], i+1
