@@ -104,6 +104,15 @@ func (s *Store) AttachAlerts(ctx context.Context, refOrIDText string, ids []int6
 				return incident.FieldError(incident.ECONFLICT, "alert_ids", "alert %d feeds another incident", r.ID)
 			}
 		}
+		if s.dialect == Postgres {
+			// Ingest's order of locks (see ingestBatches): the rows of the
+			// incident's groups, the alerts, then the incident before its
+			// entries, so that entries written by hand and by ingest at the
+			// same moment collapse into one.
+			if err := tx.Exec(lockIncidentGroupsSQL, inc.ID).Error; err != nil {
+				return fmt.Errorf("lock alert groups: %w", err)
+			}
+		}
 		sources := slices.Sorted(maps.Keys(bySource))
 		for _, src := range sources {
 			rows := bySource[src]
@@ -123,6 +132,14 @@ func (s *Store) AttachAlerts(ctx context.Context, refOrIDText string, ids []int6
 				}
 				attached = append(attached, rows[i].ID)
 			}
+		}
+		if s.dialect == Postgres {
+			if err := tx.Exec(lockIncidentSQL, inc.ID).Error; err != nil {
+				return fmt.Errorf("lock incident: %w", err)
+			}
+		}
+		for _, src := range sources {
+			rows := bySource[src]
 			g := &groupIngest{s: s, tx: tx, now: now, source: src, actor: incident.ActorFrom(ctx),
 				open: &incidentRow{ID: inc.ID, Ref: inc.Ref, Status: string(inc.Status)}}
 			// No "all alerts resolved" note: that is news when the last
@@ -139,6 +156,11 @@ func (s *Store) AttachAlerts(ctx context.Context, refOrIDText string, ids []int6
 	}
 	return inc, attached, nil
 }
+
+// lockIncidentGroupsSQL locks the rows of the groups that feed an
+// incident, as ingest does, in ingest's order.
+const lockIncidentGroupsSQL = `SELECT 1 FROM alert_groups WHERE incident_id = ?
+	ORDER BY source, group_key FOR NO KEY UPDATE`
 
 // alertAttachment is what attaching an alert changes, for the audit trail.
 type alertAttachment struct {

@@ -171,9 +171,9 @@ type incidentStep struct {
 // resolved; and each would find no entry for its resolved alerts and add
 // one, where one should stand for both. The lock makes the second wait
 // for the first to commit, and read after it. Entries of alerts that
-// start firing need no lock: only the group of the incident adds those
-// (and, by hand, someone attaching alerts), and its row keeps its
-// transactions apart.
+// start firing need no lock: only the group of the incident adds those,
+// and its row keeps its transactions apart (AttachAlerts, which adds them
+// by hand, takes that row too).
 func (s *Store) settleIncidents(tx *gorm.DB, steps []incidentStep) error {
 	entriesFirst := func(st incidentStep) int {
 		if len(st.marks) > 0 {

@@ -522,14 +522,7 @@ func waitBlockedBy(t *testing.T, conn *pgx.Conn, what string) {
 func waitBlockedByN(t *testing.T, conn *pgx.Conn, n int, what string) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		var waiting int
-		if err := conn.QueryRow(ctx, `WITH first AS (SELECT pid FROM pg_stat_activity
-				WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid)))
-			SELECT count(*) FROM pg_stat_activity
-			WHERE pid IN (SELECT pid FROM first) OR pg_blocking_pids(pid) && ARRAY(SELECT pid FROM first)`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting >= n {
+		if blockedBy(t, conn) >= n {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -538,9 +531,23 @@ func waitBlockedByN(t *testing.T, conn *pgx.Conn, n int, what string) {
 	}
 }
 
-// holdGroup begins a transaction on a connection of its own that holds the
-// row of an alert group, as another replica's ingest does first.
-func holdGroup(t *testing.T, dsn, key string) (*pgx.Conn, pgx.Tx) {
+// blockedBy counts the transactions that wait for locks conn's transaction
+// holds, or for one of those waiting for it.
+func blockedBy(t *testing.T, conn *pgx.Conn) int {
+	t.Helper()
+	var waiting int
+	if err := conn.QueryRow(ctx, `WITH first AS (SELECT pid FROM pg_stat_activity
+			WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid)))
+		SELECT count(*) FROM pg_stat_activity
+		WHERE pid IN (SELECT pid FROM first) OR pg_blocking_pids(pid) && ARRAY(SELECT pid FROM first)`).Scan(&waiting); err != nil {
+		t.Fatal(err)
+	}
+	return waiting
+}
+
+// otherTransaction begins a transaction on a connection of its own, as
+// another replica's or a commander's.
+func otherTransaction(t *testing.T, dsn string) (*pgx.Conn, pgx.Tx) {
 	t.Helper()
 	other, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -552,6 +559,14 @@ func holdGroup(t *testing.T, dsn, key string) (*pgx.Conn, pgx.Tx) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { otx.Rollback(ctx) })
+	return other, otx
+}
+
+// holdGroup begins a transaction on a connection of its own that holds the
+// row of an alert group, as another replica's ingest does first.
+func holdGroup(t *testing.T, dsn, key string) (*pgx.Conn, pgx.Tx) {
+	t.Helper()
+	other, otx := otherTransaction(t, dsn)
 	if _, err := otx.Exec(ctx, `INSERT INTO alert_groups (source, group_key) VALUES ('alertmanager', $1)
 		ON CONFLICT (source, group_key) DO UPDATE SET group_key = excluded.group_key`, key); err != nil {
 		t.Fatal(err)
@@ -740,16 +755,7 @@ func TestIngestAlertsEntriesOfOneIncidentAtOnce(t *testing.T) {
 	}
 
 	// A commander's edit holds the incident while both resolutions come.
-	other, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close(ctx)
-	otx, err := other.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer otx.Rollback(ctx)
+	other, otx := otherTransaction(t, dsn)
 	if _, err := otx.Exec(ctx, "SELECT 1 FROM incidents WHERE ref = 'INC-1' FOR NO KEY UPDATE"); err != nil {
 		t.Fatal(err)
 	}
@@ -775,4 +781,58 @@ func TestIngestAlertsEntriesOfOneIncidentAtOnce(t *testing.T) {
 		"10:00:00 NodeDown firing on 2 instances",
 		"10:30:00 NodeDown resolved on 2 instances",
 		"10:30:10 All 2 alerts of this incident have resolved")
+}
+
+// Alerts attached by hand and alerts their incident's group adds, of one
+// name and window, at the same moment, make one timeline entry. On
+// PostgreSQL the attach wrote its entry, then waited for another alert it
+// attached, while ingest, seeing no entry, added its own.
+func TestAttachAlertsWhileIngesting(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	s := storetest.Open(t, dsn)
+	ingest(t, s, group("a", firing("a1", "DiskFull", "node-a", clock("10:00:00"))))
+	// Two alerts of other senders that opened nothing, to attach.
+	ingest(t, s, &incident.AlertBatch{Source: "alertmanager", GroupKey: "b", Alerts: []incident.Alert{firing("b1", "DiskFull", "node-b", clock("10:20:00"))}})
+	ingest(t, s, &incident.AlertBatch{Source: "grafana", GroupKey: "g", Alerts: []incident.Alert{firing("g1", "DiskFull", "node-g", clock("10:20:30"))}})
+	var ids []int64
+	for _, fp := range []string{"b1", "g1"} {
+		var id int64
+		if err := s.QueryRow(ctx, "SELECT id FROM alerts WHERE fingerprint = ?", &id, fp); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	// Another connection holds g1, so that the attach waits for it.
+	other, otx := otherTransaction(t, dsn)
+	if _, err := otx.Exec(ctx, "SELECT 1 FROM alerts WHERE fingerprint = 'g1' FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	attached := make(chan error, 1)
+	go func() {
+		_, _, err := s.AttachAlerts(ctx, "INC-1", ids)
+		attached <- err
+	}()
+	waitBlockedBy(t, other, "the attach of b1 and g1")
+	ingested := make(chan error, 1)
+	go func() {
+		_, err := s.IngestAlerts(ctx, group("a", firing("a2", "DiskFull", "node-c", clock("10:21:00"))))
+		ingested <- err
+	}()
+	// The delivery waits for the attach (or, as it did, writes at once).
+	for deadline := time.Now().Add(10 * time.Second); len(ingested) == 0 && blockedBy(t, other) < 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the delivery of group a neither waited nor finished")
+		}
+	}
+	if err := otx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, done := range []chan error{attached, ingested} {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantTimeline(t, detail(t, s, "INC-1"),
+		"10:00:00 DiskFull firing on node-a: DiskFull is bad",
+		"10:20:00 DiskFull firing on 3 instances")
 }
