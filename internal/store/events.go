@@ -114,12 +114,24 @@ func (s *Store) UpdateEvent(ctx context.Context, refOrIDText string, eventID int
 	return &ev, nil
 }
 
+// lockAlertEntrySQL locks the collapsed entry an event stands for, if any.
+const lockAlertEntrySQL = "SELECT 1 FROM alert_entries WHERE event_id = ? FOR UPDATE"
+
 // DeleteEvent removes a timeline entry of the incident.
 func (s *Store) DeleteEvent(ctx context.Context, refOrIDText string, eventID int64) error {
 	return s.transact(ctx, func(tx *gorm.DB) error {
 		row, err := s.findEvent(tx, refOrIDText, eventID)
 		if err != nil {
 			return err
+		}
+		if s.dialect == Postgres {
+			// Ingest updates a collapsed entry's row, then its event (see
+			// mergeAlertEntry); the delete would lock the event, then the
+			// entry's row by cascade, and deadlock with a storm that keeps
+			// updating the entry. So the entry first, as ingest does.
+			if err := tx.Exec(lockAlertEntrySQL, row.ID).Error; err != nil {
+				return fmt.Errorf("lock alert entry: %w", err)
+			}
 		}
 		if err := tx.Delete(&eventRow{}, row.ID).Error; err != nil {
 			return err

@@ -836,3 +836,39 @@ func TestAttachAlertsWhileIngesting(t *testing.T) {
 		"10:00:00 DiskFull firing on node-a: DiskFull is bad",
 		"10:20:00 DiskFull firing on 3 instances")
 }
+
+// A commander deletes a collapsed entry while a storm keeps updating it:
+// on PostgreSQL the delete took the event, then the entry by cascade, and
+// deadlocked with the storm's next update, which takes them the other way
+// round.
+func TestDeleteAlertEntryDuringStorm(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	s := storetest.Open(t, dsn)
+	ingest(t, s, group("a", firing("a1", "APIHighLatency", "api-1", clock("10:00:00"))))
+	entry := detail(t, s, "INC-1").Events[0]
+	// The storm's transaction has updated the entry and goes on to its
+	// event; it looks for deadlocks late, so that the delete would be the
+	// one PostgreSQL ends.
+	other, otx := otherTransaction(t, dsn)
+	if _, err := otx.Exec(ctx, "SET LOCAL deadlock_timeout = '10s'"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := otx.Exec(ctx, "UPDATE alert_entries SET alerts = alerts + 1 WHERE event_id = $1", entry.ID); err != nil {
+		t.Fatal(err)
+	}
+	deleted := make(chan error, 1)
+	go func() { deleted <- s.DeleteEvent(ctx, "INC-1", entry.ID) }()
+	waitBlockedBy(t, other, "the delete of the entry")
+	if _, err := otx.Exec(ctx, "UPDATE events SET text = 'APIHighLatency firing on 2 instances' WHERE id = $1", entry.ID); err != nil {
+		t.Fatalf("the storm updates the entry's event: %v", err)
+	}
+	if err := otx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-deleted; err != nil {
+		t.Fatalf("delete the entry: %v", err)
+	}
+	if d := detail(t, s, "INC-1"); len(d.Events) != 0 {
+		t.Errorf("%d events left, want none", len(d.Events))
+	}
+}
