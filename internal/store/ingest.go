@@ -97,25 +97,23 @@ func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time)
 	}
 	slices.SortFunc(keys, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
 	locked := make([]*groupIngest, 0, len(keys))
-	live := make([][]int, 0, len(keys))
 	for _, k := range keys {
 		g := &groupIngest{s: s, tx: tx, now: now, source: k[0], key: k[1]}
-		idx, err := g.lock(batches, groups[k], results)
-		if err != nil {
+		if err := g.lock(batches, groups[k], results); err != nil {
 			return nil, err
 		}
-		if len(idx) > 0 {
-			locked, live = append(locked, g), append(live, idx)
+		if len(g.live) > 0 {
+			locked = append(locked, g)
 		}
 	}
-	if s.dialect == Postgres && mayOpen(locked, batches, live) {
+	if s.dialect == Postgres && mayOpen(locked, batches) {
 		if err := tx.Exec(lockCounterSQL).Error; err != nil {
 			return nil, fmt.Errorf("lock counter of refs: %w", err)
 		}
 	}
 	var steps []incidentStep
-	for n, g := range locked {
-		if err := g.apply(deliveries, batches, live[n], results); err != nil {
+	for _, g := range locked {
+		if err := g.apply(deliveries, batches, results); err != nil {
 			return nil, err
 		}
 		steps = append(steps, g.steps...)
@@ -130,15 +128,15 @@ func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time)
 // insertIncident).
 const lockCounterSQL = "SELECT 1 FROM counters WHERE name = 'incident_ref' FOR NO KEY UPDATE"
 
-// mayOpen reports whether applying the locked groups, with their live
-// batches, may open an incident: a group without one has a batch that
-// opens incidents, with a firing alert.
-func mayOpen(locked []*groupIngest, batches []*incident.AlertBatch, live [][]int) bool {
-	for n, g := range locked {
+// mayOpen reports whether applying the locked groups may open an
+// incident: a group without one has a live batch that opens incidents,
+// with a firing alert.
+func mayOpen(locked []*groupIngest, batches []*incident.AlertBatch) bool {
+	for _, g := range locked {
 		if g.open != nil {
 			continue
 		}
-		for _, i := range live[n] {
+		for _, i := range g.live {
 			if b := batches[i]; b.Open != nil && slices.ContainsFunc(b.Alerts, func(a incident.Alert) bool {
 				return a.Status == incident.AlertFiring
 			}) {
@@ -235,6 +233,7 @@ type groupIngest struct {
 	now         time.Time
 	source, key string
 	actor       string         // who delivered the batch being applied
+	live        []int          // the batches to apply, once locked
 	open        *incidentRow   // the group's open incident, once known
 	marks       []alertMark    // timeline entries to write at the end
 	steps       []incidentStep // for settleIncidents
@@ -257,40 +256,38 @@ func (g *groupIngest) openID() *int64 {
 }
 
 // lock records the deliveries idx of the group that carry an id, leaving
-// out those seen before, and locks the group when any is left: it returns
-// those, in order.
-func (g *groupIngest) lock(batches []*incident.AlertBatch, idx []int, results []*incident.IngestResult) ([]int, error) {
-	var live []int
+// out those seen before, keeps the others, in order, as live, and locks
+// the group when any is left.
+func (g *groupIngest) lock(batches []*incident.AlertBatch, idx []int, results []*incident.IngestResult) error {
 	for _, i := range idx {
 		b := batches[i]
 		if b.DeliveryID != "" {
 			fresh, err := recordDelivery(g.tx, b.Source, b.DeliveryID, g.now)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if !fresh {
 				results[i].Duplicates, results[i].Repeated = results[i].Received, true
 				continue
 			}
 		}
-		live = append(live, i)
+		g.live = append(g.live, i)
 	}
-	if len(live) == 0 {
-		return nil, nil
+	if len(g.live) == 0 {
+		return nil
 	}
 	var err error
-	if g.open, err = g.lockGroup(); err != nil {
-		return nil, err
-	}
-	return live, nil
+	g.open, err = g.lockGroup()
+	return err
 }
 
-// apply applies the deliveries live of the locked group (batches[i] is
+// apply applies the live deliveries of the locked group (batches[i] is
 // deliveries[i].batch), in order, filling their results. Which alerts are
 // new is decided by the unique key (source, starts_at, fingerprint) and ON
 // CONFLICT, never by reading first, so concurrent deliveries of one
 // snapshot store each alert once.
-func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatch, live []int, results []*incident.IngestResult) error {
+func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatch, results []*incident.IngestResult) error {
+	live := g.live
 	fireOnce := false
 	for _, i := range live {
 		fireOnce = fireOnce || batches[i].FireOnce
