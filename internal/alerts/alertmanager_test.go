@@ -15,7 +15,7 @@ import (
 
 // fixture reads a sample payload of ../shared/fixtures/webhooks, which CI
 // lays beside the clone.
-func fixture(t *testing.T, name string) []byte {
+func fixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "fixtures", "webhooks", name))
 	if err != nil {
@@ -319,5 +319,16 @@ func TestSeverityFromLabel(t *testing.T) {
 	r.OpenAt = incident.SEV1
 	if !r.Opens(incident.SEV1) || r.Opens(incident.SEV2) {
 		t.Error("--open-at SEV1 opens SEV1 only")
+	}
+}
+
+// What a notification costs to read, as a webhook request reads it:
+// go test -run '^$' -bench ParseAlertmanager ./internal/alerts
+func BenchmarkParseAlertmanager(b *testing.B) {
+	body := fixture(b, "alertmanager-firing.json")
+	for b.Loop() {
+		if _, err := alerts.ParseAlertmanager(body, alerts.Rules{}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -1,6 +1,6 @@
 package alerts
 
-// FastDecodable is fastDecodable, for FuzzFastDecode.
+// FastDecodable is fastDecodable, for FuzzFastDecode and FuzzFastDecodable.
 var FastDecodable = fastDecodable
 
 // PayloadTypes make a new value of each type decodeJSON decodes webhook
