@@ -39,7 +39,7 @@ type AlertWriterConfig struct {
 	// transactions. It stops waiting sooner when deliveries stop coming
 	// (see lingerGap) and, when it had written all that was queued, once
 	// as many have come as it last answered (see run). A delivery that
-	// finds the writer idle is written at once. Default 1ms; negative
+	// finds the writer idle is written at once. Default 2ms; negative
 	// turns it off.
 	Linger time.Duration
 	// Writers is how many transactions run at once, each for its own share
@@ -124,7 +124,10 @@ func NewAlertWriter(s *Store, cfg AlertWriterConfig) *AlertWriter {
 		cfg.MaxBatch = 256
 	}
 	if cfg.Linger == 0 {
-		cfg.Linger = time.Millisecond
+		// Rather than 1 ms: 32 senders of a storm make transactions of
+		// about 22 deliveries instead of 13, for 7% more alerts/s and 15%
+		// less CPU a request; 8 and 128 senders lose nothing.
+		cfg.Linger = 2 * time.Millisecond
 	}
 	if cfg.Writers <= 0 {
 		cfg.Writers = 1
@@ -243,8 +246,8 @@ func (w *AlertWriter) run(queue chan *ingestRequest) {
 	// for, and it stops lingering once as many deliveries as it answered
 	// have come. Timers cannot tell when they have: an idle Go process
 	// sleeps in epoll_wait, whose timeout is in milliseconds, so lingerGap
-	// waits a millisecond at a light load, as long as Linger (8 senders
-	// got 3,400 alerts/s instead of 5,300). While it is behind, deliveries
+	// waited a millisecond at a light load, the whole Linger of then (8
+	// senders got 3,400 alerts/s instead of 5,300). While it is behind, deliveries
 	// queue during each transaction, and lingering makes the larger
 	// transactions that a short CPU needs (128 senders: 12% more alerts/s
 	// than stopping early).
