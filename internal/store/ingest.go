@@ -298,7 +298,13 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 	var addedBy map[int][]alertRow
 	var err error
 	if !fireOnce {
-		if addedBy, err = insertAlerts(g.s.hot(g.tx), occurrences(deliveries, live), g.openID(), g.now); err != nil {
+		// In the order of the alerts' key, as every transaction inserts
+		// them: two that insert the same alerts (Alertmanager routes an
+		// alert to each group that matches it) then wait for each other,
+		// where in opposite orders they deadlocked on PostgreSQL.
+		cands := occurrences(deliveries, live)
+		slices.SortFunc(cands, compareOccurrences)
+		if addedBy, err = insertAlerts(g.s.hot(g.tx), cands, g.openID(), g.now); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -43,6 +44,12 @@ type candidate struct {
 	alert *incident.Alert
 	maps  *storedMaps
 	owner int
+}
+
+// compareOccurrences orders candidates by the unique key of alerts (source
+// aside: a group has one), the same way in every transaction.
+func compareOccurrences(a, b candidate) int {
+	return cmp.Or(a.alert.StartsAt.Compare(b.alert.StartsAt), strings.Compare(a.alert.Fingerprint, b.alert.Fingerprint))
 }
 
 // values are the candidate's columns of an alerts insert, in the order

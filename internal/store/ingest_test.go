@@ -872,3 +872,45 @@ func TestDeleteAlertEntryDuringStorm(t *testing.T) {
 		t.Errorf("%d events left, want none", len(d.Events))
 	}
 }
+
+// Every transaction inserts its alerts in the order of their key, whatever
+// the order of the payload: another replica that wrote x, the same alert
+// routed to a group of its own, and would write y next, writes it while
+// this delivery waits for x, where a delivery that wrote y first made a
+// deadlock that PostgreSQL broke a second later.
+func TestIngestInsertsAlertsInKeyOrder(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	s := storetest.Open(t, dsn)
+	at := clock("10:00:00")
+	other, otx := otherTransaction(t, dsn)
+	// Less than deadlock_timeout (1 s): the other replica gives up first.
+	if _, err := otx.Exec(ctx, "SET LOCAL lock_timeout = '500ms'"); err != nil {
+		t.Fatal(err)
+	}
+	insert := func(fp string) error {
+		_, err := otx.Exec(ctx, `INSERT INTO alerts (source, fingerprint, group_key, name, labels, annotations, status, starts_at, received_at)
+			VALUES ('alertmanager', $1, 'other', 'NodeDown', '{}', '{}', 'firing', $2, now())`, fp, at)
+		return err
+	}
+	if err := insert("x"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.IngestAlerts(ctx, group("a", firing("y", "NodeDown", "node-y", at), firing("x", "NodeDown", "node-x", at)))
+		done <- err
+	}()
+	waitBlockedBy(t, other, "the delivery of y and x")
+	if err := insert("y"); err != nil {
+		t.Fatalf("the other replica writes y while the delivery waits for x: %v", err)
+	}
+	if err := otx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the delivery of y and x: %v", err)
+	}
+	if n := countRows(t, s, "SELECT COUNT(*) FROM alerts"); n != 2 {
+		t.Errorf("%d alerts stored, want x and y once each", n)
+	}
+}
