@@ -72,11 +72,13 @@ func prepareBatch(b *incident.AlertBatch, now time.Time) error {
 // group's row, in (source, group key) order; then the counter of refs,
 // when the transaction may open an incident; then the rows it writes for
 // its groups; last what changes the incidents themselves, in the order of
-// their ids, with their timeline entries (see settleIncidents). A rare
-// cycle is left: Alertmanager can route one alert to several groups, and
-// two transactions (of two replicas, or two writers of one) that write the
-// same two alerts, in groups of their own, in opposite orders, deadlock.
-// PostgreSQL ends one after a second, and the alert writer writes it again.
+// their ids, with their timeline entries (see settleIncidents). A group's
+// new alerts go in the order of their key. A rare cycle is left:
+// Alertmanager can route one alert to several groups, and two transactions
+// (of two replicas, or two writers of one) can write the same two alerts
+// in opposite orders, one in two of its groups, group by group, the other
+// in one group, by key. They deadlock; PostgreSQL ends one after a second,
+// and the alert writer writes it again.
 func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time) ([]*incident.IngestResult, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	results := make([]*incident.IngestResult, len(deliveries))
@@ -298,12 +300,16 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 	var addedBy map[int][]alertRow
 	var err error
 	if !fireOnce {
-		// In the order of the alerts' key, as every transaction inserts
-		// them: two that insert the same alerts (Alertmanager routes an
-		// alert to each group that matches it) then wait for each other,
-		// where in opposite orders they deadlocked on PostgreSQL.
 		cands := occurrences(deliveries, live)
-		slices.SortFunc(cands, compareOccurrences)
+		if g.s.dialect == Postgres {
+			// In the order of the alerts' key, whatever the payload's: two
+			// transactions that insert the same alerts (Alertmanager
+			// routes an alert to each group that matches it) then wait for
+			// each other, where in opposite orders they deadlocked. SQLite
+			// writes one transaction at a time, and keeps the payload's
+			// order for alerts that start together.
+			slices.SortFunc(cands, compareOccurrences)
+		}
 		if addedBy, err = insertAlerts(g.s.hot(g.tx), cands, g.openID(), g.now); err != nil {
 			return err
 		}

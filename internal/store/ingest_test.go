@@ -914,3 +914,19 @@ func TestIngestInsertsAlertsInKeyOrder(t *testing.T) {
 		t.Errorf("%d alerts stored, want x and y once each", n)
 	}
 }
+
+// SQLite writes one transaction at a time and needs no order of its own:
+// alerts that start together keep the payload's order there, and the
+// incident lists them so.
+func TestIngestKeepsPayloadOrderOnSQLite(t *testing.T) {
+	s := storetest.SQLite(t)
+	at := clock("10:00:00")
+	res := ingest(t, s, group("a", firing("f3a1", "NodeDown", "node-1", at), firing("0b9c", "NodeDown", "node-2", at)))
+	var got []string
+	for _, a := range detail(t, s, res.IncidentRef).Alerts {
+		got = append(got, a.Fingerprint)
+	}
+	if strings.Join(got, " ") != "f3a1 0b9c" {
+		t.Errorf("alerts listed as %v, want the payload's order f3a1 0b9c", got)
+	}
+}
