@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"hindsight/internal/incident"
 	"hindsight/internal/store"
 	"hindsight/internal/store/storetest"
@@ -644,11 +642,6 @@ func TestAlertWriterRetriesDeadlockVictim(t *testing.T) {
 	w := store.NewAlertWriter(s, store.AlertWriterConfig{})
 	defer closeWriter(t, w)
 	at := clock("10:00:00")
-	insert := func(tx pgx.Tx, fp string) error {
-		_, err := tx.Exec(ctx, `INSERT INTO alerts (source, fingerprint, group_key, name, labels, annotations, status, starts_at, received_at)
-			VALUES ('alertmanager', $1, 'other', 'NodeDown', '{}', '{}', 'firing', $2, now())`, fp, at)
-		return err
-	}
 	// Another replica writes alert y, the same alert routed to a group of
 	// its own, and would write x next; it looks for deadlocks late, so that
 	// the writer's transaction is the one PostgreSQL ends.
@@ -656,7 +649,7 @@ func TestAlertWriterRetriesDeadlockVictim(t *testing.T) {
 	if _, err := otx.Exec(ctx, "SET LOCAL deadlock_timeout = '10s'"); err != nil {
 		t.Fatal(err)
 	}
-	if err := insert(otx, "y"); err != nil {
+	if err := insertOtherAlert(otx, "y", at); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -665,7 +658,7 @@ func TestAlertWriterRetriesDeadlockVictim(t *testing.T) {
 		done <- err
 	}()
 	waitBlockedBy(t, other, "the delivery of x and y") // x written, waiting for y
-	if err := insert(otx, "x"); err != nil {
+	if err := insertOtherAlert(otx, "x", at); err != nil {
 		t.Fatalf("the other replica writes x: %v", err)
 	}
 	if err := otx.Commit(ctx); err != nil {

@@ -887,11 +887,7 @@ func TestIngestInsertsAlertsInKeyOrder(t *testing.T) {
 	if _, err := otx.Exec(ctx, "SET LOCAL lock_timeout = '500ms'"); err != nil {
 		t.Fatal(err)
 	}
-	insert := func(fp string) error {
-		_, err := otx.Exec(ctx, `INSERT INTO alerts (source, fingerprint, group_key, name, labels, annotations, status, starts_at, received_at)
-			VALUES ('alertmanager', $1, 'other', 'NodeDown', '{}', '{}', 'firing', $2, now())`, fp, at)
-		return err
-	}
+	insert := func(fp string) error { return insertOtherAlert(otx, fp, at) }
 	if err := insert("x"); err != nil {
 		t.Fatal(err)
 	}
@@ -929,4 +925,12 @@ func TestIngestKeepsPayloadOrderOnSQLite(t *testing.T) {
 	if strings.Join(got, " ") != "f3a1 0b9c" {
 		t.Errorf("alerts listed as %v, want the payload's order f3a1 0b9c", got)
 	}
+}
+
+// insertOtherAlert writes alert fp of group "other" in otx, as another
+// replica's transaction would.
+func insertOtherAlert(otx pgx.Tx, fp string, at time.Time) error {
+	_, err := otx.Exec(ctx, `INSERT INTO alerts (source, fingerprint, group_key, name, labels, annotations, status, starts_at, received_at)
+		VALUES ('alertmanager', $1, 'other', 'NodeDown', '{}', '{}', 'firing', $2, now())`, fp, at)
+	return err
 }
