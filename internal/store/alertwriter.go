@@ -125,8 +125,8 @@ func NewAlertWriter(s *Store, cfg AlertWriterConfig) *AlertWriter {
 	}
 	if cfg.Linger == 0 {
 		// Rather than 1 ms: 32 senders of a storm make transactions of
-		// about 22 deliveries instead of 13, for 7% more alerts/s and 15%
-		// less CPU a request; 8 and 128 senders lose nothing.
+		// about 22 deliveries instead of 13, for 5 to 8% more alerts/s and
+		// 12 to 18% less CPU a request; 8 and 128 senders lose nothing.
 		cfg.Linger = 2 * time.Millisecond
 	}
 	if cfg.Writers <= 0 {
@@ -247,10 +247,10 @@ func (w *AlertWriter) run(queue chan *ingestRequest) {
 	// have come. Timers cannot tell when they have: an idle Go process
 	// sleeps in epoll_wait, whose timeout is in milliseconds, so lingerGap
 	// waited a millisecond at a light load, the whole Linger of then (8
-	// senders got 3,400 alerts/s instead of 5,300). While it is behind, deliveries
-	// queue during each transaction, and lingering makes the larger
-	// transactions that a short CPU needs (128 senders: 12% more alerts/s
-	// than stopping early).
+	// senders got 3,400 alerts/s instead of 5,300). While it is behind,
+	// deliveries queue during each transaction, and lingering makes the
+	// larger transactions that a short CPU needs (128 senders: 12% more
+	// alerts/s than stopping early).
 	busy, last, caughtUp := false, 0, true
 	l := &linger{max: time.NewTimer(time.Hour), gap: time.NewTimer(time.Hour)}
 	l.max.Stop()
