@@ -649,7 +649,7 @@ func TestAlertWriterRetriesDeadlockVictim(t *testing.T) {
 	if _, err := otx.Exec(ctx, "SET LOCAL deadlock_timeout = '10s'"); err != nil {
 		t.Fatal(err)
 	}
-	if err := insertOtherAlert(otx, "y", at); err != nil {
+	if err := insertOtherAlert(ctx, otx, "other", "y", at); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -658,7 +658,7 @@ func TestAlertWriterRetriesDeadlockVictim(t *testing.T) {
 		done <- err
 	}()
 	waitBlockedBy(t, other, "the delivery of x and y") // x written, waiting for y
-	if err := insertOtherAlert(otx, "x", at); err != nil {
+	if err := insertOtherAlert(ctx, otx, "other", "x", at); err != nil {
 		t.Fatalf("the other replica writes x: %v", err)
 	}
 	if err := otx.Commit(ctx); err != nil {

@@ -679,8 +679,7 @@ func TestIngestLocksCounterBeforeAlerts(t *testing.T) {
 	// The other replica writes the same alert for group d.
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if _, err := otx.Exec(lctx, `INSERT INTO alerts (source, fingerprint, group_key, name, labels, annotations, status, starts_at, received_at)
-		VALUES ('alertmanager', 'shared', 'd', 'NodeDown', '{}', '{}', 'firing', $1, now())`, shared.StartsAt); err != nil {
+	if err := insertOtherAlert(lctx, otx, "d", "shared", shared.StartsAt); err != nil {
 		t.Fatalf("the other replica writes the alert: %v", err)
 	}
 	if err := otx.Commit(ctx); err != nil {
@@ -887,7 +886,7 @@ func TestIngestInsertsAlertsInKeyOrder(t *testing.T) {
 	if _, err := otx.Exec(ctx, "SET LOCAL lock_timeout = '500ms'"); err != nil {
 		t.Fatal(err)
 	}
-	insert := func(fp string) error { return insertOtherAlert(otx, fp, at) }
+	insert := func(fp string) error { return insertOtherAlert(ctx, otx, "other", fp, at) }
 	if err := insert("x"); err != nil {
 		t.Fatal(err)
 	}
@@ -927,10 +926,10 @@ func TestIngestKeepsPayloadOrderOnSQLite(t *testing.T) {
 	}
 }
 
-// insertOtherAlert writes alert fp of group "other" in otx, as another
+// insertOtherAlert writes alert fp of group groupKey in otx, as another
 // replica's transaction would.
-func insertOtherAlert(otx pgx.Tx, fp string, at time.Time) error {
+func insertOtherAlert(ctx context.Context, otx pgx.Tx, groupKey, fp string, at time.Time) error {
 	_, err := otx.Exec(ctx, `INSERT INTO alerts (source, fingerprint, group_key, name, labels, annotations, status, starts_at, received_at)
-		VALUES ('alertmanager', $1, 'other', 'NodeDown', '{}', '{}', 'firing', $2, now())`, fp, at)
+		VALUES ('alertmanager', $1, $2, 'NodeDown', '{}', '{}', 'firing', $3, now())`, fp, groupKey, at)
 	return err
 }
