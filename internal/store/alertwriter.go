@@ -424,15 +424,26 @@ func (w *AlertWriter) acknowledge() {
 	}
 }
 
+// yieldPause is how long a transaction that PostgreSQL ended for
+// another's sake waits before it is written again: long enough for the
+// other to take the rows it waited for. Written again at once, it could
+// insert an alert the other was about to insert, first, and make the same
+// cycle (it did in CI, under the race detector).
+const yieldPause = 20 * time.Millisecond
+
 // commit writes batches in one transaction. One that PostgreSQL ended to
 // break a deadlock (see ingestBatches) or a conflict of serialization is
-// written once more: the transaction it yielded to has gone on meanwhile.
+// written once more, after yieldPause: the transaction it yielded to has
+// gone on meanwhile.
 func (w *AlertWriter) commit(batches []delivery) ([]*incident.IngestResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	var results []*incident.IngestResult
 	var err error
 	for try := 0; try < 2; try++ {
+		if try > 0 {
+			time.Sleep(yieldPause)
+		}
 		err = w.store.transactUnflushed(ctx, func(tx *gorm.DB) error {
 			var err error
 			results, err = w.store.ingestBatches(tx, batches, w.store.Now())
