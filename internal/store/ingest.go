@@ -71,14 +71,10 @@ func prepareBatch(b *incident.AlertBatch, now time.Time) error {
 // On PostgreSQL writers take their locks in one order: first every
 // group's row, in (source, group key) order; then the counter of refs,
 // when the transaction may open an incident; then the rows it writes for
-// its groups; last what changes the incidents themselves, in the order of
-// their ids, with their timeline entries (see settleIncidents). A group's
-// new alerts go in the order of their key. A rare cycle is left:
-// Alertmanager can route one alert to several groups, and two transactions
-// (of two replicas, or two writers of one) can write the same two alerts
-// in opposite orders, one in two of its groups, group by group, the other
-// in one group, by key. They deadlock; PostgreSQL ends one after a second,
-// and the alert writer writes it again.
+// its groups, starting with the new alerts of all of them and then the
+// alerts they end, each in the order of their key (see insertSnapshots and
+// lockEnding); last what changes the incidents themselves, in the order of
+// their ids, with their timeline entries (see settleIncidents).
 func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time) ([]*incident.IngestResult, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	results := make([]*incident.IngestResult, len(deliveries))
@@ -111,6 +107,14 @@ func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time)
 	if s.dialect == Postgres && mayOpen(locked, batches) {
 		if err := tx.Exec(lockCounterSQL).Error; err != nil {
 			return nil, fmt.Errorf("lock counter of refs: %w", err)
+		}
+	}
+	if err := s.insertSnapshots(tx, locked, deliveries); err != nil {
+		return nil, err
+	}
+	if s.dialect == Postgres {
+		if err := lockEnding(tx, locked, deliveries); err != nil {
+			return nil, err
 		}
 	}
 	var steps []incidentStep
@@ -234,11 +238,12 @@ type groupIngest struct {
 	tx          *gorm.DB
 	now         time.Time
 	source, key string
-	actor       string         // who delivered the batch being applied
-	live        []int          // the batches to apply, once locked
-	open        *incidentRow   // the group's open incident, once known
-	marks       []alertMark    // timeline entries to write at the end
-	steps       []incidentStep // for settleIncidents
+	actor       string             // who delivered the batch being applied
+	live        []int              // the batches to apply, once locked
+	added       map[int][]alertRow // by insertSnapshots: the alerts each batch added
+	open        *incidentRow       // the group's open incident, once known
+	marks       []alertMark        // timeline entries to write at the end
+	steps       []incidentStep     // for settleIncidents
 }
 
 // record adds to the audit trail, as the current batch's actor.
@@ -255,6 +260,12 @@ func (g *groupIngest) openID() *int64 {
 		return nil
 	}
 	return &g.open.ID
+}
+
+// fireOnce reports whether a live batch of the group is FireOnce: one
+// whose alerts fire only when the group does not fire them already.
+func (g *groupIngest) fireOnce(deliveries []delivery) bool {
+	return slices.ContainsFunc(g.live, func(i int) bool { return deliveries[i].batch.FireOnce })
 }
 
 // lock records the deliveries idx of the group that carry an id, leaving
@@ -284,41 +295,18 @@ func (g *groupIngest) lock(batches []*incident.AlertBatch, idx []int, results []
 }
 
 // apply applies the live deliveries of the locked group (batches[i] is
-// deliveries[i].batch), in order, filling their results. Which alerts are
-// new is decided by the unique key (source, starts_at, fingerprint) and ON
-// CONFLICT, never by reading first, so concurrent deliveries of one
-// snapshot store each alert once.
+// deliveries[i].batch), in order, filling their results. The alerts of
+// snapshots are in by then (see insertSnapshots); a FireOnce group's go in
+// here, batch by batch.
 func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatch, results []*incident.IngestResult) error {
-	live := g.live
-	fireOnce := false
-	for _, i := range live {
-		fireOnce = fireOnce || batches[i].FireOnce
-	}
-	// Snapshots insert all their alerts in one statement. A FireOnce
-	// batch depends on what fires after the batch before it, so those go
-	// one by one.
-	var addedBy map[int][]alertRow
-	var err error
-	if !fireOnce {
-		cands := occurrences(deliveries, live)
-		if g.s.dialect == Postgres {
-			// In the order of the alerts' key, whatever the payload's: two
-			// transactions that insert the same alerts (Alertmanager
-			// routes an alert to each group that matches it) then wait for
-			// each other, where in opposite orders they deadlocked. SQLite
-			// writes one transaction at a time, and keeps the payload's
-			// order for alerts that start together.
-			slices.SortFunc(cands, compareOccurrences)
-		}
-		if addedBy, err = insertAlerts(g.s.hot(g.tx), cands, g.openID(), g.now); err != nil {
-			return err
-		}
-	}
+	live, addedBy, fireOnce := g.live, g.added, g.fireOnce(deliveries)
 	for n, i := range live {
 		b, res := batches[i], results[i]
 		g.actor = deliveries[i].actor
 		added := addedBy[i]
 		if fireOnce {
+			// A FireOnce batch depends on what fires after the batch
+			// before it: its alerts go in one batch at a time.
 			cands, err := dropFiring(g.tx, g.source, g.key, occurrences(deliveries, []int{i}))
 			if err != nil {
 				return err

@@ -46,10 +46,11 @@ type candidate struct {
 	owner int
 }
 
-// compareOccurrences orders candidates by the unique key of alerts (source
-// aside: a group has one), the same way in every transaction.
+// compareOccurrences orders candidates by the unique key of alerts, the
+// same way in every transaction.
 func compareOccurrences(a, b candidate) int {
-	return cmp.Or(a.alert.StartsAt.Compare(b.alert.StartsAt), strings.Compare(a.alert.Fingerprint, b.alert.Fingerprint))
+	return cmp.Or(strings.Compare(a.alert.Source, b.alert.Source), a.alert.StartsAt.Compare(b.alert.StartsAt),
+		strings.Compare(a.alert.Fingerprint, b.alert.Fingerprint))
 }
 
 // values are the candidate's columns of an alerts insert, in the order
@@ -96,6 +97,98 @@ const firingInGroupSQL = `SELECT ` + alertColumns + ` FROM alerts
 // alertColumns are the columns of alertRow, in its order.
 const alertColumns = `id, source, fingerprint, group_key, name, labels, annotations, status,
 	starts_at, ends_at, incident_id, received_at`
+
+// insertSnapshots inserts the new alerts of the locked groups before any
+// of them is applied, and gives each group what its batches added. Which
+// alerts are new is decided by the unique key (source, starts_at,
+// fingerprint) and ON CONFLICT, never by reading first, so concurrent
+// deliveries of one snapshot store each alert once. FireOnce groups are
+// left to apply.
+//
+// On PostgreSQL the alerts go in the order of their key across all the
+// groups, whatever the order of the payloads and of the groups:
+// Alertmanager routes an alert to every group that matches it, and two
+// transactions that insert the same alerts then wait for each other, where
+// in opposite orders they deadlocked until PostgreSQL ended one. The sort
+// is stable: of an alert in two groups, the first group stores it, as it
+// would applied alone first. SQLite writes one transaction at a time, and
+// keeps the payloads' order for alerts that start together.
+func (s *Store) insertSnapshots(tx *gorm.DB, locked []*groupIngest, deliveries []delivery) error {
+	type owned struct {
+		g *groupIngest
+		c candidate
+	}
+	var all []owned
+	for _, g := range locked {
+		g.added = map[int][]alertRow{}
+		if g.fireOnce(deliveries) {
+			continue
+		}
+		for _, c := range occurrences(deliveries, g.live) {
+			all = append(all, owned{g, c})
+		}
+	}
+	if s.dialect == Postgres {
+		slices.SortStableFunc(all, func(a, b owned) int { return compareOccurrences(a.c, b.c) })
+	}
+	h := s.hot(tx)
+	for len(all) > 0 {
+		g, n := all[0].g, 1 // a run of one group's alerts goes in one statement
+		for n < len(all) && all[n].g == g {
+			n++
+		}
+		cands := make([]candidate, n)
+		for i := range cands {
+			cands[i] = all[i].c
+		}
+		added, err := insertAlerts(h, cands, g.openID(), g.now)
+		if err != nil {
+			return err
+		}
+		for i, rows := range added {
+			g.added[i] = append(g.added[i], rows...)
+		}
+		all = all[n:]
+	}
+	return nil
+}
+
+// lockEndingSQL locks alerts by their key in the order compareOccurrences
+// gives: byte order for text, whatever the database's collation.
+const lockEndingSQL = `SELECT 1 FROM alerts WHERE (source, starts_at, fingerprint) IN (%s)
+	ORDER BY source COLLATE "C", starts_at, fingerprint COLLATE "C" FOR NO KEY UPDATE`
+
+// lockEnding locks, on PostgreSQL, the stored alerts that the live
+// batches of the locked groups report resolved, in the order of their
+// key, before any group ends them one by one in apply. Group by group, two
+// transactions that end the same alerts, reported by groups of their own,
+// could take them in opposite orders and deadlock.
+func lockEnding(tx *gorm.DB, locked []*groupIngest, deliveries []delivery) error {
+	var ending []candidate
+	for _, g := range locked {
+		for _, i := range g.live {
+			for j := range deliveries[i].batch.Alerts {
+				if a := &deliveries[i].batch.Alerts[j]; a.Status == incident.AlertResolved {
+					ending = append(ending, candidate{alert: a})
+				}
+			}
+		}
+	}
+	slices.SortFunc(ending, compareOccurrences)
+	ending = slices.CompactFunc(ending, func(a, b candidate) bool { return compareOccurrences(a, b) == 0 })
+	for len(ending) > 0 {
+		n := min(len(ending), chunkLen)
+		args := make([]any, 0, 3*n)
+		for _, c := range ending[:n] {
+			args = append(args, c.alert.Source, c.alert.StartsAt, c.alert.Fingerprint)
+		}
+		if err := tx.Exec(fmt.Sprintf(lockEndingSQL, placeholders(n, 3)), args...).Error; err != nil {
+			return fmt.Errorf("lock resolved alerts: %w", err)
+		}
+		ending = ending[n:]
+	}
+	return nil
+}
 
 // dropFiring leaves out firing alerts whose fingerprint already fires in
 // the group. It reads before it writes, which is safe because the caller

@@ -881,32 +881,164 @@ func TestIngestInsertsAlertsInKeyOrder(t *testing.T) {
 	dsn := storetest.PostgresURL(t)
 	s := storetest.Open(t, dsn)
 	at := clock("10:00:00")
+	inKeyOrder(t, dsn, "the delivery of y and x", insertBy(at), func() error {
+		_, err := s.IngestAlerts(ctx, group("a", firing("y", "NodeDown", "node-y", at), firing("x", "NodeDown", "node-x", at)))
+		return err
+	})
+	if n := countRows(t, s, "SELECT COUNT(*) FROM alerts"); n != 2 {
+		t.Errorf("%d alerts stored, want x and y once each", n)
+	}
+}
+
+// The same across groups: a transaction of two groups inserts their new
+// alerts in the order of their key, not group by group. Inserting y for
+// group a, then x for group b, it deadlocked with another replica's
+// transaction that wrote x, then y, both routed to a group of its own.
+func TestIngestInsertsAlertsOfAllGroupsInKeyOrder(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	s := storetest.Open(t, dsn)
+	at := clock("10:00:00")
+	inKeyOrder(t, dsn, "the transaction of groups a and b", insertBy(at), func() error {
+		_, err := s.IngestTogether(ctx, group("a", firing("y", "NodeDown", "node-y", at)),
+			group("b", firing("x", "NodeDown", "node-x", at)))
+		return err
+	})
+	if n := countRows(t, s, "SELECT COUNT(*) FROM alerts"); n != 2 {
+		t.Errorf("%d alerts stored, want x and y once each", n)
+	}
+}
+
+// And the alerts a transaction ends: ending y for group a, then x for
+// group b, it deadlocked with another replica's transaction that ended x,
+// then y, each reported resolved by a group of its own.
+func TestIngestEndsAlertsOfAllGroupsInKeyOrder(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	s := storetest.Open(t, dsn)
+	at := clock("10:00:00")
+	x, y := firing("x", "NodeDown", "node-x", at), firing("y", "NodeDown", "node-y", at)
+	ingest(t, s, group("a", y))
+	ingest(t, s, group("b", x))
+	inKeyOrder(t, dsn, "the transaction of groups a and b", endBy(clock("10:30:00")), func() error {
+		_, err := s.IngestTogether(ctx, group("a", resolved(y, clock("10:31:00"))), group("b", resolved(x, clock("10:31:00"))))
+		return err
+	})
+	// The other replica ended both first: its ends stand.
+	if n := countRows(t, s, "SELECT COUNT(*) FROM alerts WHERE status = 'resolved' AND ends_at = ?", clock("10:30:00")); n != 2 {
+		t.Errorf("%d alerts ended at 10:30, want x and y, as the other replica ended them", n)
+	}
+}
+
+// inKeyOrder has another replica's transaction do op to alert x, then
+// runs write, which must come to wait for it; then has the other do op to
+// y. A write that took y before x would hold it, and the two would
+// deadlock: the other's lock_timeout, shorter than deadlock_timeout (1 s),
+// makes that its error.
+func inKeyOrder(t *testing.T, dsn, what string, op func(otx pgx.Tx, fp string) error, write func() error) {
+	t.Helper()
 	other, otx := otherTransaction(t, dsn)
-	// Less than deadlock_timeout (1 s): the other replica gives up first.
 	if _, err := otx.Exec(ctx, "SET LOCAL lock_timeout = '500ms'"); err != nil {
 		t.Fatal(err)
 	}
-	insert := func(fp string) error { return insertOtherAlert(ctx, otx, "other", fp, at) }
-	if err := insert("x"); err != nil {
+	if err := op(otx, "x"); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() {
-		_, err := s.IngestAlerts(ctx, group("a", firing("y", "NodeDown", "node-y", at), firing("x", "NodeDown", "node-x", at)))
-		done <- err
-	}()
-	waitBlockedBy(t, other, "the delivery of y and x")
-	if err := insert("y"); err != nil {
-		t.Fatalf("the other replica writes y while the delivery waits for x: %v", err)
+	go func() { done <- write() }()
+	waitBlockedBy(t, other, what)
+	if err := op(otx, "y"); err != nil {
+		t.Fatalf("the other replica does to y what it did to x, while %s waits for x: %v", what, err)
 	}
 	if err := otx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-done; err != nil {
-		t.Fatalf("the delivery of y and x: %v", err)
+		t.Fatalf("%s: %v", what, err)
 	}
-	if n := countRows(t, s, "SELECT COUNT(*) FROM alerts"); n != 2 {
-		t.Errorf("%d alerts stored, want x and y once each", n)
+}
+
+// insertBy writes the alert, as another replica routing it to a group of
+// its own would.
+func insertBy(at time.Time) func(pgx.Tx, string) error {
+	return func(otx pgx.Tx, fp string) error { return insertOtherAlert(ctx, otx, "other", fp, at) }
+}
+
+// endBy ends the alert at end, as another replica would.
+func endBy(end time.Time) func(pgx.Tx, string) error {
+	return func(otx pgx.Tx, fp string) error {
+		_, err := otx.Exec(ctx, "UPDATE alerts SET status = 'resolved', ends_at = $2 WHERE fingerprint = $1", fp, end)
+		return err
+	}
+}
+
+// Two transactions can also both pass their inserts before either ends
+// an alert. Each then locks the alerts it ends, in the order of their key,
+// before it ends the first: ending y for group a, then x for group b, the
+// transaction deadlocked with another replica's that ended x, then y.
+func TestIngestLocksEndedAlertsInKeyOrder(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	s := storetest.Open(t, dsn)
+	at := clock("10:00:00")
+	x, y := firing("x", "NodeDown", "node-x", at), firing("y", "NodeDown", "node-y", at)
+	ingest(t, s, group("a", y))
+	ingest(t, s, group("b", x))
+	// A gate, held here, that the transaction waits for once it has
+	// ended y: a trigger takes it.
+	gate, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gate.Close(ctx)
+	for _, q := range []string{
+		`CREATE FUNCTION wait_at_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN PERFORM pg_advisory_lock(4242); PERFORM pg_advisory_unlock(4242); RETURN NULL; END $$`,
+		`CREATE TRIGGER wait_at_gate AFTER UPDATE ON alerts FOR EACH ROW
+			WHEN (NEW.fingerprint = 'y' AND NEW.status = 'resolved') EXECUTE FUNCTION wait_at_gate()`,
+		`SELECT pg_advisory_lock(4242)`,
+	} {
+		if _, err := gate.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.IngestTogether(ctx, group("a", resolved(y, clock("10:31:00"))), group("b", resolved(x, clock("10:31:00"))))
+		done <- err
+	}()
+	waitBlockedBy(t, gate, "the transaction of groups a and b")
+	// The other replica ends x, then y, as this one waits at the gate.
+	other, otx := otherTransaction(t, dsn)
+	otherDone := make(chan error, 1)
+	go func() {
+		end := endBy(clock("10:30:00"))
+		for _, fp := range []string{"x", "y"} {
+			if err := end(otx, fp); err != nil {
+				otherDone <- err
+				return
+			}
+		}
+		otherDone <- otx.Commit(ctx)
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var waiting bool
+		if err := gate.QueryRow(ctx, "SELECT COALESCE(wait_event_type = 'Lock', false) FROM pg_stat_activity WHERE pid = $1",
+			other.PgConn().PID()).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the other replica never waited for the transaction")
+		}
+	}
+	if _, err := gate.Exec(ctx, "SELECT pg_advisory_unlock(4242)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("the transaction of groups a and b: %v", err)
+	}
+	if err := <-otherDone; err != nil {
+		t.Errorf("the other replica: %v", err)
 	}
 }
 
