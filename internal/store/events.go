@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"hindsight/internal/incident"
 )
@@ -74,13 +75,19 @@ func (s *Store) AddEvent(ctx context.Context, refOrIDText string, e *incident.Ev
 	})
 }
 
-func (s *Store) findEvent(tx *gorm.DB, refOrIDText string, eventID int64) (*eventRow, error) {
+// findEvent reads an event of the incident; with lock, on PostgreSQL, it
+// also locks the event until tx ends, as the update that follows would.
+func (s *Store) findEvent(tx *gorm.DB, refOrIDText string, eventID int64, lock bool) (*eventRow, error) {
 	inc, err := findIncidentRow(tx, refOrIDText)
 	if err != nil {
 		return nil, err
 	}
+	q := tx.Where("id = ? AND incident_id = ?", eventID, inc.ID)
+	if lock && s.dialect == Postgres {
+		q = q.Clauses(clause.Locking{Strength: "NO KEY UPDATE"})
+	}
 	var row eventRow
-	res := tx.Where("id = ? AND incident_id = ?", eventID, inc.ID).Limit(1).Find(&row)
+	res := q.Limit(1).Find(&row)
 	if res.Error != nil {
 		return nil, res.Error
 	}
@@ -94,7 +101,10 @@ func (s *Store) findEvent(tx *gorm.DB, refOrIDText string, eventID int64) (*even
 func (s *Store) UpdateEvent(ctx context.Context, refOrIDText string, eventID int64, patch *incident.EventPatch) (*incident.Event, error) {
 	var ev incident.Event
 	err := s.transact(ctx, func(tx *gorm.DB) error {
-		row, err := s.findEvent(tx, refOrIDText, eventID)
+		// Locked: two patches that both read it before either wrote would
+		// each write back the whole event, and the last lose the first's
+		// change. (SQLite writes one transaction at a time.)
+		row, err := s.findEvent(tx, refOrIDText, eventID, true)
 		if err != nil {
 			return err
 		}
@@ -120,7 +130,7 @@ const lockAlertEntrySQL = "SELECT 1 FROM alert_entries WHERE event_id = ? FOR UP
 // DeleteEvent removes a timeline entry of the incident.
 func (s *Store) DeleteEvent(ctx context.Context, refOrIDText string, eventID int64) error {
 	return s.transact(ctx, func(tx *gorm.DB) error {
-		row, err := s.findEvent(tx, refOrIDText, eventID)
+		row, err := s.findEvent(tx, refOrIDText, eventID, false)
 		if err != nil {
 			return err
 		}

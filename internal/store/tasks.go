@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"hindsight/internal/incident"
 )
@@ -109,7 +110,12 @@ func (s *Store) Task(ctx context.Context, id int64) (*incident.Task, error) {
 func (s *Store) UpdateTask(ctx context.Context, id int64, patch *incident.TaskPatch) (*incident.Task, error) {
 	var t incident.Task
 	err := s.transact(ctx, func(tx *gorm.DB) error {
-		ts, err := loadTasks(tx.Where("tasks.id = ?", id))
+		q := tx.Where("tasks.id = ?", id)
+		if s.dialect == Postgres {
+			// Locked, as in UpdateEvent: patches write back the whole task.
+			q = q.Clauses(clause.Locking{Strength: "NO KEY UPDATE", Table: clause.Table{Name: "tasks"}})
+		}
+		ts, err := loadTasks(q)
 		if err != nil {
 			return err
 		}
