@@ -157,7 +157,7 @@ func (inc *Incident) Normalize() {
 	inc.Severity = Severity(strings.ToUpper(strings.TrimSpace(string(inc.Severity))))
 	inc.Services = NormalizeNames(inc.Services)
 	for _, p := range inc.milestonePtrs() {
-		*p = UTC(*p)
+		*p = inUTC(*p)
 	}
 }
 
@@ -180,6 +180,17 @@ func NormalizeNames(names []string) []string {
 // both SQLite and PostgreSQL keep), or nil.
 func UTC(t *time.Time) *time.Time {
 	if t == nil || t.IsZero() {
+		return nil
+	}
+	u := t.UTC().Truncate(time.Microsecond)
+	return &u
+}
+
+// inUTC is UTC for a time a user gave, which keeps Go's zero time for
+// validation to refuse as out of range: read as none, "0001-01-01T00:00:00Z"
+// cleared a milestone that only null may clear.
+func inUTC(t *time.Time) *time.Time {
+	if t == nil {
 		return nil
 	}
 	u := t.UTC().Truncate(time.Microsecond)

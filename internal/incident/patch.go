@@ -41,7 +41,7 @@ func applyTime(dst **time.Time, o Optional[time.Time]) {
 		*dst = nil
 		return
 	}
-	*dst = UTC(&o.Value)
+	*dst = inUTC(&o.Value)
 }
 
 // Patch is a partial update of an incident. Version must equal the stored

@@ -66,8 +66,15 @@ func (rc *RootCause) Validate() error {
 	if !rc.Category.Valid() {
 		return FieldError(EINVALID, "category", "category must be one of configuration, code, capacity, dependency, process, human, unknown")
 	}
+	if len(rc.Evidence) > MaxEvidence {
+		return FieldError(EINVALID, "evidence", "evidence lists %d timeline entries; at most %d are allowed", len(rc.Evidence), MaxEvidence)
+	}
 	return nil
 }
+
+// MaxEvidence is the most timeline entries a root cause cites, well below
+// the parameters one statement may bind.
+const MaxEvidence = 500
 
 // OpenRisk is a root cause that no finished task addresses yet: until one
 // of its tasks is done, what caused the incident can cause the next one.

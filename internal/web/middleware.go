@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -84,16 +85,22 @@ func securityHeaders(c *gin.Context) {
 	c.Next()
 }
 
-// refuseNUL refuses query parameters that hold a NUL character, which no
-// filter means and PostgreSQL's text cannot hold: a 400 rather than a
-// database error.
-func (s *Server) refuseNUL(c *gin.Context) {
-	if strings.Contains(c.Request.URL.RawQuery, "%00") {
+// refuseBadQuery refuses query parameters that hold a NUL character or
+// are not valid UTF-8, which no filter means and PostgreSQL's text cannot
+// hold: a 400 rather than a database error.
+func (s *Server) refuseBadQuery(c *gin.Context) {
+	if raw := c.Request.URL.RawQuery; strings.Contains(raw, "%") || !utf8.ValidString(raw) {
 		for name, values := range c.Request.URL.Query() {
-			if strings.IndexByte(name+strings.Join(values, ""), 0) >= 0 {
-				field := strings.ReplaceAll(name, "\x00", "")
-				s.writeError(c, incident.FieldError(incident.EINVALID, field, "%s contains a NUL character", field))
-				return
+			field := strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "\uFFFD")
+			for _, v := range append(values, name) {
+				if strings.IndexByte(v, 0) >= 0 {
+					s.writeError(c, incident.FieldError(incident.EINVALID, field, "%s contains a NUL character", field))
+					return
+				}
+				if !utf8.ValidString(v) {
+					s.writeError(c, incident.FieldError(incident.EINVALID, field, "%s is not valid UTF-8", field))
+					return
+				}
 			}
 		}
 	}

@@ -8,7 +8,7 @@ const importRoute = "/api/v1/postmortems/import"
 // routes lists every route of the server.
 func (s *Server) routes() {
 	r := s.engine
-	r.Use(s.observe, s.recoverPanics, securityHeaders, s.limitBody, s.refuseNUL)
+	r.Use(s.observe, s.recoverPanics, securityHeaders, s.limitBody, s.refuseBadQuery)
 	r.NoRoute(s.notFoundAny)
 	r.NoMethod(s.handle(methodNotAllowed))
 
