@@ -3,6 +3,8 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -69,6 +71,9 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 func runBackup(ctx context.Context, env *Env, args []string) error {
 	fs, dsn := flags(env, "backup")
 	if err := parse(fs, args, 1); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
 		return usagef("usage: hindsight backup OUT.db (%v)", err)
 	}
 	out := fs.Arg(0)

@@ -120,13 +120,31 @@ func flags(env *Env, name string) (*flag.FlagSet, *string) {
 }
 
 // parse parses args, refusing stray positional arguments beyond want.
+// The usage lines write flags after the argument ("export REF --template
+// sre"), but the flag package stops at the first argument, so parsing
+// resumes after each one; "--" still ends the flags.
 func parse(fs *flag.FlagSet, args []string, want int) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usagef("%v", err)
 		}
-		return usagef("%v", err)
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
 	}
+	// Leave the arguments where the commands read them, in fs.Arg; after
+	// "--" nothing is a flag, so this parse cannot fail.
+	_ = fs.Parse(append([]string{"--"}, pos...))
 	if fs.NArg() != want {
 		return usagef("expected %d argument(s), got %d: %s", want, fs.NArg(), strings.Join(fs.Args(), " "))
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +18,9 @@ import (
 func runImport(ctx context.Context, env *Env, args []string) error {
 	fs, dsn := flags(env, "import")
 	if err := parse(fs, args, 1); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
 		return usagef("usage: hindsight import FILE.md (or - for standard input) (%v)", err)
 	}
 	var src []byte
@@ -60,6 +64,9 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	dir := fs.String("templates", env.Getenv("HINDSIGHT_TEMPLATES"), "directory of your own templates, NAME.md.tmpl (env HINDSIGHT_TEMPLATES)")
 	tz := fs.String("tz", "UTC", "time zone of the times in the document, e.g. Europe/Berlin")
 	if err := parse(fs, args, 1); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
 		return usagef("usage: hindsight export REF [--template NAME] [--tz ZONE] (%v)", err)
 	}
 	r, err := postmortem.NewRenderer(hindsight.Files, *dir)
@@ -97,6 +104,9 @@ var errIncomplete = errors.New("the postmortem has error-level findings")
 func runCheck(ctx context.Context, env *Env, args []string) error {
 	fs, dsn := flags(env, "check")
 	if err := parse(fs, args, 1); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
 		return usagef("usage: hindsight check REF (%v)", err)
 	}
 	d, err := loadDetail(ctx, *dsn, fs.Arg(0))
