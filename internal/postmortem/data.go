@@ -268,6 +268,11 @@ func newItem(t incident.Task) Item {
 		meta = append(meta, "link: <"+it.Link+">")
 	}
 	it.Full = it.Title
+	if len(meta) == 0 && endsInGroup(it.Title) {
+		// "Update the runbook (done)" alone would read back as a done
+		// task titled "Update the runbook": the group says it is open.
+		meta = append(meta, "status: "+it.StatusText)
+	}
 	if len(meta) > 0 {
 		it.Meta = "_(" + strings.Join(meta, "; ") + ")_"
 		first, rest, more := strings.Cut(it.Title, "\n\n")
@@ -277,6 +282,14 @@ func newItem(t incident.Task) Item {
 		}
 	}
 	return it
+}
+
+// endsInGroup reports whether the first paragraph of a task's title ends
+// in a parenthesis, which the importer would read as the task's fields.
+func endsInGroup(title string) bool {
+	first, _, _ := strings.Cut(title, "\n\n")
+	first = strings.TrimRight(strings.TrimSpace(first), "_*")
+	return strings.HasSuffix(first, ")")
 }
 
 // ExtraFor returns the kept text (Incident.Extra) of the sections that

@@ -40,7 +40,10 @@ func formatTime(v any, f func(time.Time) string) string {
 // listItem writes a list item: the marker ("- **Impact:**", "1."), then
 // the Markdown md, its later lines indented to the item's content so that
 // paragraphs and nested lists stay inside the item. Text that starts with
-// a block of its own (a list, a code fence) goes below the marker.
+// a block of its own (a list, a code fence) goes below the marker: right
+// below a bare marker ("-", "2."), for an item may begin with at most one
+// blank line, and a blank line more would end it empty; a blank line below
+// a marker with text of its own ("- **Impact:**").
 func listItem(marker, md string) string {
 	md = strings.TrimSpace(md)
 	width := markerWidth(marker)
@@ -49,7 +52,11 @@ func listItem(marker, md string) string {
 	}
 	var out string
 	if startsBlock(md) {
-		out = marker + "\n\n" + indent(width, md)
+		sep := "\n\n"
+		if bareMarker(marker) {
+			sep = "\n"
+		}
+		out = marker + sep + indent(width, md)
 	} else {
 		first, rest, _ := strings.Cut(md, "\n")
 		out = marker + " " + first
@@ -62,6 +69,23 @@ func listItem(marker, md string) string {
 		out += "\n"
 	}
 	return out
+}
+
+// bareMarker reports whether marker is a list marker alone: "-", "10.".
+func bareMarker(marker string) bool {
+	m := strings.TrimLeft(marker, " ")
+	switch {
+	case m == "-" || m == "*" || m == "+":
+		return true
+	case len(m) < 2 || (m[len(m)-1] != '.' && m[len(m)-1] != ')'):
+		return false
+	}
+	for _, c := range []byte(m[:len(m)-1]) {
+		if !isDigit(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // markerWidth returns the content indentation of a list item marker:

@@ -43,7 +43,11 @@ func (im *importer) taskList(list ast.Node, sec *section, kind incident.TaskKind
 	for item := list.FirstChild(); item != nil; item = item.NextSibling() {
 		first := item.FirstChild()
 		if !isTextBlock(first) {
-			kept = append(kept, im.s.block(item))
+			// A task that starts with a block of its own ("> 5% errors
+			// must page", a table), below its marker.
+			if first == nil || !im.addTask(im.s.blocks(first, nil), "", kind, nil, im.lineOf(item)) {
+				kept = append(kept, im.s.block(item))
+			}
 			continue
 		}
 		if name, valueAt, ok := im.s.label(first); ok {
@@ -241,6 +245,7 @@ type taskMeta struct {
 	priority incident.Priority
 	link     string
 	kind     incident.TaskKind
+	ok       bool // every part of the group was a field
 }
 
 // splitTaskMeta cuts a trailing group of task fields off a title: "(@ana,
@@ -275,13 +280,11 @@ func (im *importer) splitTaskMeta(title string) (string, taskMeta) {
 	if open < 0 || (wrap != "" && (open == 0 || body[open-1:open] != wrap)) {
 		return title, meta
 	}
+	// Split at ";" as Hindsight writes the group, so that an owner or a
+	// link may hold a comma; else at "," ("(@ana, due 2024-02-01)").
 	inner := body[open+1 : len(body)-1]
-	sep := ","
-	if strings.Contains(inner, ";") {
-		sep = ";"
-	}
-	for _, part := range strings.Split(inner, sep) {
-		if !meta.read(strings.TrimSpace(part)) {
+	if meta = readTaskMeta(inner, ";"); !meta.ok {
+		if meta = readTaskMeta(inner, ","); !meta.ok {
 			return title, taskMeta{}
 		}
 	}
@@ -290,6 +293,19 @@ func (im *importer) splitTaskMeta(title string) (string, taskMeta) {
 		cut--
 	}
 	return strings.TrimSpace(body[:cut]), meta
+}
+
+// readTaskMeta reads a group of task fields separated by sep; ok is set
+// when every part is a field.
+func readTaskMeta(inner, sep string) taskMeta {
+	var meta taskMeta
+	for _, part := range strings.Split(inner, sep) {
+		if !meta.read(strings.TrimSpace(part)) {
+			return taskMeta{}
+		}
+	}
+	meta.ok = true
+	return meta
 }
 
 // read applies one part of a task's field group; it reports false for a

@@ -119,7 +119,7 @@ func (im *importer) timelineList(list ast.Node, sec *section, zone *time.Locatio
 			kept = append(kept, im.s.block(item))
 			continue
 		}
-		text := im.s.raw(first)
+		text := im.s.rawText(first)
 		st, k, ok := scanStamp(text)
 		rest := strings.TrimSpace(text[k:])
 		entry := rest

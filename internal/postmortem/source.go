@@ -170,6 +170,19 @@ func (s *source) raw(n ast.Node) string {
 	return strings.TrimSpace(b.String())
 }
 
+// rawText returns the source of a leaf block with its lines as written:
+// the text of an entry, whose line breaks, hard ones ("\\" or two spaces
+// at the end of a line) and soft ones, are the author's.
+func (s *source) rawText(n ast.Node) string {
+	lines := n.Lines()
+	parts := make([]string, lines.Len())
+	for i := range parts {
+		seg := lines.At(i)
+		parts[i] = strings.TrimLeft(strings.TrimRight(string(seg.Value(s.src)), "\r\n"), " \t")
+	}
+	return strings.TrimSpace(strings.Join(parts, "\n"))
+}
+
 // rawLines returns the lines of a leaf block, for paragraphs whose lines
 // are separate entries ("10:00 detected" / "10:15 paged").
 func (s *source) rawLines(n ast.Node) []string {

@@ -112,20 +112,37 @@ func (l *lexer) skipSet(set string) {
 }
 
 // skipClosers skips separators after a stamp, and the closing markup of
-// the openers counted in open.
+// the openers counted in open. Separators that run into a word are the
+// text's own ("-5% fewer orders", ".NET workers", "...and then"): a run
+// of them is skipped only before a space, the end, or a closer.
 func (l *lexer) skipClosers(open *[256]int) {
 	closing := map[byte]byte{'*': '*', '_': '_', '`': '`', '~': '~', ']': '[', ')': '('}
+	closes := func(c byte) bool {
+		o, ok := closing[c]
+		return ok && open[o] > 0
+	}
 	for !l.eof() {
 		c := l.peek()
-		if strings.IndexByte(stampSeparators, c) >= 0 {
+		if c == ' ' || c == '\t' {
 			l.i++
+			continue
+		}
+		if strings.IndexByte(stampSeparators, c) >= 0 {
+			j := l.i
+			for j < len(l.s) && strings.IndexByte(stampSeparators, l.s[j]) >= 0 && l.s[j] != ' ' && l.s[j] != '\t' {
+				j++
+			}
+			if j < len(l.s) && l.s[j] != ' ' && l.s[j] != '\t' && !closes(l.s[j]) {
+				return
+			}
+			l.i = j
 			continue
 		}
 		if l.skipDash() {
 			continue
 		}
-		if o, ok := closing[c]; ok && open[o] > 0 {
-			open[o]--
+		if closes(c) {
+			open[closing[c]]--
 			l.i++
 			continue
 		}
@@ -328,7 +345,8 @@ func (l *lexer) time(st *stamp) bool {
 			return false
 		}
 		hasMinutes = true
-		if l.peek() == ':' {
+		if l.peek() == ':' && l.i+1 < len(l.s) && isDigit(l.s[l.i+1]) {
+			// Seconds; a colon before a space ends the time ("14:32: Paged").
 			l.i++
 			if s, ok = l.digits(2, 2); !ok || s > 60 {
 				l.i = start

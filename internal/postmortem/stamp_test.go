@@ -39,6 +39,10 @@ func TestScanStamp(t *testing.T) {
 		{in: "Jan 26 at 2:05 AM: x", date: "01-26", clock: "02:05:00", rest: "x"},
 		{in: "Thursday, 25 January 2024", date: "2024-01-25"},
 		{in: "10:00-10:15 Investigation", clock: "10:00:00", rest: "Investigation"},
+		{in: "**10:30 AM:** -5% orders", clock: "10:30:00", rest: "-5% orders"},
+		{in: "14:32: .NET workers restarted", clock: "14:32:00", rest: ".NET workers restarted"},
+		{in: "14:32 ...and again", clock: "14:32:00", rest: "...and again"},
+		{in: "14:32: Paged", clock: "14:32:00", rest: "Paged"},
 		{in: "2024-01-25T10:00:00-05:00 x", date: "2024-01-25", clock: "10:00:00", offset: "-05:00", rest: "x"},
 	}
 	for _, tt := range tests {
