@@ -22,15 +22,20 @@ func durationSentence(start, end *time.Time) string {
 		return fmt.Sprintf("The outage began on %s, at %s (%s) and is not resolved yet.", longDate(s), clock(s), zoneLabel(s))
 	}
 	e := *end
-	if !sameDay(s, e) {
+	zs, ze := zoneLabel(s), zoneLabel(e)
+	switch {
+	case !sameDay(s, e) && zs != ze:
+		// Daylight saving time began or ended during the outage: each
+		// time names its own zone, or the start would be read an hour off.
+		return fmt.Sprintf("The outage occurred from %s, %s (%s) to %s, %s (%s).",
+			longDate(s), clock(s), zs, longDate(e), clock(e), ze)
+	case !sameDay(s, e):
 		return fmt.Sprintf("The outage occurred from %s, %s to %s, %s (%s).",
-			longDate(s), clock(s), longDate(e), clock(e), zoneLabel(e))
-	}
-	if zs, ze := zoneLabel(s), zoneLabel(e); zs != ze {
-		// Daylight saving time began or ended during the outage.
+			longDate(s), clock(s), longDate(e), clock(e), ze)
+	case zs != ze:
 		return fmt.Sprintf("The outage occurred on %s, from %s (%s) to %s (%s).", longDate(s), clock(s), zs, clock(e), ze)
 	}
-	return fmt.Sprintf("The outage occurred on %s, from %s to %s (%s).", longDate(s), clock(s), clock(e), zoneLabel(e))
+	return fmt.Sprintf("The outage occurred on %s, from %s to %s (%s).", longDate(s), clock(s), clock(e), ze)
 }
 
 // detectionSentence says when the incident was detected and how long after

@@ -61,7 +61,32 @@ func Import(src []byte, now time.Time) (*incident.Detail, []Warning, error) {
 	}
 	im.resolveTimes()
 	im.finish()
+	if n := utf8.RuneCountInString(im.d.Extra); n > incident.MaxExtraLen {
+		// The store would refuse it, naming a field the author never wrote.
+		return nil, im.warnings, incident.Errorf(incident.ETOOLARGE,
+			"the document holds %d characters of text that fits no field of an incident, %s; at most %d are kept: shorten it",
+			n, im.largestNote(), incident.MaxExtraLen)
+	}
 	return im.d, im.warnings, nil
+}
+
+// largestNote names where most of the text kept as it is stands, for an
+// error about its length.
+func (im *importer) largestNote() string {
+	best, size := "", -1
+	for _, n := range im.notes {
+		l := 0
+		for _, md := range n.md {
+			l += len(md)
+		}
+		if l > size {
+			best, size = n.heading, l
+		}
+	}
+	if best == "" {
+		return "most of it before the first section"
+	}
+	return fmt.Sprintf("most of it under %q", best)
 }
 
 // importer holds the state of one import.
@@ -164,7 +189,9 @@ func (im *importer) findTitle() ast.Node {
 		if !ok || h.Level != 1 {
 			continue
 		}
-		text := im.s.plain(h)
+		// The export writes the title as it is, Markdown and all, so it is
+		// read back as written: "Cache `ttl` set to 0" keeps its backticks.
+		text := im.s.raw(h)
 		if im.titleFromFrontMatter {
 			if stripTitlePrefix(text) != im.d.Title {
 				// Both name the incident; the heading's words are kept.

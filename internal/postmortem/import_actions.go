@@ -220,13 +220,15 @@ func (im *importer) taskTable(t *east.Table, sec *section, kind incident.TaskKin
 				extra = append(extra, header[i]+": "+cell)
 			}
 		}
-		full := text
+		var b strings.Builder // a row may have thousands of columns
+		b.WriteString(text)
 		for _, e := range extra {
-			full += " (" + e + ")"
+			b.WriteString(" (" + e + ")")
 		}
 		if len(meta) > 0 {
-			full += " (" + strings.Join(meta, "; ") + ")"
+			b.WriteString(" (" + strings.Join(meta, "; ") + ")")
 		}
+		full := b.String()
 		if text == "" || !im.addTask(full, "", k, st, row.line) {
 			kept = append(kept, row.md)
 		}

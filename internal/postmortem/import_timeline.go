@@ -248,13 +248,14 @@ func (im *importer) timelineTable(t *east.Table, sec *section, zone *time.Locati
 				st.hasDate, st.year, st.month, st.day = true, d.year, d.month, d.day
 			}
 		}
-		text := row.cells[textCol]
+		var b strings.Builder // a row may have thousands of columns
+		b.WriteString(row.cells[textCol])
 		for i, cell := range row.cells {
 			if roles[i] == colOther && strings.TrimSpace(cell) != "" {
-				text += " (" + header[i] + ": " + cell + ")"
+				b.WriteString(" (" + header[i] + ": " + cell + ")")
 			}
 		}
-		text = strings.TrimSpace(text)
+		text := strings.TrimSpace(b.String())
 		if !ok || !st.hasTime || text == "" {
 			if ok && st.hasDate && !st.hasTime {
 				im.addDate(st, row.line)
@@ -284,7 +285,9 @@ func (im *importer) tableCells(t *east.Table) ([]string, []tableRow) {
 	for r := t.FirstChild(); r != nil; r = r.NextSibling() {
 		var cells []string
 		for c := r.FirstChild(); c != nil; c = c.NextSibling() {
-			cells = append(cells, im.s.raw(c))
+			// A pipe in a cell is written "\\|", even in a code span; the
+			// text outside a table has it bare.
+			cells = append(cells, strings.ReplaceAll(im.s.raw(c), `\|`, "|"))
 		}
 		if _, ok := r.(*east.TableHeader); ok {
 			for i := range cells {

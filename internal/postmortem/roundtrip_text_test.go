@@ -1,0 +1,72 @@
+package postmortem
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"hindsight/internal/incident"
+)
+
+// The export writes the title in its heading as it is; the import reads it
+// back as written, not as the text a reader sees ("Cache ttl set to 0").
+func TestTitleComesBackAsWritten(t *testing.T) {
+	for _, title := range []string{"Cache `ttl` set to 0", "2*3*4 requests failed", "Disk full on <tmp> and /var"} {
+		d := fixtureDetail(t)
+		d.Title = title
+		again, out := roundTrip(t, d, "", nil)
+		if again.Title != title {
+			t.Errorf("title %q came back %q\nfirst line: %s", title, again.Title, strings.SplitN(out, "\n", 2)[0])
+		}
+	}
+}
+
+// An outage over several days across a change of daylight saving time
+// names the zone of each end; with only the end's zone the start came
+// back an hour off.
+func TestDurationAcrossDaysAndDaylightSaving(t *testing.T) {
+	berlin, err := LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2024, 3, 30, 20, 0, 0, 0, time.UTC) // 21:00 CET
+	end := time.Date(2024, 4, 1, 2, 0, 0, 0, time.UTC)     // 04:00 CEST
+	d := &incident.Detail{Incident: incident.Incident{Title: "Weekend outage", Severity: incident.SEV2,
+		Status: incident.StatusResolved, StartedAt: &start, ResolvedAt: &end}}
+	for _, at := range []time.Time{start, end} {
+		d.Events = append(d.Events, incident.Event{At: at, Kind: incident.KindNote, Text: "entry", Highlight: true})
+	}
+	again, out := roundTrip(t, d, "", berlin)
+	if !strings.Contains(out, "from March 30, 2024, 9:00 PM (CET) to April 1, 2024, 4:00 AM (CEST).") {
+		t.Errorf("the Duration sentence does not name both zones:\n%s", out)
+	}
+	if again.StartedAt == nil || !again.StartedAt.Equal(start) {
+		t.Errorf("started_at came back %v, want %v", again.StartedAt, start)
+	}
+	if again.ResolvedAt == nil || !again.ResolvedAt.Equal(end) {
+		t.Errorf("resolved_at came back %v, want %v", again.ResolvedAt, end)
+	}
+}
+
+// A pipe in a table cell is written "\|"; the entry and the task it is
+// read into hold the pipe, not the backslash a code span would show.
+func TestTableCellPipeComesBackBare(t *testing.T) {
+	text := "Ran `grep -c miss | sort` on the cache logs."
+	d := fixtureDetail(t)
+	d.Events[2].Text = text
+	d.Tasks[4].Title = text
+	again, out := roundTrip(t, d, "sre", nil)
+	if !strings.Contains(out, `miss \| sort`) {
+		t.Fatalf("the sre template did not escape the pipe in its tables:\n%s", out)
+	}
+	if again.Events[2].Text != text {
+		t.Errorf("entry came back %q, want %q", again.Events[2].Text, text)
+	}
+	found := false
+	for _, tk := range again.Tasks {
+		found = found || tk.Title == text
+	}
+	if !found {
+		t.Errorf("no task titled %q came back", text)
+	}
+}
