@@ -138,7 +138,7 @@ func NewData(d *incident.Detail, loc *time.Location) *Data {
 		return &u
 	}
 	data := &Data{
-		Ref: d.Ref, Title: d.Title, Severity: string(d.Severity), Status: string(d.Status),
+		Ref: d.Ref, Title: headingText(d.Title), Severity: string(d.Severity), Status: string(d.Status),
 		PostmortemStatus: string(d.PostmortemStatus), Commander: d.Commander, Services: d.Services,
 		Impact: strings.TrimSpace(d.Impact), RootCause: strings.TrimSpace(d.RootCause),
 		Resolution: strings.TrimSpace(d.Resolution), Conclusion: strings.TrimSpace(d.Conclusion),
@@ -282,6 +282,16 @@ func newItem(t incident.Task) Item {
 		}
 	}
 	return it
+}
+
+// headingText escapes a title that ends in " #", which a heading would
+// take for its closing sequence and drop: "Fix C #" is written "Fix C \#".
+func headingText(title string) string {
+	t := strings.TrimRight(title, "#")
+	if t == title || (t != "" && !strings.HasSuffix(t, " ") && !strings.HasSuffix(t, "\t")) {
+		return title
+	}
+	return t + `\` + title[len(t):]
 }
 
 // endsInGroup reports whether the first paragraph of a task's title ends

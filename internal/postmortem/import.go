@@ -191,7 +191,7 @@ func (im *importer) findTitle() ast.Node {
 		}
 		// The export writes the title as it is, Markdown and all, so it is
 		// read back as written: "Cache `ttl` set to 0" keeps its backticks.
-		text := im.s.raw(h)
+		text := unescapeClosingHash(im.s.raw(h))
 		if im.titleFromFrontMatter {
 			if stripTitlePrefix(text) != im.d.Title {
 				// Both name the incident; the heading's words are kept.
@@ -217,6 +217,15 @@ func (im *importer) setTitle(text string, line int) {
 		text = string([]rune(text)[:incident.MaxTitleLen])
 	}
 	im.d.Title = strings.TrimSpace(text)
+}
+
+// unescapeClosingHash undoes headingText: "Fix C \#" is the title "Fix C #".
+func unescapeClosingHash(text string) string {
+	t := strings.TrimRight(text, "#")
+	if t != text && strings.HasSuffix(t, ` \`) {
+		return t[:len(t)-1] + text[len(t):]
+	}
+	return text
 }
 
 // titlePrefixes are the words postmortem titles start with; the export
