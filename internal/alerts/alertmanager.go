@@ -81,6 +81,9 @@ func groupBatch(source string, p *groupPayload, r Rules) (*incident.AlertBatch, 
 		b.Alerts = append(b.Alerts, al)
 	}
 	b.Open = r.incidentFor(b.Alerts, p.CommonLabels, p.CommonAnnotations)
+	b.OpenFor = func(firing []incident.Alert) *incident.Incident {
+		return r.incidentFor(firing, p.CommonLabels, p.CommonAnnotations)
+	}
 	return b, nil
 }
 

@@ -49,6 +49,13 @@ type AlertBatch struct {
 	// unattached, for someone to attach by hand.
 	Open *Incident
 
+	// OpenFor, when set, gives the incident to declare from the alerts
+	// the batch newly adds that fire, in place of Open, which describes
+	// the whole snapshot: a snapshot repeats alerts that fed an earlier
+	// incident of the group, since resolved by its commander, and only the
+	// new ones may open another. Nil when they are below the threshold.
+	OpenFor func(firing []Alert) *Incident `json:"-"`
+
 	// AcknowledgedAt, when set, acknowledges the group's open incident.
 	AcknowledgedAt *time.Time
 
@@ -132,6 +139,25 @@ func (b *AlertBatch) Normalize(now time.Time) {
 		e.Text = dropNUL(e.Text)
 		e.Normalize()
 	}
+}
+
+// Opening returns the incident that the alerts b newly added open, or nil
+// when they open none.
+func (b *AlertBatch) Opening(added []Alert) *Incident {
+	if b.Open == nil || b.OpenFor == nil {
+		return b.Open
+	}
+	var firing []Alert
+	for _, a := range added {
+		if a.Status == AlertFiring {
+			firing = append(firing, a)
+		}
+	}
+	inc := b.OpenFor(firing)
+	if inc != nil {
+		inc.Title = dropNUL(inc.Title)
+	}
+	return inc
 }
 
 // Validate checks a normalized batch. Adapters build valid batches from

@@ -325,14 +325,16 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 		res.Duplicates = res.Received - res.Added - res.Resolved
 
 		if g.open == nil && b.Open != nil && anyFiring(added) {
-			attach := ids(added)
-			for _, j := range live[n+1:] {
-				attach = append(attach, ids(addedBy[j])...) // inserted with the others, before this opened
+			if inc := b.Opening(domainAlerts(added)); inc != nil {
+				attach := ids(added)
+				for _, j := range live[n+1:] {
+					attach = append(attach, ids(addedBy[j])...) // inserted with the others, before this opened
+				}
+				if g.open, err = g.openIncident(b, inc, added, attach); err != nil {
+					return err
+				}
+				res.Opened = true
 			}
-			if g.open, err = g.openIncident(b, added, attach); err != nil {
-				return err
-			}
-			res.Opened = true
 		}
 		g.mark(added, ended)
 		if g.open != nil {
@@ -476,10 +478,19 @@ func ids(rows []alertRow) []int64 {
 	return out
 }
 
-// openIncident declares the incident b.Open describes, started and
-// detected when the earliest of the alerts that open it started firing,
-// attaches the alerts with ids attach and makes it the group's incident.
-func (g *groupIngest) openIncident(b *incident.AlertBatch, opening []alertRow, attach []int64) (*incidentRow, error) {
+// domainAlerts returns rows as the alerts they store.
+func domainAlerts(rows []alertRow) []incident.Alert {
+	out := make([]incident.Alert, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain()
+	}
+	return out
+}
+
+// openIncident declares incident open of b's group, started and detected
+// when the earliest of the alerts that open it started firing, attaches
+// the alerts with ids attach and makes it the group's incident.
+func (g *groupIngest) openIncident(b *incident.AlertBatch, open *incident.Incident, opening []alertRow, attach []int64) (*incidentRow, error) {
 	tx := g.tx
 	first := opening[0].StartsAt
 	for i := range opening {
@@ -490,9 +501,9 @@ func (g *groupIngest) openIncident(b *incident.AlertBatch, opening []alertRow, a
 	first = first.UTC()
 	detected := first
 	inc := incident.Incident{
-		Title:      b.Open.Title,
-		Severity:   b.Open.Severity,
-		Services:   append([]string(nil), b.Open.Services...),
+		Title:      open.Title,
+		Severity:   open.Severity,
+		Services:   append([]string(nil), open.Services...),
 		StartedAt:  &first,
 		DetectedAt: &detected,
 	}

@@ -1,0 +1,70 @@
+package store_test
+
+import (
+	"testing"
+
+	"hindsight/internal/alerts"
+	"hindsight/internal/incident"
+	"hindsight/internal/store"
+	"hindsight/internal/store/storetest"
+)
+
+// amPayload is an Alertmanager notification of group "{}:{job=\"api\"}".
+func amPayload(alerts string) []byte {
+	return []byte(`{"version":"4","groupKey":"{}:{job=\"api\"}","status":"firing","receiver":"hindsight",
+		"groupLabels":{"job":"api"},"commonLabels":{"job":"api"},"commonAnnotations":{},"alerts":[` + alerts + `]}`)
+}
+
+const (
+	amCritical = `{"status":"firing","labels":{"alertname":"APIDown","job":"api","severity":"critical"},
+		"annotations":{"summary":"API is down"},"startsAt":"2024-01-25T10:00:00Z","fingerprint":"c1"}`
+	amWarning = `{"status":"firing","labels":{"alertname":"APIErrors","job":"api","severity":"warning"},
+		"annotations":{"summary":"API errors above 1%"},"startsAt":"2024-01-25T10:50:00Z","fingerprint":"w1"}`
+	amInfo = `{"status":"firing","labels":{"alertname":"APISlowStart","job":"api","severity":"info"},
+		"annotations":{"summary":"API restarted slowly"},"startsAt":"2024-01-25T10:40:00Z","fingerprint":"i1"}`
+)
+
+// The commander resolved the incident while its critical alert still
+// fired (Alertmanager keeps sending it until it clears). A new alert of
+// the group below the open-at threshold (info is SEV4; the default
+// threshold is SEV3) must be stored unattached and open nothing.
+func TestBelowThresholdAlertOpensNothingAfterResolve(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		r := alerts.Rules{}
+		b, err := alerts.ParseAlertmanager(amPayload(amCritical), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := ingest(t, s, b); !res.Opened {
+			t.Fatalf("result %+v", res)
+		}
+		inc := detail(t, s, "INC-1")
+		v := inc.Version
+		if _, err := s.UpdateIncident(ctx, "INC-1", &incident.Patch{Version: &v, Status: incident.Some(incident.StatusResolved)}); err != nil {
+			t.Fatal(err)
+		}
+		b, err = alerts.ParseAlertmanager(amPayload(amCritical+","+amInfo), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := ingest(t, s, b)
+		if res.Opened {
+			d := detail(t, s, res.IncidentRef)
+			t.Fatalf("an info alert opened %s (%s %q) with alerts %v", d.Ref, d.Severity, d.Title, d.Alerts)
+		}
+
+		// A new warning alert opens an incident of its own severity, not
+		// of the critical alert the snapshot repeats.
+		b, err = alerts.ParseAlertmanager(amPayload(amCritical+","+amInfo+","+amWarning), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res = ingest(t, s, b); !res.Opened {
+			t.Fatalf("a new warning alert opened nothing: %+v", res)
+		}
+		d := detail(t, s, res.IncidentRef)
+		if d.Severity != incident.SEV3 || len(d.Alerts) != 1 || d.Alerts[0].Fingerprint != "w1" {
+			t.Errorf("%s is %s with alerts %v, want SEV3 with the warning alert w1", d.Ref, d.Severity, d.Alerts)
+		}
+	})
+}
