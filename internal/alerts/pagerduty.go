@@ -90,6 +90,15 @@ func ParsePagerDuty(body []byte, webhookID string, r Rules) (*incident.AlertBatc
 		switch ev.EventType {
 		case "incident.resolved":
 			b.Resolve = []incident.AlertEnd{{Fingerprint: inc.ID, At: at}}
+			if !inc.CreatedAt.IsZero() {
+				// The occurrence itself, resolved, as well: PagerDuty does
+				// not promise the order of its deliveries, and a
+				// "triggered" that comes after must find it ended, not
+				// start it firing for good.
+				a := pdAlert(&inc, inc.CreatedAt)
+				a.Status, a.EndsAt = incident.AlertResolved, &at
+				b.Alerts = []incident.Alert{a}
+			}
 		default:
 			b.Alerts = []incident.Alert{pdAlert(&inc, start)}
 			b.Open = pdOpen(&inc, r)

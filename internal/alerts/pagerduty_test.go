@@ -82,9 +82,15 @@ func TestParsePagerDuty(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(b.Alerts) != 0 || len(b.Resolve) != 1 || b.Resolve[0].Fingerprint != "Q1EXAMPLE01" ||
+		if len(b.Resolve) != 1 || b.Resolve[0].Fingerprint != "Q1EXAMPLE01" ||
 			!b.Resolve[0].At.Equal(ts("2024-01-25T10:50:00Z")) {
 			t.Fatalf("batch %+v", b)
+		}
+		// The occurrence comes along, resolved, in case the trigger
+		// arrives after it.
+		if len(b.Alerts) != 1 || b.Alerts[0].Status != incident.AlertResolved ||
+			!b.Alerts[0].StartsAt.Equal(ts("2024-01-25T10:01:10Z")) || !b.Alerts[0].EndsAt.Equal(ts("2024-01-25T10:50:00Z")) {
+			t.Fatalf("alerts %+v", b.Alerts)
 		}
 	})
 	t.Run("Reopened", func(t *testing.T) {
