@@ -332,3 +332,23 @@ func BenchmarkParseAlertmanager(b *testing.B) {
 		}
 	}
 }
+
+// An integer beyond int64, which encoding/json refuses, is refused as
+// well when the body is plain ASCII and takes the faster decoder: read
+// wrapped around, Grafana's orgId 9223372036854775808 fed the incidents of
+// organisation 1, and a PagerDuty incident number was lost.
+func TestIntegerBeyondInt64IsRefused(t *testing.T) {
+	body := string(fixture(t, "grafana-firing.json"))
+	for _, org := range []string{"9223372036854775808", "9999999999999999999", "-9223372036854775809"} {
+		b := []byte(strings.Replace(body, `"orgId":1`, `"orgId":`+org, 1))
+		if string(b) == body {
+			t.Fatal("the fixture's orgId was not replaced")
+		}
+		_, err := alerts.ParseGrafana(b, alerts.Rules{})
+		wantErr(t, err, incident.EINVALID, "orgId")
+	}
+	pd := `{"event":{"id":"E1","event_type":"incident.triggered","occurred_at":"2024-01-25T10:00:00Z",` +
+		`"data":{"id":"P1","number":9223372036854775808,"title":"t","created_at":"2024-01-25T10:00:00Z","urgency":"high"}}}`
+	_, err := alerts.ParsePagerDuty([]byte(pd), "", alerts.Rules{})
+	wantErr(t, err, incident.EINVALID, "event.data.number")
+}

@@ -193,7 +193,11 @@ func (s *asciiScan) number() bool {
 	case c == '0':
 		s.i++
 	case '1' <= c && c <= '9':
-		s.digits()
+		// go-json wraps an integer beyond int64 where encoding/json
+		// refuses it: 19 digits or more go to encoding/json.
+		if start := s.i; s.digits() && s.i-start >= 19 {
+			return false
+		}
 	default:
 		return false
 	}

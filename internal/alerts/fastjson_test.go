@@ -44,7 +44,44 @@ func referenceDecodable(body []byte) bool {
 			return false // an escaped field name
 		}
 	}
-	return json.Valid(body)
+	return json.Valid(body) && !longInteger(body)
+}
+
+// longInteger reports whether body holds, outside its strings, a number
+// whose integer part has 19 digits or more, which go-json reads into an
+// int wrapped around where encoding/json refuses it.
+func longInteger(body []byte) bool {
+	inString := false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+			continue
+		case c == '"':
+			inString = true
+			continue
+		}
+		if (c == '-' || '0' <= c && c <= '9') && (i == 0 || !strings.ContainsRune(".eE+-0123456789", rune(body[i-1]))) {
+			j := i
+			if c == '-' {
+				j++
+			}
+			start := j
+			for j < len(body) && '0' <= body[j] && body[j] <= '9' {
+				j++
+			}
+			if j-start >= 19 {
+				return true
+			}
+			i = j - 1
+		}
+	}
+	return false
 }
 
 var decodableSeeds = []string{
@@ -58,6 +95,8 @@ var decodableSeeds = []string{
 	`1 2`, `[1 2]`, `[-]`, `[0.0e0]`, `[01.5]`,
 	`true`, `false`, `null`, `tru`, `nul`, `nulls`, `True`, `[true,false,null]`, `[truex]`,
 	`{"alerts":[{"labels":{"a":"1"}}],"status":"firing"}`,
+	`{"orgId":9223372036854775808}`, `[9223372036854775807]`, `[-9223372036854775809]`, `[999999999999999999]`,
+	`[1.12345678901234567890]`, `[1e1234567890123456789]`, `["1234567890123456789"]`, `[0.5,12345678901234567890]`,
 }
 
 // FuzzFastDecodable holds fastDecodable's scanner to its reference, and so
