@@ -20,6 +20,11 @@ type genericAlert struct {
 	At          *time.Time `json:"at"`
 }
 
+// maxGenericText is the most bytes of text: it becomes the alert's
+// description annotation, and an alert's annotations hold at most
+// incident.MaxLabelsLen bytes, keys included.
+const maxGenericText = incident.MaxLabelsLen - len("description")
+
 // ParseGeneric reads {"title","severity","status","fingerprint","service",
 // "text","at"}. Only title is required: status defaults to firing, at to
 // now, the fingerprint to one made of title and service. Scripts tend to
@@ -41,8 +46,8 @@ func ParseGeneric(body []byte, now time.Time, r Rules) (*incident.AlertBatch, er
 	if n := utf8.RuneCountInString(g.Service); n > incident.MaxNameLen {
 		return nil, incident.FieldError(incident.EINVALID, "service", "service is %d characters long, at most %d are allowed", n, incident.MaxNameLen)
 	}
-	if n := utf8.RuneCountInString(g.Text); n > incident.MaxTextLen {
-		return nil, incident.FieldError(incident.EINVALID, "text", "text is %d characters long, at most %d are allowed", n, incident.MaxTextLen)
+	if n := len(g.Text); n > maxGenericText {
+		return nil, incident.FieldError(incident.EINVALID, "text", "text is %d bytes long, at most %d are allowed", n, maxGenericText)
 	}
 	status, err := alertStatus("status", g.Status, string(incident.AlertFiring))
 	if err != nil {

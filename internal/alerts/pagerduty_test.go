@@ -1,7 +1,9 @@
 package alerts_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"hindsight/internal/alerts"
@@ -190,6 +192,26 @@ func TestParseGeneric(t *testing.T) {
 		}
 		if len(b.Alerts) != 0 || len(b.Resolve) != 1 || b.Resolve[0].Fingerprint != "d1" || !b.Resolve[0].At.Equal(now) {
 			t.Fatalf("batch %+v", b)
+		}
+	})
+	t.Run("LongText", func(t *testing.T) {
+		// The text is the alert's description annotation: what fits in
+		// one is taken and valid, more is refused as text, the field sent,
+		// not as the annotations of an alert the format does not have.
+		for _, n := range []int{16373, 16374, 20000} {
+			body, _ := json.Marshal(map[string]string{"title": "Backup failed", "severity": "critical", "text": strings.Repeat("x", n)})
+			b, err := alerts.ParseGeneric(body, now, alerts.Rules{})
+			if n > 16373 {
+				wantErr(t, err, incident.EINVALID, "text")
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%d bytes of text: %v", n, err)
+			}
+			b.Normalize(now)
+			if err := b.Validate(); err != nil {
+				t.Errorf("%d bytes of text: taken, then refused by the store: %v", n, err)
+			}
 		}
 	})
 	t.Run("ErrTitleRequired", func(t *testing.T) {
