@@ -34,6 +34,7 @@ type alertMark struct {
 	alert      *alertRow
 	status     incident.AlertStatus
 	at         time.Time
+	again      bool // the alert did the same within CollapseWindow before, as another occurrence
 }
 
 func compareMarks(a, b alertMark) int {
@@ -44,8 +45,14 @@ func compareMarks(a, b alertMark) int {
 // writeAlertEntries adds the timeline entries for marks of the group:
 // marks of one incident, name and status within CollapseWindow of each
 // other make one entry, and join the entry earlier deliveries made for the
-// same window.
+// same window. An entry counts instances: an alert that fires (or
+// resolves) again within the window makes an entry of its own, with
+// others that do, so that "firing on 2 instances" does not become 3 and
+// the second firing shows at its time.
 func (g *groupIngest) writeAlertEntries(marks []alertMark) error {
+	if err := g.markAgain(marks); err != nil {
+		return err
+	}
 	slices.SortStableFunc(marks, compareMarks)
 	for i := 0; i < len(marks); {
 		first, j := marks[i], i+1
@@ -53,10 +60,102 @@ func (g *groupIngest) writeAlertEntries(marks []alertMark) error {
 			marks[j].status == first.status && !marks[j].at.After(first.at.Add(CollapseWindow)) {
 			j++
 		}
-		if err := g.mergeAlertEntry(marks[i:j]); err != nil {
-			return err
+		// Alerts firing for the first time, then those firing again.
+		window := marks[i:j]
+		slices.SortStableFunc(window, func(a, b alertMark) int { return compareBool(a.again, b.again) })
+		for k := 0; k < len(window); {
+			n := k + 1
+			for n < len(window) && window[n].again == window[k].again {
+				n++
+			}
+			if err := g.mergeAlertEntry(window[k:n], !window[k].again); err != nil {
+				return err
+			}
+			k = n
 		}
 		i = j
+	}
+	return nil
+}
+
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}
+
+// resolvedOccurrencesSQL finds, through alerts_incident_resolved, the
+// resolved occurrences of fingerprints in an incident. The status is
+// written out, not bound, for PostgreSQL's generic plans.
+const resolvedOccurrencesSQL = `SELECT id, fingerprint, starts_at, ends_at FROM alerts
+	WHERE incident_id = ? AND status = 'resolved' AND fingerprint IN ?`
+
+// anyResolvedSQL tells whether an incident has a resolved alert at all:
+// under a storm of new alerts it has none, and one look at the index
+// costs less than resolvedOccurrencesSQL, which gorm runs.
+const anyResolvedSQL = "SELECT 1 FROM alerts WHERE incident_id = ? AND status = 'resolved' LIMIT 1"
+
+// markAgain sets again on the marks of alerts that fired, or resolved,
+// within CollapseWindow before as another occurrence. Only a resolved
+// occurrence can be one: an alert fires again after it resolved. Under a
+// storm of new alerts the incident has few resolved ones, and the lookup
+// finds none.
+func (g *groupIngest) markAgain(marks []alertMark) error {
+	byIncident := map[int64][]string{}
+	for _, m := range marks {
+		byIncident[m.incidentID] = append(byIncident[m.incidentID], m.alert.Fingerprint)
+	}
+	type occurrence struct {
+		ID          int64
+		Fingerprint string
+		StartsAt    time.Time
+		EndsAt      *time.Time
+	}
+	type alertOf struct {
+		incidentID  int64
+		fingerprint string
+	}
+	earlier := map[alertOf][]occurrence{}
+	h := g.s.hot(g.tx)
+	for id, fps := range byIncident {
+		var one int
+		if found, err := h.scanOne(anyResolvedSQL, []any{id}, &one); err != nil || !found {
+			if err != nil {
+				return fmt.Errorf("find resolved alerts: %w", err)
+			}
+			continue
+		}
+		for fps = unique(fps); len(fps) > 0; {
+			n := min(len(fps), chunkLen)
+			var rows []occurrence
+			if err := g.tx.Raw(resolvedOccurrencesSQL, id, fps[:n]).Scan(&rows).Error; err != nil {
+				return fmt.Errorf("find resolved alerts: %w", err)
+			}
+			for _, r := range rows {
+				k := alertOf{id, r.Fingerprint}
+				earlier[k] = append(earlier[k], r)
+			}
+			fps = fps[n:]
+		}
+	}
+	for i := range marks {
+		m := &marks[i]
+		for _, o := range earlier[alertOf{m.incidentID, m.alert.Fingerprint}] {
+			at := o.StartsAt
+			if m.status == incident.AlertResolved {
+				if o.EndsAt == nil {
+					continue
+				}
+				at = *o.EndsAt
+			}
+			if o.ID != m.alert.ID && at.Before(m.at) && !at.Before(m.at.Add(-CollapseWindow)) {
+				m.again = true
+			}
+		}
 	}
 	return nil
 }
@@ -89,13 +188,20 @@ const (
 	updateEntryEventSQL = "UPDATE events SET text = ?, at = ?, updated_at = ? WHERE id = ?"
 )
 
-func (g *groupIngest) mergeAlertEntry(marks []alertMark) error {
+// mergeAlertEntry writes the entry of marks: it joins the entry of their
+// window when join is set and there is one, or makes a new one.
+func (g *groupIngest) mergeAlertEntry(marks []alertMark, join bool) error {
 	tx, now, h := g.tx, g.now, g.s.hot(g.tx)
 	m := marks[0]
 	name, at := m.alert.Name, m.at.UTC()
-	e, before, found, err := g.joinAlertEntry(h, len(marks), m, at)
-	if err != nil {
-		return err
+	var e alertEntryRow
+	var before entryChange
+	var found bool
+	if join {
+		var err error
+		if e, before, found, err = g.joinAlertEntry(h, len(marks), m, at); err != nil {
+			return err
+		}
 	}
 	if !found {
 		sample := m.alert.toDomain()

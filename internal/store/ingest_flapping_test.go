@@ -1,0 +1,37 @@
+package store_test
+
+import (
+	"testing"
+
+	"hindsight/internal/store"
+	"hindsight/internal/store/storetest"
+)
+
+// An alert that fires, resolves and fires again within the collapse
+// window is one instance, not two: its second firing, and its second
+// resolution, show at their own times, where they counted as more
+// instances on the entries of the first ("firing on 3 instances" of two,
+// and nothing at 10:03 to say that api-1 fired again).
+func TestAlertFiringAgainIsNotAnotherInstance(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+		b := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:00:00")) // keeps the incident's alerts firing
+		ingest(t, s, group("g", a, b))
+		ingest(t, s, group("g", resolved(a, clock("10:01:00")), b))
+		again := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:03:00"))
+		ingest(t, s, group("g", again, b))
+		ingest(t, s, group("g", resolved(again, clock("10:04:00")), b))
+		// A new instance within the window joins the latest entry.
+		c := firing("fp3", "APIHighLatency", "api-3:8080", clock("10:05:00"))
+		ingest(t, s, group("g", c, b))
+		// Repeats change nothing.
+		ingest(t, s, group("g", resolved(again, clock("10:04:00")), b, c))
+
+		wantTimeline(t, detail(t, s, "INC-1"),
+			"10:00:00 APIHighLatency firing on 2 instances",
+			"10:01:00 APIHighLatency resolved on api-1:8080",
+			"10:03:00 APIHighLatency firing on 2 instances",
+			"10:04:00 APIHighLatency resolved on api-1:8080",
+		)
+	})
+}
