@@ -162,6 +162,7 @@ type incidentStep struct {
 	actor      string      // who signs it: the batch's, or the group's last batch's for entries and ended
 	marks      []alertMark // write these entries
 	ackAt      *time.Time  // acknowledge at this time
+	detectedAt *time.Time  // detected this early, by an alert
 	ended      bool        // an alert of the incident resolved
 }
 
@@ -194,7 +195,9 @@ func (s *Store) settleIncidents(tx *gorm.DB, steps []incidentStep) error {
 			n++
 		}
 		id := steps[0].incidentID
-		entriesOnly := !slices.ContainsFunc(steps[:n], func(st incidentStep) bool { return st.ackAt != nil || st.ended })
+		entriesOnly := !slices.ContainsFunc(steps[:n], func(st incidentStep) bool {
+			return st.ackAt != nil || st.detectedAt != nil || st.ended
+		})
 		if s.dialect == Postgres && !entriesOnly {
 			if err := tx.Exec(lockIncidentSQL, id).Error; err != nil {
 				return fmt.Errorf("lock incident: %w", err)
@@ -206,6 +209,11 @@ func (s *Store) settleIncidents(tx *gorm.DB, steps []incidentStep) error {
 			st.g.actor = st.actor
 			if len(st.marks) > 0 {
 				if err := st.g.writeAlertEntries(st.marks); err != nil {
+					return err
+				}
+			}
+			if st.detectedAt != nil {
+				if err := st.g.detectEarlier(id, *st.detectedAt); err != nil {
 					return err
 				}
 			}
@@ -339,6 +347,12 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 		g.mark(added, ended)
 		if g.open != nil {
 			res.IncidentRef, res.IncidentID = g.open.Ref, g.open.ID
+			if at := earliestFiring(added); at != nil && (g.open.DetectedAt == nil || at.Before(*g.open.DetectedAt)) {
+				// An alert the first snapshots left out (Alertmanager's
+				// max_alerts) started before the ones that opened it.
+				g.open.DetectedAt = at
+				g.steps = append(g.steps, incidentStep{incidentID: g.open.ID, g: g, actor: g.actor, detectedAt: at})
+			}
 			if b.AcknowledgedAt != nil {
 				g.steps = append(g.steps, incidentStep{incidentID: g.open.ID, g: g, actor: g.actor, ackAt: b.AcknowledgedAt})
 			}
@@ -397,7 +411,7 @@ func recordDelivery(tx *gorm.DB, source, id string, now time.Time) (bool, error)
 
 const (
 	// findGroupSQL reads the group's row and the incident it last fed.
-	findGroupSQL = `SELECT g.incident_id, i.ref, i.status FROM alert_groups g
+	findGroupSQL = `SELECT g.incident_id, i.ref, i.status, i.detected_at FROM alert_groups g
 		LEFT JOIN incidents i ON i.id = g.incident_id
 		WHERE g.source = ? AND g.group_key = ?`
 	insertGroupSQL = "INSERT INTO alert_groups (source, group_key) VALUES (?, ?)"
@@ -406,7 +420,7 @@ const (
 	lockGroupPostgresSQL = `INSERT INTO alert_groups (source, group_key) VALUES (?, ?)
 		ON CONFLICT (source, group_key) DO UPDATE SET group_key = excluded.group_key
 		RETURNING incident_id`
-	openIncidentSQL = "SELECT id, ref, status FROM incidents WHERE id = ?"
+	openIncidentSQL = "SELECT id, ref, status, detected_at FROM incidents WHERE id = ?"
 )
 
 // lockGroup creates the group's row when it is new and returns the open
@@ -434,7 +448,8 @@ func (g *groupIngest) lockGroup() (*incidentRow, error) {
 		return g.openIncidentRow(id.Int64)
 	}
 	var ref, status sql.NullString
-	found, err := h.scanOne(findGroupSQL, []any{g.source, g.key}, &id, &ref, &status)
+	var detected sql.NullTime
+	found, err := h.scanOne(findGroupSQL, []any{g.source, g.key}, &id, &ref, &status, &detected)
 	if err == nil && !found {
 		err = h.exec(insertGroupSQL, g.source, g.key)
 	}
@@ -444,14 +459,24 @@ func (g *groupIngest) lockGroup() (*incidentRow, error) {
 	if !id.Valid || !ref.Valid || !incident.Status(status.String).Open() {
 		return nil, nil // no incident yet, or it was deleted, or it is over
 	}
-	return &incidentRow{ID: id.Int64, Ref: ref.String, Status: status.String}, nil
+	return &incidentRow{ID: id.Int64, Ref: ref.String, Status: status.String, DetectedAt: timeOrNil(detected)}, nil
+}
+
+func timeOrNil(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
 }
 
 // openIncidentRow returns the incident with this id when it is still open.
 func (g *groupIngest) openIncidentRow(id int64) (*incidentRow, error) {
 	var row incidentRow
+	var detected sql.NullTime
 	found, err := g.s.hot(g.tx).scanOne(openIncidentSQL, []any{id},
-		&row.ID, &row.Ref, &row.Status)
+		&row.ID, &row.Ref, &row.Status, &detected)
+	row.DetectedAt = timeOrNil(detected)
 	if err != nil {
 		return nil, fmt.Errorf("load group incident: %w", err)
 	}
@@ -528,7 +553,50 @@ func (g *groupIngest) openIncident(b *incident.AlertBatch, open *incident.Incide
 		inc.ID, b.Source, b.GroupKey).Error; err != nil {
 		return nil, fmt.Errorf("set group incident: %w", err)
 	}
-	return &incidentRow{ID: inc.ID, Ref: inc.Ref, Status: string(inc.Status)}, nil
+	return &incidentRow{ID: inc.ID, Ref: inc.Ref, Status: string(inc.Status), DetectedAt: &detected}, nil
+}
+
+// earliestFiring returns the earliest start of the firing alerts of rows.
+func earliestFiring(rows []alertRow) *time.Time {
+	var first *time.Time
+	for i := range rows {
+		if a := &rows[i]; a.Status == string(incident.AlertFiring) && (first == nil || a.StartsAt.Before(*first)) {
+			at := a.StartsAt.UTC()
+			first = &at
+		}
+	}
+	return first
+}
+
+// detectEarlier moves the incident's detected_at back to at, and its
+// started_at when it is later: detection is when its earliest alert
+// started firing. A change that would break the order of the milestones
+// (someone typed an earlier acknowledgement) is left to the commander.
+func (g *groupIngest) detectEarlier(incidentID int64, at time.Time) error {
+	inc, err := loadIncident(g.tx, fmt.Sprint(incidentID))
+	if err != nil {
+		return err
+	}
+	if inc.DetectedAt != nil && !at.Before(*inc.DetectedAt) {
+		return nil
+	}
+	before := *inc
+	inc.DetectedAt, inc.UpdatedAt, inc.Version = &at, g.now, inc.Version+1
+	if inc.StartedAt == nil || at.Before(*inc.StartedAt) {
+		inc.StartedAt = &at
+	}
+	if inc.Validate() != nil {
+		return nil
+	}
+	res := g.tx.Exec("UPDATE incidents SET detected_at = ?, started_at = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?",
+		at, *inc.StartedAt, g.now, inc.ID, before.Version)
+	if res.Error != nil {
+		return fmt.Errorf("move detection: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil
+	}
+	return g.record(inc.ID, "incident", inc.ID, incident.ActionUpdate, &before, inc)
 }
 
 // acknowledge sets the incident's acknowledged_at when it is empty and the

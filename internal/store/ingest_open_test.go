@@ -68,3 +68,34 @@ func TestBelowThresholdAlertOpensNothingAfterResolve(t *testing.T) {
 		}
 	})
 }
+
+// An alert of the group that started before the incident's first alerts
+// arrives later (Alertmanager's max_alerts left it out of the first
+// snapshot): the incident started and was detected when it started
+// firing, not when the alerts of the first snapshot did.
+func TestEarlierAlertMovesDetectionBack(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		late := firing("late", "APIHighLatency", "api-2:8080", clock("10:05:00"))
+		b := group("g", late)
+		b.Truncated = 1
+		ingest(t, s, b)
+		d := detail(t, s, "INC-1")
+		if !d.DetectedAt.Equal(clock("10:05:00")) {
+			t.Fatalf("detected %v, want 10:05:00", d.DetectedAt)
+		}
+		early := firing("early", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+		ingest(t, s, group("g", early, late))
+		d = detail(t, s, "INC-1")
+		if !d.DetectedAt.Equal(clock("10:00:00")) || !d.StartedAt.Equal(clock("10:00:00")) {
+			t.Fatalf("started %v detected %v, want the earliest startsAt 10:00:00 (the timeline shows %q)", d.StartedAt, d.DetectedAt, timeline(d))
+		}
+		if d.Version != 2 {
+			t.Errorf("version %d: the move is an update of the incident", d.Version)
+		}
+		// A later alert moves nothing.
+		ingest(t, s, group("g", early, late, firing("later", "APIHighLatency", "api-3:8080", clock("10:10:00"))))
+		if d = detail(t, s, "INC-1"); !d.DetectedAt.Equal(clock("10:00:00")) || d.Version != 2 {
+			t.Errorf("detected %v, version %d after a later alert", d.DetectedAt, d.Version)
+		}
+	})
+}
