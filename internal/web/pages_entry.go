@@ -15,9 +15,12 @@ import (
 // its own: one small form, not two thousand on the incident page.
 type editEventPage struct {
 	Layout
-	Inc    incident.Incident
-	Event  incident.Event
-	Form   entryForm
+	Inc   incident.Incident
+	Event incident.Event
+	Form  entryForm
+	// Shown is the entry as the form first showed it: a save changes only
+	// the fields the user changed, and keeps what others changed meanwhile.
+	Shown  entryForm
 	Kinds  []incident.EventKind
 	Errors map[string]string
 }
@@ -44,11 +47,14 @@ func (s *Server) editEventPage(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	loc := viewerZone(c)
+	shown := shownEntry(e, viewerZone(c))
 	p := &editEventPage{Layout: Layout{Title: "Edit entry · " + inc.Ref, Nav: "incidents"}, Inc: *inc, Event: *e,
-		Form:  entryForm{At: entryTime(e.At, loc), Kind: string(e.Kind), Text: e.Text, Highlight: e.Highlight},
-		Kinds: incident.EventKinds, Errors: map[string]string{}}
+		Form: shown, Shown: shown, Kinds: incident.EventKinds, Errors: map[string]string{}}
 	return s.render(c, http.StatusOK, "edit_event", p)
+}
+
+func shownEntry(e *incident.Event, loc *time.Location) entryForm {
+	return entryForm{At: entryTime(e.At, loc), Kind: string(e.Kind), Text: e.Text, Highlight: e.Highlight}
 }
 
 func (s *Server) editEvent(c *gin.Context) error {
@@ -56,10 +62,24 @@ func (s *Server) editEvent(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	loc := viewerZone(c)
+	loc := formZone(c)
 	f := entryForm{At: c.PostForm("at"), Kind: c.PostForm("kind"), Text: c.PostForm("text"), Highlight: c.PostForm("highlight") != ""}
-	patch := &incident.EventPatch{Kind: incident.Some(incident.EventKind(f.Kind)), Text: incident.Some(f.Text), Highlight: incident.Some(f.Highlight)}
-	if strings.TrimSpace(f.At) != entryTime(e.At, loc) {
+	shown := shownEntry(e, loc) // a form without what it showed: as it is now
+	if _, ok := c.GetPostForm("shown_kind"); ok {
+		shown = entryForm{At: c.PostForm("shown_at"), Kind: c.PostForm("shown_kind"), Text: c.PostForm("shown_text"),
+			Highlight: c.PostForm("shown_highlight") != ""}
+	}
+	patch := &incident.EventPatch{}
+	if f.Kind != shown.Kind {
+		patch.Kind = incident.Some(incident.EventKind(f.Kind))
+	}
+	if normalizeNewlines(f.Text) != normalizeNewlines(shown.Text) {
+		patch.Text = incident.Some(f.Text)
+	}
+	if f.Highlight != shown.Highlight {
+		patch.Highlight = incident.Some(f.Highlight)
+	}
+	if strings.TrimSpace(f.At) != strings.TrimSpace(shown.At) {
 		at, perr := parseWhen("at", f.At, s.cfg.Now(), loc)
 		err = perr
 		patch.At = incident.Some(at)
@@ -72,7 +92,7 @@ func (s *Server) editEvent(c *gin.Context) error {
 			return err
 		}
 		p := &editEventPage{Layout: Layout{Title: "Edit entry · " + inc.Ref, Nav: "incidents"}, Inc: *inc, Event: *e, Form: f,
-			Kinds: incident.EventKinds, Errors: map[string]string{}}
+			Shown: shown, Kinds: incident.EventKinds, Errors: map[string]string{}}
 		fieldErrors(err, p.Errors, "text")
 		return s.render(c, statusFor(err), "edit_event", p)
 	}
@@ -102,3 +122,7 @@ func firstLine(s string) string {
 	}
 	return line
 }
+
+// normalizeNewlines makes a form's line breaks, which browsers send as
+// CRLF, comparable with the text as stored.
+func normalizeNewlines(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }

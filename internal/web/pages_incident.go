@@ -40,8 +40,10 @@ type incidentView struct {
 	Task      taskForm
 	Errors    map[string]string // by form field, e.g. "entry.text"
 	FormError string            // about the page as a whole, e.g. a conflict
-	Return    string            // this page, for the task status forms
-	icons     string            // the URL of the icon sprite
+	// DetailsOpen unfolds "Edit details" when its form comes back refused.
+	DetailsOpen bool
+	Return      string // this page, for the task status forms
+	icons       string // the URL of the icon sprite
 }
 
 type milestoneView struct {

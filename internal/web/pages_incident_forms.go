@@ -49,7 +49,7 @@ func (s *Server) incidentURL(c *gin.Context) string {
 
 func (s *Server) addEntry(c *gin.Context) error {
 	f := entryForm{At: c.PostForm("at"), Kind: c.PostForm("kind"), Text: c.PostForm("text"), Highlight: c.PostForm("highlight") != ""}
-	at, err := parseWhen("at", f.At, s.cfg.Now(), viewerZone(c))
+	at, err := parseWhen("at", f.At, s.cfg.Now(), formZone(c))
 	if err == nil {
 		e := &incident.Event{At: at, Kind: incident.EventKind(f.Kind), Text: f.Text, Author: currentUser(c).Email,
 			Source: incident.SourceManual, Highlight: f.Highlight}
@@ -89,7 +89,7 @@ func (s *Server) editIncident(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	loc := viewerZone(c)
+	loc := formZone(c)
 	was := detailsFormOf(cur, loc)
 	f := detailsForm{Version: c.PostForm("version"), Title: c.PostForm("title"), Severity: c.PostForm("severity"),
 		Commander: c.PostForm("commander"), Services: c.PostForm("services"), Impact: c.PostForm("impact"),
@@ -130,7 +130,14 @@ func (s *Server) editIncident(c *gin.Context) error {
 		if !isInputError(err) {
 			return err
 		}
-		return s.rerender(c, err, "details", "title", func(p *incidentView) { p.Details = f })
+		return s.rerender(c, err, "details", "title", func(p *incidentView) {
+			p.Details, p.DetailsOpen = f, true
+			if incident.ErrorCode(err) == incident.ECONFLICT {
+				// What was typed stays, to be saved over the change the
+				// message names once the user has looked at it.
+				p.Details.Version = strconv.Itoa(p.Inc.Version)
+			}
+		})
 	}
 	s.notify(inc.ID, ChangeIncident, 0)
 	c.Redirect(http.StatusSeeOther, "/incidents/"+inc.Ref)
@@ -155,7 +162,7 @@ func (s *Server) addTask(c *gin.Context) error {
 	f := taskForm{Title: c.PostForm("title"), Kind: c.PostForm("kind"), Owner: c.PostForm("owner"), Due: c.PostForm("due"),
 		Priority: c.PostForm("priority"), RootCauseID: c.PostForm("root_cause_id")}
 	t := &incident.Task{Title: f.Title, Kind: incident.TaskKind(f.Kind), Owner: f.Owner, Priority: incident.Priority(f.Priority)}
-	due, err := parseDue(f.Due, viewerZone(c))
+	due, err := parseDue(f.Due, formZone(c))
 	t.DueAt = due
 	if err == nil && f.RootCauseID != "" {
 		id, perr := strconv.ParseInt(f.RootCauseID, 10, 64)

@@ -169,9 +169,12 @@ func (s *Server) refuseCrossOrigin(c *gin.Context) {
 }
 
 // safeNext returns where to go after signing in: a path on this site, never
-// another site.
+// another site. Browsers drop tabs and line breaks from a URL and read a
+// backslash as a slash, so "/\t/evil.example" is "//evil.example", another
+// site: a path with either is refused whole.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
 		return "/"
 	}
 	return next

@@ -148,7 +148,8 @@ func (s *Server) fillLayout(c *gin.Context, l *Layout) {
 		l.User = u
 	}
 	if l.Zone == nil {
-		l.Zone = viewerZone(c)
+		// A form shown again shows what was typed, in the zone it was.
+		l.Zone = formZone(c)
 	}
 	if l.Now.IsZero() {
 		l.Now = s.cfg.Now().In(l.Zone)
@@ -161,8 +162,22 @@ func (s *Server) fillLayout(c *gin.Context, l *Layout) {
 // viewerZone is the zone the browser's script reported in the tz cookie,
 // or UTC.
 func viewerZone(c *gin.Context) *time.Location {
-	name, err := c.Cookie("tz")
-	if err != nil || name == "" || len(name) > 64 || strings.Contains(name, "..") {
+	name, _ := c.Cookie("tz")
+	return zoneNamed(name)
+}
+
+// formZone is the zone the times of a submitted form were shown in: the
+// form says it, as the cookie may have changed since it was drawn.
+func formZone(c *gin.Context) *time.Location {
+	if name := c.PostForm("tz"); name != "" {
+		return zoneNamed(name)
+	}
+	return viewerZone(c)
+}
+
+// zoneNamed loads a zone by its IANA name, UTC when it is unknown.
+func zoneNamed(name string) *time.Location {
+	if name == "" || len(name) > 64 || strings.Contains(name, "..") {
 		return time.UTC
 	}
 	zoneMu.Lock()
@@ -171,7 +186,7 @@ func viewerZone(c *gin.Context) *time.Location {
 	if ok {
 		return loc
 	}
-	loc, err = time.LoadLocation(name)
+	loc, err := time.LoadLocation(name)
 	if err != nil {
 		loc = time.UTC
 	}

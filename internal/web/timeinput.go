@@ -1,6 +1,7 @@
 package web
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -32,10 +33,13 @@ func parseWhen(field, s string, now time.Time, loc *time.Location) (time.Time, e
 		return now.Add(-d), nil
 	}
 	for _, layout := range []string{"15:04", "15:04:05"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			at := time.Date(now.Year(), now.Month(), now.Day(), t.Hour(), t.Minute(), t.Second(), 0, loc)
-			if at.After(now.Add(time.Hour)) {
-				at = at.AddDate(0, 0, -1)
+		if t, err := time.Parse(layout, s); err == nil {
+			at, ok := pickWall(now, wallClock(now, t, loc))
+			if ok && at.After(now.Add(time.Hour)) {
+				at, ok = pickWall(now, wallClock(now.AddDate(0, 0, -1), t, loc))
+			}
+			if !ok {
+				return time.Time{}, noSuchTime(field, s, loc)
 			}
 			return at, nil
 		}
@@ -44,11 +48,55 @@ func parseWhen(field, s string, now time.Time, loc *time.Location) (time.Time, e
 		return t, nil
 	}
 	for _, layout := range timeLayouts {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t, nil
+		if t, err := time.Parse(layout, s); err == nil {
+			at, ok := pickWall(now, wallClock(t, t, loc))
+			if !ok {
+				return time.Time{}, noSuchTime(field, s, loc)
+			}
+			return at, nil
 		}
 	}
 	return time.Time{}, incident.FieldError(incident.EINVALID, field, "%q is not a time: try 10:15, -5m or 2024-01-25 10:15", s)
+}
+
+func noSuchTime(field, s string, loc *time.Location) error {
+	return incident.FieldError(incident.EINVALID, field, "%s does not exist in %s: the clocks skipped it", s, loc)
+}
+
+// wallClock returns the instants at which the clocks of loc show the date
+// of day and the time of day of clock: one, two in the hour that repeats
+// when summer time ends, none in the hour skipped when it begins.
+// (time.Date picks one of two, and moves a skipped time on.)
+func wallClock(day, clock time.Time, loc *time.Location) []time.Time {
+	wall := time.Date(day.Year(), day.Month(), day.Day(), clock.Hour(), clock.Minute(), clock.Second(), 0, time.UTC)
+	var out []time.Time
+	for _, probe := range []time.Time{wall.Add(-24 * time.Hour), wall.Add(24 * time.Hour)} {
+		_, offset := probe.In(loc).Zone()
+		at := wall.Add(-time.Duration(offset) * time.Second).In(loc)
+		if len(out) > 0 && at.Equal(out[0]) {
+			continue
+		}
+		if y, m, d := at.Date(); y == wall.Year() && m == wall.Month() && d == wall.Day() &&
+			at.Hour() == wall.Hour() && at.Minute() == wall.Minute() && at.Second() == wall.Second() {
+			out = append(out, at)
+		}
+	}
+	slices.SortFunc(out, time.Time.Compare)
+	return out
+}
+
+// pickWall chooses among the instants of one wall-clock time: the latest
+// that has passed, as an entry records what happened; else the first.
+func pickWall(now time.Time, at []time.Time) (time.Time, bool) {
+	if len(at) == 0 {
+		return time.Time{}, false
+	}
+	for i := len(at) - 1; i >= 0; i-- {
+		if !at[i].After(now) {
+			return at[i], true
+		}
+	}
+	return at[0], true
 }
 
 // parseDue reads a due date ("2024-02-15") as the end of that day in the
