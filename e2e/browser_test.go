@@ -21,6 +21,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -185,9 +186,13 @@ func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Acti
 // press presses one key the way a keyboard does: one keyDown that carries
 // the text, so that a handler that cancels it also cancels the typing.
 func press(key, code string, vk int64) chromedp.Action[chromedp.Void] {
+	text := key
+	if key == "Enter" {
+		text = "\r"
+	}
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		down := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyDown, Key: key, Code: code, Text: key,
-			UnmodifiedText: key, WindowsVirtualKeyCode: vk, NativeVirtualKeyCode: vk}
+		down := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyDown, Key: key, Code: code, Text: text,
+			UnmodifiedText: text, WindowsVirtualKeyCode: vk, NativeVirtualKeyCode: vk}
 		if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, down); err != nil {
 			return err
 		}
@@ -324,6 +329,27 @@ func TestIncidentCommanderInBrowser(t *testing.T) {
 		if !same {
 			t.Fatal("saving an entry reloaded the page or lost the focus")
 		}
+	})
+
+	t.Run("EntryKeptWhenSessionEnded", func(t *testing.T) {
+		// The session ends (signed out in another tab) while an entry is
+		// typed: the box keeps the text and says why it was not saved.
+		const lost = "Database failover started by the on-call engineer"
+		do(t, ctx, "end the session", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, network.ClearBrowserCookies, cdp.Empty{})
+			return err
+		}))
+		do(t, ctx, "type an entry", chromedp.Focus(chromedp.ID("entry-text")), chromedp.KeyEvent(lost), press("Enter", "Enter", 13))
+		waitFor(t, ctx, "the refusal shows", `[...document.querySelectorAll("#entry-form .error")].some(n => n.textContent.includes("session has ended"))`, 10*time.Second)
+		if got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("entry-text").value`)); got != lost {
+			t.Errorf("the entry box holds %q after the refusal", got)
+		}
+		do(t, ctx, "sign in again",
+			chromedp.Navigate(srv.URL+"/login?next=/incidents/INC-1"),
+			chromedp.SendKeys(chromedp.ID("email"), email),
+			chromedp.SendKeys(chromedp.ID("password"), password+kb.Enter),
+			chromedp.WaitVisible(chromedp.ID("entry-text")),
+		)
 	})
 
 	t.Run("ChangeStatus", func(t *testing.T) {

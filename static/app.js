@@ -149,16 +149,26 @@
             return;
           }
           return r.text().then(function (html) {
-            var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("entry-form");
+            var doc = new DOMParser().parseFromString(html, "text/html");
+            var fresh = doc.getElementById("entry-form");
+            entryForm.querySelectorAll(".error").forEach(function (n) { n.remove(); });
             if (fresh) {
-              entryForm.querySelectorAll(".error").forEach(function (n) { n.remove(); });
               fresh.querySelectorAll(".error").forEach(function (err) {
                 var field = err.closest(".field");
                 var input = field && field.querySelector("input, textarea, select");
                 var mine = input && document.getElementById(input.id);
                 if (mine) { mine.closest(".field").appendChild(document.importNode(err, true)); }
               });
+              return;
             }
+            // Not the page with the form: an ended session, a refusal or
+            // a failure. Its message goes beside the text, which stays.
+            var said = doc.querySelector("main p, section p");
+            var msg = document.createElement("p");
+            msg.className = "error";
+            msg.setAttribute("role", "alert");
+            msg.textContent = (said && said.textContent.trim()) || ("Not saved: the server answered " + r.status + ".");
+            text.closest(".field").appendChild(msg);
           });
         })
         .catch(function () { entryForm.submit(); })
