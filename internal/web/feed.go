@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -50,13 +52,21 @@ func (s *Server) feedPrincipal(c *gin.Context, secret string) (*principal, error
 }
 
 // taskFeed answers the unfinished tasks that have a due date as an
-// iCalendar feed: one all-day event per task on its due date (in UTC), so
-// that the team's calendar shows what is due when. The task filters of the
-// list apply, so that one can subscribe to one's own tasks (?owner=ana).
+// iCalendar feed: one all-day event per task on its due date, so that the
+// team's calendar shows what is due when. The day is the one of ?tz= (UTC
+// by default): a due date typed in New York is the end of that day there,
+// the next day in UTC. The task filters of the list apply, so that one can
+// subscribe to one's own tasks (?owner=ana).
 func (s *Server) taskFeed(c *gin.Context) error {
 	f, err := s.taskFilter(c)
 	if err != nil {
 		return err
+	}
+	loc := time.UTC
+	if name := c.Query("tz"); name != "" {
+		if loc, err = time.LoadLocation(name); err != nil || strings.Contains(name, "..") {
+			return incident.FieldError(incident.EINVALID, "tz", "unknown time zone %q: use an IANA name such as America/New_York", name)
+		}
 	}
 	f.Unfinished, f.HasDue = true, true
 	tasks, err := s.store.ListTasks(c.Request.Context(), f)
@@ -75,7 +85,7 @@ func (s *Server) taskFeed(c *gin.Context) error {
 	w.prop("REFRESH-INTERVAL;VALUE=DURATION", "PT1H")
 	w.prop("X-PUBLISHED-TTL", "PT1H")
 	for i := range tasks {
-		writeTaskEvent(&w, &tasks[i])
+		writeTaskEvent(&w, &tasks[i], loc)
 	}
 	w.prop("END", "VCALENDAR")
 	c.Header("Cache-Control", "private, max-age=300")
@@ -87,8 +97,8 @@ func (s *Server) taskFeed(c *gin.Context) error {
 // calendar apps update the event when the task changes rather than add one.
 func taskUID(id int64) string { return fmt.Sprintf("task-%d@hindsight", id) }
 
-func writeTaskEvent(w *icalWriter, t *incident.Task) {
-	due := t.DueAt.UTC()
+func writeTaskEvent(w *icalWriter, t *incident.Task, loc *time.Location) {
+	due := t.DueAt.In(loc)
 	owner := t.Owner
 	if owner == "" {
 		owner = "nobody yet"
@@ -103,7 +113,7 @@ func writeTaskEvent(w *icalWriter, t *incident.Task) {
 	w.prop("DTEND;VALUE=DATE", icalDate(due.AddDate(0, 0, 1)))
 	w.text("SUMMARY", fmt.Sprintf("%s: %s", t.IncidentRef, t.Title))
 	w.text("DESCRIPTION", fmt.Sprintf("Follow-up task %d of %s\nOwner: %s\nPriority: %s\nStatus: %s\nDue: %s",
-		t.ID, t.IncidentRef, owner, t.Priority, t.Status, due.Format("2006-01-02 15:04 UTC")))
+		t.ID, t.IncidentRef, owner, t.Priority, t.Status, due.Format("2006-01-02 15:04 MST")))
 	if t.ExternalURL != "" {
 		w.prop("URL", t.ExternalURL) // validated as http(s) when stored
 	}

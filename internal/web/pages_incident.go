@@ -218,7 +218,11 @@ func (p *incidentView) build(d *incident.Detail, now time.Time) {
 			}
 		}
 		span("Time to detect", d.DetectedAt)
-		span("Time to acknowledge", d.AcknowledgedAt)
+		if d.DetectedAt != nil && d.AcknowledgedAt != nil {
+			// From detection, as the insights' mean time to acknowledge:
+			// how long the alert waited for someone.
+			p.Durations = append(p.Durations, labelled{"Time to acknowledge", durationWords(d.AcknowledgedAt.Sub(*d.DetectedAt))})
+		}
 		span("Time to mitigate", d.MitigatedAt)
 		if d.ResolvedAt != nil {
 			span("Duration", d.ResolvedAt)

@@ -32,12 +32,16 @@ type insightChart struct {
 }
 
 func (s *Server) insightsPage(c *gin.Context) error {
-	// The page shows the last twelve months unless asked otherwise; the
-	// API's default, since the first incident, can be a long chart.
+	// The page shows twelve months up to now, or up to "to", unless asked
+	// otherwise; the API's default, since the first incident, can be a
+	// long chart.
 	q := c.Request.URL.Query()
 	if q.Get("from") == "" {
-		now := s.cfg.Now().UTC()
-		q.Set("from", time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -11, 0).Format("2006-01-02"))
+		end := s.cfg.Now().UTC()
+		if to, err := parseDateOrTime(q.Get("to"), true); err == nil && to.Before(end) {
+			end = to.Add(-time.Nanosecond) // the month "to" ends in
+		}
+		q.Set("from", time.Date(end.Year(), end.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -11, 0).Format("2006-01-02"))
 		c.Request.URL.RawQuery = q.Encode()
 	}
 	r, err := s.statsReport(c)
