@@ -17,14 +17,19 @@ import (
 
 func runImport(ctx context.Context, env *Env, args []string) error {
 	fs, dsn := flags(env, "import")
+	taskDue := fs.String("task-due", envOr(env, "HINDSIGHT_TASK_DUE", incident.DefaultDuePolicy().String()),
+		"default due dates of the tasks, by severity, as serve's --task-due (env HINDSIGHT_TASK_DUE)")
 	if err := parse(fs, args, 1); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return usagef("usage: hindsight import FILE.md (or - for standard input) (%v)", err)
 	}
+	due, err := incident.ParseDuePolicy(*taskDue)
+	if err != nil {
+		return usagef("--task-due: %s", incident.ErrorMessage(err))
+	}
 	var src []byte
-	var err error
 	if name := fs.Arg(0); name == "-" {
 		src, err = io.ReadAll(io.LimitReader(env.Stdin, postmortem.MaxImportSize+1))
 	} else {
@@ -37,7 +42,10 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := withStore(ctx, *dsn, func(st *store.Store) error { return st.CreateIncident(ctx, d) }); err != nil {
+	if err := withStore(ctx, *dsn, func(st *store.Store) error {
+		st.TaskDue = due // the policy serve gives tasks created through the API
+		return st.CreateIncident(ctx, d)
+	}); err != nil {
 		return err
 	}
 	for _, w := range warnings {

@@ -212,8 +212,9 @@ func TestDuePolicy(t *testing.T) {
 		if p.String() != "SEV1=14d,SEV2=30d,SEV3=60d,SEV4=90d" {
 			t.Fatal(p.String())
 		}
+		// At the end of the day, as a due date typed as that day.
 		due := p.DefaultDue(incident.SEV2, *tm("10:00"))
-		if due == nil || !due.Equal(tm("10:00").AddDate(0, 0, 30)) {
+		if y, m, d := tm("10:00").AddDate(0, 0, 30).Date(); due == nil || !due.Equal(time.Date(y, m, d, 23, 59, 59, 0, time.UTC)) {
 			t.Fatalf("SEV2 due %v", due)
 		}
 	})

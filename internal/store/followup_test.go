@@ -30,6 +30,13 @@ func addRootCause(t *testing.T, s *store.Store, ref, desc string) *incident.Root
 	return rc
 }
 
+// endOfDay is the last second of t's day in UTC: when a default due date
+// falls due, as one typed as that day does.
+func endOfDay(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 23, 59, 59, 0, time.UTC)
+}
+
 func TestDefaultDueDates(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		now := *at("10:00")
@@ -39,7 +46,7 @@ func TestDefaultDueDates(t *testing.T) {
 		t.Run("BySeverity", func(t *testing.T) {
 			a := addTask(t, s, sev1.Ref, &incident.Task{Title: "a"})
 			b := addTask(t, s, sev4.Ref, &incident.Task{Title: "b"})
-			if a.DueAt == nil || !a.DueAt.Equal(now.AddDate(0, 0, 14)) || b.DueAt == nil || !b.DueAt.Equal(now.AddDate(0, 0, 90)) {
+			if a.DueAt == nil || !a.DueAt.Equal(endOfDay(now.AddDate(0, 0, 14))) || b.DueAt == nil || !b.DueAt.Equal(endOfDay(now.AddDate(0, 0, 90))) {
 				t.Fatalf("SEV1 due %v, SEV4 due %v", a.DueAt, b.DueAt)
 			}
 			got, _ := s.Task(ctx, a.ID)
@@ -64,7 +71,7 @@ func TestDefaultDueDates(t *testing.T) {
 			defer func() { s.TaskDue = nil }()
 			e := addTask(t, s, sev1.Ref, &incident.Task{Title: "e"})
 			f := addTask(t, s, sev4.Ref, &incident.Task{Title: "f"})
-			if !e.DueAt.Equal(now.AddDate(0, 0, 3)) || f.DueAt != nil {
+			if !e.DueAt.Equal(endOfDay(now.AddDate(0, 0, 3))) || f.DueAt != nil {
 				t.Fatalf("SEV1=3d gave %v, SEV4=none gave %v", e.DueAt, f.DueAt)
 			}
 		})
@@ -74,7 +81,7 @@ func TestDefaultDueDates(t *testing.T) {
 			if err := s.CreateIncident(ctx, d); err != nil {
 				t.Fatal(err)
 			}
-			if d.Tasks[0].DueAt == nil || !d.Tasks[0].DueAt.Equal(now.AddDate(0, 0, 30)) || d.Tasks[1].DueAt != nil {
+			if d.Tasks[0].DueAt == nil || !d.Tasks[0].DueAt.Equal(endOfDay(now.AddDate(0, 0, 30))) || d.Tasks[1].DueAt != nil {
 				t.Fatalf("imported tasks due %v and %v", d.Tasks[0].DueAt, d.Tasks[1].DueAt)
 			}
 		})

@@ -127,6 +127,15 @@ func (s *Store) UpdateTask(ctx context.Context, id int64, patch *incident.TaskPa
 		if err := patch.Apply(&t, s.Now()); err != nil {
 			return err
 		}
+		if before.Status.Finished() && !t.Status.Finished() && t.DueAt == nil && !patch.DueAt.Set {
+			// Reopened: a task created done got no due date, and would
+			// never be overdue or reminded.
+			var sev string
+			if err := tx.Raw("SELECT severity FROM incidents WHERE id = ?", t.IncidentID).Scan(&sev).Error; err != nil {
+				return err
+			}
+			s.dueDefaults().ApplyDefaultDue(&t, incident.Severity(sev), s.Now())
+		}
 		if err := checkRootCause(tx, &t); err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -47,8 +46,8 @@ func TestTaskListFilters(t *testing.T) {
 		}
 		// A task created without a due date got the default of its severity.
 		e.must(200, "GET", "/api/v1/tasks?severity=SEV1", "", &list)
-		if d := list.Items[0].DueAt; d == nil || math.Abs(time.Until(*d).Hours()/24-14) > 0.01 {
-			t.Errorf("SEV1 task due %v, want in 14 days", d)
+		if d := list.Items[0].DueAt; d == nil || d.UTC().Format("2006-01-02 15:04:05") != time.Now().UTC().AddDate(0, 0, 14).Format("2006-01-02")+" 23:59:59" {
+			t.Errorf("SEV1 task due %v, want at the end of the day 14 days on", d)
 		}
 		for _, q := range []string{"severity=SEV9", "format=xml"} {
 			if w := e.do(incident.RoleViewer, "GET", "/api/v1/tasks?"+q, ""); w.Code != 400 {
