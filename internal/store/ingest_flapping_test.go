@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"strings"
 	"testing"
 
 	"hindsight/internal/store"
@@ -21,17 +22,50 @@ func TestAlertFiringAgainIsNotAnotherInstance(t *testing.T) {
 		again := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:03:00"))
 		ingest(t, s, group("g", again, b))
 		ingest(t, s, group("g", resolved(again, clock("10:04:00")), b))
-		// A new instance within the window joins the latest entry.
+		// A new instance within the window joins the first entry; another
+		// alert firing again joins the entry of those that did.
 		c := firing("fp3", "APIHighLatency", "api-3:8080", clock("10:05:00"))
 		ingest(t, s, group("g", c, b))
+		ingest(t, s, group("g", resolved(c, clock("10:06:00")), b))
+		cAgain := firing("fp3", "APIHighLatency", "api-3:8080", clock("10:07:00"))
+		ingest(t, s, group("g", cAgain, b))
 		// Repeats change nothing.
-		ingest(t, s, group("g", resolved(again, clock("10:04:00")), b, c))
+		ingest(t, s, group("g", resolved(again, clock("10:04:00")), b, cAgain))
 
 		wantTimeline(t, detail(t, s, "INC-1"),
-			"10:00:00 APIHighLatency firing on 2 instances",
-			"10:01:00 APIHighLatency resolved on api-1:8080",
+			"10:00:00 APIHighLatency firing on 3 instances",
+			"10:01:00 APIHighLatency resolved on 2 instances",
 			"10:03:00 APIHighLatency firing on 2 instances",
 			"10:04:00 APIHighLatency resolved on api-1:8080",
 		)
+	})
+}
+
+// The same deliveries give the same timeline whether each has a
+// transaction of its own or they share one, as the alert writer combines
+// them under load.
+func TestAlertFiringAgainTimelineDoesNotDependOnBatching(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		other := storetest.SQLite(t)
+		if s.Dialect() != store.SQLite {
+			other = storetest.Postgres(t)
+		}
+		a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+		b := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:00:00"))
+		again := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:03:00"))
+		c := firing("fp3", "APIHighLatency", "api-3:8080", clock("10:05:00"))
+		for _, st := range []*store.Store{s, other} {
+			ingest(t, st, group("g", a, b))
+			ingest(t, st, group("g", resolved(a, clock("10:01:00")), b))
+		}
+		ingest(t, s, group("g", again, b))
+		ingest(t, s, group("g", again, b, c))
+		if _, err := other.IngestTogether(ctx, group("g", again, b), group("g", again, b, c)); err != nil {
+			t.Fatal(err)
+		}
+		one, together := timeline(detail(t, s, "INC-1")), timeline(detail(t, other, "INC-1"))
+		if strings.Join(one, "\n") != strings.Join(together, "\n") {
+			t.Fatalf("one transaction each:\n%s\ntogether:\n%s", strings.Join(one, "\n"), strings.Join(together, "\n"))
+		}
 	})
 }

@@ -20,7 +20,7 @@ type alertEntryRow struct {
 	EventID    int64 `gorm:"primaryKey;autoIncrement:false"`
 	IncidentID int64
 	Name       string
-	Status     string
+	Status     string // the alerts', with "-again" for alerts that did it again (entryStatus)
 	FirstAt    time.Time
 	Alerts     int
 }
@@ -37,6 +37,17 @@ type alertMark struct {
 	again      bool // the alert did the same within CollapseWindow before, as another occurrence
 }
 
+// entryStatus is the status of the entry m joins: alerts that fire (or
+// resolve) again have entries of their own, joined by others that do, so
+// that the timeline does not depend on which deliveries shared a
+// transaction.
+func (m alertMark) entryStatus() string {
+	if m.again {
+		return string(m.status) + "-again"
+	}
+	return string(m.status)
+}
+
 func compareMarks(a, b alertMark) int {
 	return cmp.Or(cmp.Compare(a.incidentID, b.incidentID), cmp.Compare(a.alert.Name, b.alert.Name),
 		cmp.Compare(a.status, b.status), a.at.Compare(b.at))
@@ -46,9 +57,9 @@ func compareMarks(a, b alertMark) int {
 // marks of one incident, name and status within CollapseWindow of each
 // other make one entry, and join the entry earlier deliveries made for the
 // same window. An entry counts instances: an alert that fires (or
-// resolves) again within the window makes an entry of its own, with
-// others that do, so that "firing on 2 instances" does not become 3 and
-// the second firing shows at its time.
+// resolves) again within the window goes to an entry of alerts that did
+// so, which other such alerts join, so that "firing on 2 instances" does
+// not become 3 and the second firing shows at its time.
 func (g *groupIngest) writeAlertEntries(marks []alertMark) error {
 	if err := g.markAgain(marks); err != nil {
 		return err
@@ -68,7 +79,7 @@ func (g *groupIngest) writeAlertEntries(marks []alertMark) error {
 			for n < len(window) && window[n].again == window[k].again {
 				n++
 			}
-			if err := g.mergeAlertEntry(window[k:n], !window[k].again); err != nil {
+			if err := g.mergeAlertEntry(window[k:n]); err != nil {
 				return err
 			}
 			k = n
@@ -188,20 +199,16 @@ const (
 	updateEntryEventSQL = "UPDATE events SET text = ?, at = ?, updated_at = ? WHERE id = ?"
 )
 
-// mergeAlertEntry writes the entry of marks: it joins the entry of their
-// window when join is set and there is one, or makes a new one.
-func (g *groupIngest) mergeAlertEntry(marks []alertMark, join bool) error {
+// mergeAlertEntry writes the entry of marks, all of one kind (again or
+// not): it joins the entry of their kind in their window, if there is
+// one, or makes a new one.
+func (g *groupIngest) mergeAlertEntry(marks []alertMark) error {
 	tx, now, h := g.tx, g.now, g.s.hot(g.tx)
 	m := marks[0]
 	name, at := m.alert.Name, m.at.UTC()
-	var e alertEntryRow
-	var before entryChange
-	var found bool
-	if join {
-		var err error
-		if e, before, found, err = g.joinAlertEntry(h, len(marks), m, at); err != nil {
-			return err
-		}
+	e, before, found, err := g.joinAlertEntry(h, len(marks), m, at)
+	if err != nil {
+		return err
 	}
 	if !found {
 		sample := m.alert.toDomain()
@@ -215,7 +222,7 @@ func (g *groupIngest) mergeAlertEntry(marks []alertMark, join bool) error {
 		if err := g.insertEvents(evs); err != nil {
 			return err
 		}
-		e = alertEntryRow{EventID: evs[0].ID, IncidentID: m.incidentID, Name: name, Status: string(m.status),
+		e = alertEntryRow{EventID: evs[0].ID, IncidentID: m.incidentID, Name: name, Status: m.entryStatus(),
 			FirstAt: at, Alerts: len(marks)}
 		if err := tx.Create(&e).Error; err != nil {
 			return fmt.Errorf("insert alert entry: %w", err)
@@ -239,7 +246,7 @@ func (g *groupIngest) mergeAlertEntry(marks []alertMark, join bool) error {
 // joinAlertEntry adds n alerts to the entry of m's window, if there is
 // one, and returns it and its event as they were.
 func (g *groupIngest) joinAlertEntry(h hotTx, n int, m alertMark, at time.Time) (e alertEntryRow, before entryChange, found bool, err error) {
-	args := []any{n, m.incidentID, m.alert.Name, string(m.status), at.Add(-CollapseWindow), at.Add(CollapseWindow)}
+	args := []any{n, m.incidentID, m.alert.Name, m.entryStatus(), at.Add(-CollapseWindow), at.Add(CollapseWindow)}
 	if g.s.dialect != SQLite {
 		found, err = h.scanOne(joinAlertEntrySQL, args, &e.EventID, &e.FirstAt, &e.Alerts)
 		if err == nil && found {
