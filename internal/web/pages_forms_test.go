@@ -270,7 +270,8 @@ func TestEditEntryKeepsAConcurrentChange(t *testing.T) {
 // A clock time typed during the hour that repeats when summer time ends
 // is the one that has passed: "02:40" typed at the first 02:50 of the
 // night is ten minutes ago, not fifty minutes ahead. One in the hour the
-// clocks skip is refused rather than moved an hour on.
+// clocks skip is refused rather than moved an hour on, unless yesterday's
+// is meant, as a time more than an hour ahead is.
 func TestClockTimesAroundDaylightSavingChanges(t *testing.T) {
 	if _, err := time.LoadLocation("Europe/Berlin"); err != nil {
 		t.Skip("no zone database (tzdata) for Europe/Berlin")
@@ -288,7 +289,8 @@ func TestClockTimesAroundDaylightSavingChanges(t *testing.T) {
 		{time.Date(2024, 10, 27, 0, 50, 0, 0, time.UTC), "02:55", time.Date(2024, 10, 27, 0, 55, 0, 0, time.UTC), ""},            // a little ahead: the first
 		{time.Date(2024, 3, 31, 2, 0, 0, 0, time.UTC), "02:30", time.Time{}, "does not exist in Europe/Berlin"},                  // skipped
 		{time.Date(2024, 3, 31, 2, 0, 0, 0, time.UTC), "2024-03-31 02:30", time.Time{}, "does not exist in Europe/Berlin"},       // skipped
-		{time.Date(2024, 3, 31, 2, 0, 0, 0, time.UTC), "01:30", time.Date(2024, 3, 31, 0, 30, 0, 0, time.UTC), ""},               // before the change
+		{time.Date(2024, 3, 31, 2, 0, 0, 0, time.UTC), "01:30", time.Date(2024, 3, 31, 0, 30, 0, 0, time.UTC), ""},
+		{time.Date(2024, 3, 30, 23, 30, 0, 0, time.UTC), "02:30", time.Date(2024, 3, 30, 1, 30, 0, 0, time.UTC), ""}, // 00:30 on the day: yesterday's               // before the change
 	} {
 		st := storetest.SQLite(t)
 		e := newHookEnv(t, st, web.Config{Now: func() time.Time { return tc.now }})

@@ -35,7 +35,10 @@ func parseWhen(field, s string, now time.Time, loc *time.Location) (time.Time, e
 	for _, layout := range []string{"15:04", "15:04:05"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			at, ok := pickWall(now, wallClock(now, t, loc))
-			if ok && at.After(now.Add(time.Hour)) {
+			// Today's, or yesterday's when today's would be more than an
+			// hour ahead, or does not exist and would be.
+			nominal := time.Date(now.Year(), now.Month(), now.Day(), t.Hour(), t.Minute(), t.Second(), 0, loc)
+			if (ok && at.After(now.Add(time.Hour))) || (!ok && nominal.After(now.Add(time.Hour))) {
 				at, ok = pickWall(now, wallClock(now.AddDate(0, 0, -1), t, loc))
 			}
 			if !ok {
