@@ -286,9 +286,11 @@ func newItem(t incident.Task) Item {
 
 // headingText escapes a title that ends in " #", which a heading would
 // take for its closing sequence and drop: "Fix C #" is written "Fix C \#".
+// A title whose "#" follows a backslash gets one more, so that the import
+// (unescapeClosingHash) can take one off by the same rule.
 func headingText(title string) string {
 	t := strings.TrimRight(title, "#")
-	if t == title || (t != "" && !strings.HasSuffix(t, " ") && !strings.HasSuffix(t, "\t")) {
+	if t == title || (t != "" && !strings.HasSuffix(t, " ") && !strings.HasSuffix(t, "\t") && !strings.HasSuffix(t, `\`)) {
 		return title
 	}
 	return t + `\` + title[len(t):]

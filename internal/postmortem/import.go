@@ -191,7 +191,12 @@ func (im *importer) findTitle() ast.Node {
 		}
 		// The export writes the title as it is, Markdown and all, so it is
 		// read back as written: "Cache `ttl` set to 0" keeps its backticks.
+		// A heading with a link is another tool's: its text is the title,
+		// not a URL cut at the title's length.
 		text := unescapeClosingHash(im.s.raw(h))
+		if hasLink(h) {
+			text = im.s.plain(h)
+		}
 		if im.titleFromFrontMatter {
 			if stripTitlePrefix(text) != im.d.Title {
 				// Both name the incident; the heading's words are kept.
@@ -219,10 +224,23 @@ func (im *importer) setTitle(text string, line int) {
 	im.d.Title = strings.TrimSpace(text)
 }
 
+func hasLink(n ast.Node) bool {
+	found := false
+	ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
+		switch c.(type) {
+		case *ast.Link, *ast.AutoLink, *ast.Image:
+			found = true
+			return ast.WalkStop, nil
+		}
+		return ast.WalkContinue, nil
+	})
+	return found
+}
+
 // unescapeClosingHash undoes headingText: "Fix C \#" is the title "Fix C #".
 func unescapeClosingHash(text string) string {
 	t := strings.TrimRight(text, "#")
-	if t != text && strings.HasSuffix(t, ` \`) {
+	if t != text && strings.HasSuffix(t, `\`) {
 		return t[:len(t)-1] + text[len(t):]
 	}
 	return text

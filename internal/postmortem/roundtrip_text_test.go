@@ -14,7 +14,7 @@ import (
 // closing sequence.
 func TestTitleComesBackAsWritten(t *testing.T) {
 	for _, title := range []string{"Cache `ttl` set to 0", "2*3*4 requests failed", "Disk full on <tmp> and /var",
-		"Slow builds in C #", "Release ##", "#", "Issue #42"} {
+		"Slow builds in C #", "Release ##", "#", "Issue #42", `Fix C \#`, "tab\t#", `a \\##`} {
 		d := fixtureDetail(t)
 		d.Title = title
 		again, out := roundTrip(t, d, "", nil)
@@ -71,5 +71,17 @@ func TestTableCellPipeComesBackBare(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no task titled %q came back", text)
+	}
+}
+
+// A heading with a link, as other tools write them, gives its text as the
+// title, not its Markdown with the URL.
+func TestLinkedTitleIsItsText(t *testing.T) {
+	d, _, err := Import([]byte("# Postmortem: [JIRA-123](https://jira.example.com/browse/JIRA-123) API outage\n\n## Summary\n\nDown.\n"), importNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Title != "JIRA-123 API outage" {
+		t.Errorf("title %q", d.Title)
 	}
 }
