@@ -19,6 +19,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	fs, dsn := flags(env, "import")
 	taskDue := fs.String("task-due", envOr(env, "HINDSIGHT_TASK_DUE", incident.DefaultDuePolicy().String()),
 		"default due dates of the tasks, by severity, as serve's --task-due (env HINDSIGHT_TASK_DUE)")
+	tz := fs.String("digest-tz", envOr(env, "HINDSIGHT_DIGEST_TZ", "UTC"), "time zone whose days default due dates end, as serve's --digest-tz (env HINDSIGHT_DIGEST_TZ)")
 	if err := parse(fs, args, 1); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -28,6 +29,10 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	due, err := incident.ParseDuePolicy(*taskDue)
 	if err != nil {
 		return usagef("--task-due: %s", incident.ErrorMessage(err))
+	}
+	zone, err := time.LoadLocation(*tz)
+	if err != nil {
+		return usagef("--digest-tz: unknown time zone %q", *tz)
 	}
 	var src []byte
 	if name := fs.Arg(0); name == "-" {
@@ -43,7 +48,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if err := withStore(ctx, *dsn, func(st *store.Store) error {
-		st.TaskDue = due // the policy serve gives tasks created through the API
+		st.TaskDue, st.DueZone = due, zone // as serve gives tasks created through the API
 		return st.CreateIncident(ctx, d)
 	}); err != nil {
 		return err

@@ -43,6 +43,7 @@ func envOr(env *Env, name, def string) string {
 // serveOptions are serve's settings beyond the address and the database.
 type serveOptions struct {
 	taskDue    incident.DuePolicy
+	zone       *time.Location // --digest-tz: the team's days, of digests and default due dates
 	digest     reminder.Config
 	digestOn   bool
 	digestDesc string // for the log, without the URL
@@ -57,7 +58,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	// --help, and the environment is the better place for it.
 	digestURL := fs.String("digest-url", "", "chat webhook for the daily digest of overdue and soon-due tasks; off when empty (env HINDSIGHT_DIGEST_URL, preferred)")
 	digestHour := fs.String("digest-hour", envOr(env, "HINDSIGHT_DIGEST_HOUR", "9"), "hour of the day (0-23) the digest is sent (env HINDSIGHT_DIGEST_HOUR)")
-	digestTZ := fs.String("digest-tz", envOr(env, "HINDSIGHT_DIGEST_TZ", "UTC"), "time zone of --digest-hour and of the digest's days, e.g. Europe/Berlin (env HINDSIGHT_DIGEST_TZ)")
+	digestTZ := fs.String("digest-tz", envOr(env, "HINDSIGHT_DIGEST_TZ", "UTC"), "time zone of --digest-hour, of the digest's days and of the days default due dates end, e.g. Europe/Berlin (env HINDSIGHT_DIGEST_TZ)")
 	digestSoon := fs.String("digest-soon", envOr(env, "HINDSIGHT_DIGEST_SOON", "7d"), "tasks due within this period are listed as due soon (env HINDSIGHT_DIGEST_SOON)")
 	dev := fs.Bool("dev", false, "read templates and static files from ./templates and ./static on every request")
 	templates := fs.String("templates", envOr(env, "HINDSIGHT_TEMPLATES", ""), "directory of your own postmortem templates, NAME.md.tmpl (env HINDSIGHT_TEMPLATES)")
@@ -102,7 +103,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	st.TaskDue = opts.taskDue
+	st.TaskDue, st.DueZone = opts.taskDue, opts.zone
 	var broker web.Broker // in-process by default
 	if st.Dialect() == store.Postgres {
 		// Replicas share one database: live views hear of every replica's
@@ -183,6 +184,9 @@ func serveSettings(taskDue, digestURL, hour, tz, soon string) (*serveOptions, er
 	if o.taskDue, err = incident.ParseDuePolicy(taskDue); err != nil {
 		return nil, usagef("--task-due: %s", incident.ErrorMessage(err))
 	}
+	if o.zone, err = time.LoadLocation(tz); err != nil {
+		return nil, usagef("--digest-tz: unknown time zone %q", tz)
+	}
 	if digestURL == "" {
 		return o, nil
 	}
@@ -193,10 +197,7 @@ func serveSettings(taskDue, digestURL, hour, tz, soon string) (*serveOptions, er
 	if err != nil || h < 0 || h > 23 {
 		return nil, usagef("--digest-hour must be a whole number from 0 to 23, not %q", hour)
 	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return nil, usagef("--digest-tz: unknown time zone %q", tz)
-	}
+	loc := o.zone
 	period, err := incident.ParsePeriod(soon)
 	if err != nil || period <= 0 {
 		return nil, usagef("--digest-soon must be a period such as 7d, not %q", soon)

@@ -97,15 +97,16 @@ func (p DuePolicy) String() string {
 
 // DefaultDue returns when a task created at now for an incident of severity
 // sev is due, or nil when the policy sets no default for sev: at the end
-// of the day (UTC) the policy's time falls on, as a due date typed as that
-// day is, so that a task is not overdue during the day it shows as due.
+// of the day the policy's time falls on, in now's zone (the team's), as a
+// due date typed as that day is, so that a task is not overdue during the
+// day it shows as due.
 func (p DuePolicy) DefaultDue(sev Severity, now time.Time) *time.Time {
 	d := p[sev]
 	if d <= 0 {
 		return nil
 	}
-	y, m, day := now.Add(d).UTC().Date()
-	t := time.Date(y, m, day+1, 0, 0, 0, 0, time.UTC).Add(-time.Second)
+	y, m, day := now.Add(d).Date()
+	t := time.Date(y, m, day+1, 0, 0, 0, 0, now.Location()).Add(-time.Second).UTC()
 	return &t
 }
 

@@ -56,3 +56,21 @@ func TestDefaultDueNotOverdueOnItsDay(t *testing.T) {
 		t.Errorf("a task due on %s is listed overdue on that very day (at %s)", task.DueAt.Format("2006-01-02"), now.Format(time.RFC3339))
 	}
 }
+
+// With the team's zone set (serve's --digest-tz), a default due date ends
+// that zone's day: a Berlin team's SEV1 task due on the 15th shows as the
+// 15th in Berlin, where the end of the UTC day is already the 16th.
+func TestDefaultDueEndsTheTeamsDay(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no zone database (tzdata) for Europe/Berlin")
+	}
+	s := storetest.SQLite(t)
+	s.DueZone = berlin
+	fixedClock(s, *ts("2024-02-01T15:00:00Z"))
+	inc := declare(t, s, "Outage", func(i *incident.Incident) { i.Severity = incident.SEV1 })
+	task := addTask(t, s, inc.Ref, &incident.Task{Title: "default due"})
+	if task.DueAt == nil || !task.DueAt.Equal(*ts("2024-02-15T22:59:59Z")) {
+		t.Fatalf("due %v, want the end of 2024-02-15 in Berlin (22:59:59 UTC)", task.DueAt)
+	}
+}

@@ -58,6 +58,9 @@ type Store struct {
 	// TaskDue gives tasks created without a due date one, by the severity
 	// of their incident; nil means incident.DefaultDuePolicy.
 	TaskDue incident.DuePolicy
+	// DueZone is the team's zone: default due dates fall at the end of
+	// one of its days. UTC when nil.
+	DueZone *time.Location
 	// OnError is called with every database error other than "not found",
 	// for the error counter of /metrics.
 	OnError func(error)

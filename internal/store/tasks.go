@@ -79,7 +79,7 @@ func (s *Store) AddTask(ctx context.Context, refOrIDText string, t *incident.Tas
 			return err
 		}
 		t.IncidentID, t.IncidentRef = inc.ID, inc.Ref
-		s.dueDefaults().ApplyDefaultDue(t, incident.Severity(inc.Severity), s.Now())
+		s.dueDefaults().ApplyDefaultDue(t, incident.Severity(inc.Severity), s.Now().In(s.dueZone()))
 		if err := checkRootCause(tx, t); err != nil {
 			return err
 		}
@@ -134,7 +134,7 @@ func (s *Store) UpdateTask(ctx context.Context, id int64, patch *incident.TaskPa
 			if err := tx.Raw("SELECT severity FROM incidents WHERE id = ?", t.IncidentID).Scan(&sev).Error; err != nil {
 				return err
 			}
-			s.dueDefaults().ApplyDefaultDue(&t, incident.Severity(sev), s.Now())
+			s.dueDefaults().ApplyDefaultDue(&t, incident.Severity(sev), s.Now().In(s.dueZone()))
 		}
 		if err := checkRootCause(tx, &t); err != nil {
 			return err
@@ -191,6 +191,14 @@ func (s *Store) listTasks(q *gorm.DB, f incident.TaskFilter) ([]incident.Task, e
 		q = q.Where("tasks.due_at IS NOT NULL AND tasks.due_at < ?", f.DueBefore.UTC())
 	}
 	return loadTasks(q)
+}
+
+// dueZone is the zone whose days default due dates end with.
+func (s *Store) dueZone() *time.Location {
+	if s.DueZone == nil {
+		return time.UTC
+	}
+	return s.DueZone
 }
 
 // dueDefaults returns the policy for tasks created without a due date.
