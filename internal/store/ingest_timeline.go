@@ -50,11 +50,11 @@ func (m alertMark) entryStatus() string {
 
 func compareMarks(a, b alertMark) int {
 	return cmp.Or(cmp.Compare(a.incidentID, b.incidentID), cmp.Compare(a.alert.Name, b.alert.Name),
-		cmp.Compare(a.status, b.status), a.at.Compare(b.at))
+		cmp.Compare(a.entryStatus(), b.entryStatus()), a.at.Compare(b.at))
 }
 
 // writeAlertEntries adds the timeline entries for marks of the group:
-// marks of one incident, name and status within CollapseWindow of each
+// marks of one incident, name and entry status within CollapseWindow of each
 // other make one entry, and join the entry earlier deliveries made for the
 // same window. An entry counts instances: an alert that fires (or
 // resolves) again within the window goes to an entry of alerts that did
@@ -68,35 +68,15 @@ func (g *groupIngest) writeAlertEntries(marks []alertMark) error {
 	for i := 0; i < len(marks); {
 		first, j := marks[i], i+1
 		for j < len(marks) && marks[j].incidentID == first.incidentID && marks[j].alert.Name == first.alert.Name &&
-			marks[j].status == first.status && !marks[j].at.After(first.at.Add(CollapseWindow)) {
+			marks[j].entryStatus() == first.entryStatus() && !marks[j].at.After(first.at.Add(CollapseWindow)) {
 			j++
 		}
-		// Alerts firing for the first time, then those firing again.
-		window := marks[i:j]
-		slices.SortStableFunc(window, func(a, b alertMark) int { return compareBool(a.again, b.again) })
-		for k := 0; k < len(window); {
-			n := k + 1
-			for n < len(window) && window[n].again == window[k].again {
-				n++
-			}
-			if err := g.mergeAlertEntry(window[k:n]); err != nil {
-				return err
-			}
-			k = n
+		if err := g.mergeAlertEntry(marks[i:j]); err != nil {
+			return err
 		}
 		i = j
 	}
 	return nil
-}
-
-func compareBool(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case !a:
-		return -1
-	}
-	return 1
 }
 
 // resolvedOccurrencesSQL finds, through alerts_incident_resolved, the
