@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"hindsight/internal/incident"
 )
@@ -30,8 +29,8 @@ type groupAlert struct {
 	Status       string            `json:"status"`
 	Labels       map[string]string `json:"labels"`
 	Annotations  map[string]string `json:"annotations"`
-	StartsAt     time.Time         `json:"startsAt"`
-	EndsAt       time.Time         `json:"endsAt"`
+	StartsAt     string            `json:"startsAt"` // read by parseTime, to name the field
+	EndsAt       string            `json:"endsAt"`
 	GeneratorURL string            `json:"generatorURL"`
 	Fingerprint  string            `json:"fingerprint"`
 }
@@ -62,8 +61,16 @@ func groupBatch(source string, p *groupPayload, r Rules) (*incident.AlertBatch, 
 		if err != nil {
 			return nil, err
 		}
-		if a.StartsAt.IsZero() {
+		startsAt, err := parseTime(fmt.Sprintf("alerts[%d].startsAt", i), a.StartsAt)
+		if err != nil {
+			return nil, err
+		}
+		if startsAt.IsZero() {
 			return nil, incident.FieldError(incident.EINVALID, fmt.Sprintf("alerts[%d].startsAt", i), "startsAt is required")
+		}
+		endsAt, err := parseTime(fmt.Sprintf("alerts[%d].endsAt", i), a.EndsAt)
+		if err != nil {
+			return nil, err
 		}
 		labels := nonNil(a.Labels)
 		fp := strings.TrimSpace(a.Fingerprint)
@@ -71,12 +78,11 @@ func groupBatch(source string, p *groupPayload, r Rules) (*incident.AlertBatch, 
 			fp = LabelsFingerprint(labels)
 		}
 		al := incident.Alert{Fingerprint: fp, Name: firstNonEmpty(labels["alertname"], fp), Labels: labels,
-			Annotations: nonNil(a.Annotations), Status: status, StartsAt: a.StartsAt}
+			Annotations: nonNil(a.Annotations), Status: status, StartsAt: startsAt}
 		// A firing alert's endsAt is only when the sender would give up
 		// waiting for news of it; only a resolved alert has really ended.
-		if status == incident.AlertResolved && !a.EndsAt.IsZero() {
-			end := a.EndsAt
-			al.EndsAt = &end
+		if status == incident.AlertResolved && !endsAt.IsZero() {
+			al.EndsAt = &endsAt
 		}
 		b.Alerts = append(b.Alerts, al)
 	}

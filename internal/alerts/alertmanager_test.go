@@ -230,7 +230,22 @@ func TestParseAlertmanager(t *testing.T) {
 			alertsOf(p)[1]["startsAt"] = "yesterday"
 		})
 		_, err := alerts.ParseAlertmanager(body, alerts.Rules{})
-		wantErr(t, err, incident.EINVALID, "")
+		wantErr(t, err, incident.EINVALID, "alerts[1].startsAt")
+		if !strings.Contains(err.Error(), `not "yesterday"`) {
+			t.Errorf("the message does not quote the time it refused: %v", err)
+		}
+		body = edit(t, fixture(t, "alertmanager-resolved.json"), func(p map[string]any) {
+			alertsOf(p)[0]["endsAt"] = "2024-13-01T00:00:00Z"
+		})
+		_, err = alerts.ParseAlertmanager(body, alerts.Rules{})
+		wantErr(t, err, incident.EINVALID, "alerts[0].endsAt")
+		// encoding/json's reading of a time, which the field replaces: no
+		// offset is no time.
+		body = edit(t, fixture(t, "alertmanager-firing.json"), func(p map[string]any) {
+			alertsOf(p)[0]["startsAt"] = "2024-01-25T10:00:00"
+		})
+		_, err = alerts.ParseAlertmanager(body, alerts.Rules{})
+		wantErr(t, err, incident.EINVALID, "alerts[0].startsAt")
 	})
 	t.Run("ErrNoStartsAt", func(t *testing.T) {
 		body := edit(t, fixture(t, "alertmanager-firing.json"), func(p map[string]any) {

@@ -15,6 +15,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	gojson "github.com/goccy/go-json"
@@ -208,6 +209,23 @@ func jsonKind(goKind string) string {
 		return "true or false"
 	}
 	return "a number"
+}
+
+// parseTime reads a time of a payload as encoding/json reads a time.Time
+// (RFC 3339, strictly), but names the field when it is not one. Payloads
+// hold times as strings for this: encoding/json's error for a time it
+// cannot parse does not say where the time was. An empty string, as null
+// or a missing field leave it, is the zero time.
+func parseTime(field, s string) (time.Time, error) {
+	var t time.Time
+	if s == "" {
+		return t, nil
+	}
+	if err := t.UnmarshalText([]byte(s)); err != nil {
+		return time.Time{}, incident.FieldError(incident.EINVALID, field,
+			"%s must be a time such as 2024-01-25T10:00:00Z (RFC 3339), not %q", field, clip(s, 40))
+	}
+	return t, nil
 }
 
 // alertStatus reads an alert's status, falling back to the payload's.

@@ -11,13 +11,13 @@ import (
 // genericAlert is the small format of DESIGN.md for scripts and tools
 // without a format of their own.
 type genericAlert struct {
-	Title       string     `json:"title"`
-	Severity    string     `json:"severity"`
-	Status      string     `json:"status"`
-	Fingerprint string     `json:"fingerprint"`
-	Service     string     `json:"service"`
-	Text        string     `json:"text"`
-	At          *time.Time `json:"at"`
+	Title       string `json:"title"`
+	Severity    string `json:"severity"`
+	Status      string `json:"status"`
+	Fingerprint string `json:"fingerprint"`
+	Service     string `json:"service"`
+	Text        string `json:"text"`
+	At          string `json:"at"` // read by parseTime, to name the field
 }
 
 // maxGenericText is the most bytes of text: it becomes the alert's
@@ -53,9 +53,12 @@ func ParseGeneric(body []byte, now time.Time, r Rules) (*incident.AlertBatch, er
 	if err != nil {
 		return nil, err
 	}
-	at := now
-	if g.At != nil && !g.At.IsZero() {
-		at = *g.At
+	at, err := parseTime("at", g.At)
+	if err != nil {
+		return nil, err
+	}
+	if at.IsZero() {
+		at = now
 	}
 	labels := map[string]string{"alertname": g.Title}
 	if g.Service != "" {

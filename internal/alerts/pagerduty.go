@@ -18,7 +18,7 @@ type pdWebhook struct {
 		ID           string          `json:"id"`
 		EventType    string          `json:"event_type"`
 		ResourceType string          `json:"resource_type"`
-		OccurredAt   time.Time       `json:"occurred_at"`
+		OccurredAt   string          `json:"occurred_at"` // read by parseTime, to name the field
 		Agent        *pdRef          `json:"agent"`
 		Data         json.RawMessage `json:"data"`
 	} `json:"event"`
@@ -32,16 +32,16 @@ type pdRef struct {
 }
 
 type pdIncident struct {
-	ID          string    `json:"id"`
-	Title       string    `json:"title"`
-	Status      string    `json:"status"`
-	Number      int       `json:"number"`
-	IncidentKey string    `json:"incident_key"`
-	HTMLURL     string    `json:"html_url"`
-	CreatedAt   time.Time `json:"created_at"`
-	Urgency     string    `json:"urgency"`
-	Service     *pdRef    `json:"service"`
-	Priority    *pdRef    `json:"priority"`
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Status      string `json:"status"`
+	Number      int    `json:"number"`
+	IncidentKey string `json:"incident_key"`
+	HTMLURL     string `json:"html_url"`
+	CreatedAt   string `json:"created_at"`
+	Urgency     string `json:"urgency"`
+	Service     *pdRef `json:"service"`
+	Priority    *pdRef `json:"priority"`
 }
 
 type pdNote struct {
@@ -66,7 +66,10 @@ func ParsePagerDuty(body []byte, webhookID string, r Rules) (*incident.AlertBatc
 	}
 	b := &incident.AlertBatch{Source: SourcePagerDuty, FireOnce: true,
 		DeliveryID: firstNonEmpty(webhookID, ev.ID, bodyDigest(body))}
-	at := ev.OccurredAt
+	at, err := parseTime("event.occurred_at", ev.OccurredAt)
+	if err != nil {
+		return nil, err
+	}
 	switch ev.EventType {
 	case "incident.triggered", "incident.acknowledged", "incident.reopened", "incident.resolved":
 		var inc pdIncident
@@ -76,26 +79,30 @@ func ParsePagerDuty(body []byte, webhookID string, r Rules) (*incident.AlertBatc
 		if inc.ID == "" {
 			return nil, incident.FieldError(incident.EINVALID, "event.data.id", "event.data.id is required")
 		}
+		created, err := parseTime("event.data.created_at", inc.CreatedAt)
+		if err != nil {
+			return nil, err
+		}
 		if at.IsZero() {
-			at = inc.CreatedAt
+			at = created
 		}
 		if at.IsZero() {
 			return nil, incident.FieldError(incident.EINVALID, "event.occurred_at", "event.occurred_at is required")
 		}
 		b.GroupKey = inc.ID
-		start := inc.CreatedAt
+		start := created
 		if start.IsZero() || ev.EventType == "incident.reopened" {
 			start = at // a reopened incident fires anew: a new occurrence
 		}
 		switch ev.EventType {
 		case "incident.resolved":
 			b.Resolve = []incident.AlertEnd{{Fingerprint: inc.ID, At: at}}
-			if !inc.CreatedAt.IsZero() {
+			if !created.IsZero() {
 				// The occurrence itself, resolved, as well: PagerDuty does
 				// not promise the order of its deliveries, and a
 				// "triggered" that comes after must find it ended, not
 				// start it firing for good.
-				a := pdAlert(&inc, inc.CreatedAt)
+				a := pdAlert(&inc, created)
 				a.Status, a.EndsAt = incident.AlertResolved, &at
 				b.Alerts = []incident.Alert{a}
 			}

@@ -145,6 +145,12 @@ func TestParsePagerDuty(t *testing.T) {
 		_, err := alerts.ParsePagerDuty([]byte(`{"event":{"event_type":"incident.triggered","data":{"id":"Q1","number":"one"}}}`), "", alerts.Rules{})
 		wantErr(t, err, incident.EINVALID, "event.data.number")
 	})
+	t.Run("ErrBadTime", func(t *testing.T) {
+		_, err := alerts.ParsePagerDuty([]byte(`{"event":{"event_type":"incident.triggered","occurred_at":"10:00","data":{"id":"Q1"}}}`), "", alerts.Rules{})
+		wantErr(t, err, incident.EINVALID, "event.occurred_at")
+		_, err = alerts.ParsePagerDuty([]byte(`{"event":{"event_type":"incident.resolved","occurred_at":"2024-01-25T10:00:00Z","data":{"id":"Q1","created_at":"2024-02-30T10:00:00Z"}}}`), "", alerts.Rules{})
+		wantErr(t, err, incident.EINVALID, "event.data.created_at")
+	})
 }
 
 func TestParseGeneric(t *testing.T) {
@@ -225,5 +231,11 @@ func TestParseGeneric(t *testing.T) {
 	t.Run("ErrWrongType", func(t *testing.T) {
 		_, err := alerts.ParseGeneric([]byte(`{"title":"x","severity":1}`), now, alerts.Rules{})
 		wantErr(t, err, incident.EINVALID, "severity")
+	})
+	t.Run("ErrBadTime", func(t *testing.T) {
+		_, err := alerts.ParseGeneric([]byte(`{"title":"x","at":"now"}`), now, alerts.Rules{})
+		wantErr(t, err, incident.EINVALID, "at")
+		_, err = alerts.ParseGeneric([]byte(`{"title":"x","at":1706176800}`), now, alerts.Rules{})
+		wantErr(t, err, incident.EINVALID, "at")
 	})
 }

@@ -209,6 +209,19 @@ func TestHookRefusals(t *testing.T) {
 				wantStatus(t, w, tc.status, tc.code)
 			})
 		}
+		// A time that is not one is refused naming its field, in the
+		// payload's own words.
+		for _, tc := range []struct{ path, body, field string }{
+			{"/hooks/alertmanager", strings.Replace(am, `"startsAt":"`, `"startsAt":"yesterday `, 1), "alerts[0].startsAt"},
+			{"/hooks/grafana", strings.Replace(hookFixture(t, "grafana-firing.json"), `"endsAt":"`, `"endsAt":"soon `, 1), "alerts[0].endsAt"},
+			{"/hooks/generic", `{"title":"x","at":"13:00"}`, "at"},
+		} {
+			w := e.do(incident.RoleWebhook, "POST", tc.path, tc.body)
+			wantStatus(t, w, 400, "invalid")
+			if !strings.Contains(w.Body.String(), `"field":"`+tc.field+`"`) {
+				t.Errorf("%s: the error does not name %s: %s", tc.path, tc.field, w.Body)
+			}
+		}
 		t.Run("ErrWebhookTokenOnAPI", func(t *testing.T) {
 			wantStatus(t, e.do(incident.RoleWebhook, "GET", "/api/v1/incidents", ""), 403, "forbidden")
 		})
