@@ -175,6 +175,11 @@ func TestIngestPagerDuty(t *testing.T) {
 		ack := pdEvent(t, "incident.acknowledged", "ev2", "2024-01-25T10:04:00Z", "Ana")
 		deliver(ack, "wh-2")
 		deliver(ack, "wh-2")
+		// The same event, delivered to a second subscription under its own
+		// X-Webhook-Id.
+		if res := deliver(ack, "wh-2-second-subscription"); !res.Repeated {
+			t.Fatalf("the event again, by another subscription: %+v", res)
+		}
 		deliver(pdEvent(t, "incident.annotated", "ev3", "2024-01-25T10:20:00Z", "Ana"), "wh-3")
 		deliver(pdEvent(t, "incident.priority_updated", "ev4", "2024-01-25T10:21:00Z", "Ana"), "wh-4")
 		deliver(pdEvent(t, "incident.resolved", "ev5", "2024-01-25T10:50:00Z", ""), "wh-5")

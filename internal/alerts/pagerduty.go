@@ -51,7 +51,8 @@ type pdNote struct {
 
 // ParsePagerDuty reads a PagerDuty v3 webhook. webhookID is the
 // X-Webhook-Id header, the same on every delivery attempt of one webhook:
-// a second delivery is recognised and ignored. Each PagerDuty incident is
+// a second delivery is recognised and ignored, as is the same event
+// (event.id) delivered to a second subscription. Each PagerDuty incident is
 // one alert group; event types Hindsight does not follow give an empty
 // batch, to be answered with success, since PagerDuty disables a
 // subscription whose deliveries keep failing.
@@ -65,7 +66,7 @@ func ParsePagerDuty(body []byte, webhookID string, r Rules) (*incident.AlertBatc
 		return nil, incident.FieldError(incident.EINVALID, "event.event_type", "event.event_type is required")
 	}
 	b := &incident.AlertBatch{Source: SourcePagerDuty, FireOnce: true,
-		DeliveryID: firstNonEmpty(webhookID, ev.ID, bodyDigest(body))}
+		DeliveryID: firstNonEmpty(webhookID, ev.ID, bodyDigest(body)), EventID: strings.TrimSpace(ev.ID)}
 	at, err := parseTime("event.occurred_at", ev.OccurredAt)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,11 @@ type AlertBatch struct {
 	// DeliveryID identifies the delivery when the sender does (PagerDuty's
 	// X-Webhook-Id): a delivery seen before is ignored whole.
 	DeliveryID string
+	// EventID identifies the event the delivery carries, when the sender
+	// does (PagerDuty's event.id). PagerDuty delivers an event to every
+	// subscription that wants it, each delivery with its own DeliveryID:
+	// an event seen before is ignored whole too.
+	EventID string
 
 	// Alerts are occurrences, each (Source, Fingerprint, StartsAt). A new
 	// one is stored; a known firing one that arrives resolved is marked
@@ -172,10 +177,13 @@ func (b *AlertBatch) Validate() error {
 	if err := checkLen("delivery_id", b.DeliveryID, MaxNameLen); err != nil {
 		return err
 	}
+	if err := checkLen("event_id", b.EventID, MaxNameLen); err != nil {
+		return err
+	}
 	if n := b.Size(); n > MaxAlertsPerBatch {
 		return FieldError(EINVALID, "alerts", "%d alerts in one delivery, at most %d are allowed", n, MaxAlertsPerBatch)
 	}
-	if len(b.Entries) > 0 && b.DeliveryID == "" {
+	if len(b.Entries) > 0 && b.DeliveryID == "" && b.EventID == "" {
 		return FieldError(EINVALID, "delivery_id", "timeline entries need a delivery id, so that a re-delivery does not repeat them")
 	}
 	for i := range b.Alerts {

@@ -281,16 +281,13 @@ func (g *groupIngest) fireOnce(deliveries []delivery) bool {
 // the group when any is left.
 func (g *groupIngest) lock(batches []*incident.AlertBatch, idx []int, results []*incident.IngestResult) error {
 	for _, i := range idx {
-		b := batches[i]
-		if b.DeliveryID != "" {
-			fresh, err := recordDelivery(g.tx, b.Source, b.DeliveryID, g.now)
-			if err != nil {
-				return err
-			}
-			if !fresh {
-				results[i].Duplicates, results[i].Repeated = results[i].Received, true
-				continue
-			}
+		fresh, err := recordDelivery(g.tx, batches[i], g.now)
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			results[i].Duplicates, results[i].Repeated = results[i].Received, true
+			continue
 		}
 		g.live = append(g.live, i)
 	}
@@ -400,13 +397,33 @@ func (g *groupIngest) mark(added, ended []alertRow) {
 	}
 }
 
-func recordDelivery(tx *gorm.DB, source, id string, now time.Time) (bool, error) {
-	r := tx.Exec(`INSERT INTO webhook_deliveries (source, delivery_id, received_at) VALUES (?, ?, ?)
-		ON CONFLICT (source, delivery_id) DO NOTHING`, source, id, now)
-	if r.Error != nil {
-		return false, fmt.Errorf("record delivery: %w", r.Error)
+// recordDelivery remembers the ids of b's delivery and of the event it
+// carries, and reports whether neither was seen before.
+func recordDelivery(tx *gorm.DB, b *incident.AlertBatch, now time.Time) (fresh bool, err error) {
+	fresh = true
+	// Both ids are remembered, whichever was seen: the next delivery may
+	// repeat either.
+	for _, id := range []string{b.DeliveryID, eventKey(b.EventID)} {
+		if id == "" {
+			continue
+		}
+		r := tx.Exec(`INSERT INTO webhook_deliveries (source, delivery_id, received_at) VALUES (?, ?, ?)
+			ON CONFLICT (source, delivery_id) DO NOTHING`, b.Source, id, now)
+		if r.Error != nil {
+			return false, fmt.Errorf("record delivery: %w", r.Error)
+		}
+		fresh = fresh && r.RowsAffected == 1
 	}
-	return r.RowsAffected == 1, nil
+	return fresh, nil
+}
+
+// eventKey is how an event's id is remembered among the deliveries' ids,
+// which are of another kind and could be equal to it.
+func eventKey(id string) string {
+	if id == "" {
+		return ""
+	}
+	return "event:" + id
 }
 
 const (

@@ -24,7 +24,8 @@ func TestPagerDutyResolvedBeforeTriggered(t *testing.T) {
 		}
 		res := strings.Replace(string(trig), `"event_type":"incident.triggered"`, `"event_type":"incident.resolved"`, 1)
 		res = strings.Replace(res, `"occurred_at":"2024-01-25T10:01:10.000Z"`, `"occurred_at":"2024-01-25T10:30:00.000Z"`, 1)
-		if res == string(trig) || !strings.Contains(res, "incident.resolved") || !strings.Contains(res, "10:30:00") {
+		res = strings.Replace(res, `"id":"01EXAMPLEEVENT0000000000001"`, `"id":"01EXAMPLEEVENT0000000000002"`, 1)
+		if res == string(trig) || !strings.Contains(res, "incident.resolved") || !strings.Contains(res, "10:30:00") || !strings.Contains(res, "EVENT0000000000002") {
 			t.Fatal("could not edit the fixture")
 		}
 		for _, d := range []struct{ body, id string }{{res, "wh-resolved"}, {string(trig), "wh-triggered"}} {
