@@ -209,14 +209,32 @@ func (c *Chart) grid(b *strings.Builder, top float64) {
 	if lead := top / math.Pow(10, math.Floor(math.Log10(top))); math.Abs(lead-2) < 1e-9 {
 		ticks = 4
 	}
+	step := top / float64(ticks)
 	for i := 0; i <= ticks; i++ {
-		v := top * float64(i) / float64(ticks)
+		v := step * float64(i)
 		yy := y(v, top)
 		fmt.Fprintf(b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#d1d5db" stroke-width="1"/>`, marginLeft, width-marginRight, yy, yy)
-		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" fill="#374151">%s</text>`, marginLeft-6, yy+4, template.HTMLEscapeString(c.format(v)))
+		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" fill="#374151">%s</text>`, marginLeft-6, yy+4, template.HTMLEscapeString(c.tickLabel(v, step)))
 	}
 	fmt.Fprintf(b, `<text x="12" y="%d" transform="rotate(-90 12 %d)" text-anchor="middle" fill="#374151">%s</text>`,
 		marginTop+plotH/2, marginTop+plotH/2, template.HTMLEscapeString(c.Unit))
+}
+
+// tickLabel writes the value of a grid line with as many decimals as the
+// step between lines needs, so that no two lines read the same: 0.05,
+// 0.1, 0.15, where the one decimal of values would give 0.1 twice.
+func (c *Chart) tickLabel(v, step float64) string {
+	if c.Format != nil {
+		return c.Format(v)
+	}
+	p := 1.0
+	for range 6 {
+		if math.Abs(step*p-math.Round(step*p)) < 1e-9*p {
+			break
+		}
+		p *= 10
+	}
+	return strconv.FormatFloat(math.Round(v*p)/p, 'f', -1, 64)
 }
 
 // slot returns the x of the centre of label j and the width of its slot.

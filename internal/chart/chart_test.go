@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"io"
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -95,6 +96,34 @@ func TestLines(t *testing.T) {
 		t.Error("point title missing")
 	}
 }
+
+// Grid lines are labelled as finely as their step needs: an axis to 0.2
+// in steps of 0.05 must not read 0, 0.1, 0.1, 0.2, 0.2.
+func TestAxisLabelsDiffer(t *testing.T) {
+	for _, tc := range []struct {
+		max  float64
+		want []string
+	}{
+		{0.17, []string{"0", "0.05", "0.1", "0.15", "0.2"}},
+		{1.7, []string{"0", "0.5", "1", "1.5", "2"}},
+		{0.9, []string{"0", "0.2", "0.4", "0.6", "0.8", "1"}},
+		{33, []string{"0", "10", "20", "30", "40", "50"}},
+	} {
+		c := chart.Chart{ID: "r", Title: "Rate", Kind: chart.Lines, Unit: "share",
+			Labels: []string{"a", "b"}, Series: []chart.Series{{Name: "r", Values: []float64{tc.max / 2, tc.max}}}}
+		svg := string(c.SVG())
+		var got []string
+		for _, m := range axisLabel.FindAllStringSubmatch(svg, -1) {
+			got = append(got, m[1])
+		}
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("largest value %v: axis labels %q, want %q", tc.max, got, tc.want)
+		}
+	}
+}
+
+// axisLabel matches the labels of the y axis, written at its left.
+var axisLabel = regexp.MustCompile(`<text x="\d+" y="[0-9.]+" text-anchor="end" fill="#374151">([^<]*)</text>`)
 
 func TestEmptyChart(t *testing.T) {
 	c := chart.Chart{ID: "none", Title: "Nothing", Kind: chart.StackedBars, Unit: "incidents"}

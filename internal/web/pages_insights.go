@@ -78,4 +78,15 @@ func (s *Server) insightsPage(c *gin.Context) error {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-func percent(f float64) string { return strconv.Itoa(int(math.Round(f*100))) + "%" }
+// percent writes a share as a whole percentage, but not as 100% before it
+// is all nor as 0% while it is some: 199 tasks done of 200 are 99%.
+func percent(f float64) string {
+	p := int(math.Round(f * 100))
+	switch {
+	case p >= 100 && f < 1:
+		p = 99
+	case p <= 0 && f > 0:
+		p = 1
+	}
+	return strconv.Itoa(p) + "%"
+}

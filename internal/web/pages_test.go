@@ -213,3 +213,13 @@ func insightsData(t *testing.T, u *sessionUser) *insightsPage {
 	}
 	return p
 }
+
+// A share of tasks done reads 100% only when all are done, and 0% only
+// when none is.
+func TestPercent(t *testing.T) {
+	for f, want := range map[float64]string{0: "0%", 0.001: "1%", 0.5: "50%", 0.994: "99%", 199.0 / 200: "99%", 1: "100%"} {
+		if got := percent(f); got != want {
+			t.Errorf("percent(%v) = %s, want %s", f, got, want)
+		}
+	}
+}
