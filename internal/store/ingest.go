@@ -163,7 +163,7 @@ type incidentStep struct {
 	marks      []alertMark // write these entries
 	ackAt      *time.Time  // acknowledge at this time
 	detectedAt *time.Time  // detected this early, by an alert
-	ended      bool        // an alert of the incident resolved
+	endedAt    *time.Time  // an alert of the incident resolved, at this time
 }
 
 // settleIncidents takes the steps incident by incident, in the order of
@@ -196,14 +196,14 @@ func (s *Store) settleIncidents(tx *gorm.DB, steps []incidentStep) error {
 		}
 		id := steps[0].incidentID
 		entriesOnly := !slices.ContainsFunc(steps[:n], func(st incidentStep) bool {
-			return st.ackAt != nil || st.detectedAt != nil || st.ended
+			return st.ackAt != nil || st.detectedAt != nil || st.endedAt != nil
 		})
 		if s.dialect == Postgres && !entriesOnly {
 			if err := tx.Exec(lockIncidentSQL, id).Error; err != nil {
 				return fmt.Errorf("lock incident: %w", err)
 			}
 		}
-		var ended *incidentStep
+		var ended *incidentStep // the one that ended earliest
 		for i := range steps[:n] {
 			st := &steps[i]
 			st.g.actor = st.actor
@@ -222,12 +222,12 @@ func (s *Store) settleIncidents(tx *gorm.DB, steps []incidentStep) error {
 					return err
 				}
 			}
-			if st.ended {
+			if st.endedAt != nil && (ended == nil || st.endedAt.Before(*ended.endedAt)) {
 				ended = st
 			}
 		}
 		if ended != nil {
-			if err := ended.g.noteAllResolved(id); err != nil {
+			if err := ended.g.noteAllResolved(id, *ended.endedAt); err != nil {
 				return err
 			}
 		}
@@ -371,7 +371,7 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 	}
 	for _, m := range g.marks {
 		if m.status == incident.AlertResolved {
-			g.steps = append(g.steps, incidentStep{incidentID: m.incidentID, g: g, actor: g.actor, ended: true})
+			g.steps = append(g.steps, incidentStep{incidentID: m.incidentID, g: g, actor: g.actor, endedAt: &m.at})
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"hindsight/internal/incident"
@@ -277,39 +278,85 @@ func optional(s string) any {
 	return s
 }
 
-// countFiringSQL counts an incident's firing alerts through
-// alerts_incident_firing. The status is written out, not bound:
-// PostgreSQL's generic plans use a partial index only for a condition they
-// can see.
-const countFiringSQL = "SELECT count(*) FROM alerts WHERE incident_id = ? AND status = 'firing'"
+// Statements of noteAllResolved. The statuses are written out, not bound:
+// PostgreSQL's generic plans use a partial index only for a condition
+// they can see.
+const (
+	// firingBeforeSQL finds a firing alert of the incident that started
+	// before a time, through alerts_incident in the order of starts: under
+	// a storm, one of the first it looks at.
+	firingBeforeSQL = "SELECT 1 FROM alerts WHERE incident_id = ? AND status = 'firing' AND starts_at < ? LIMIT 1"
+	// firstFiringSQL finds the start of the incident's earliest firing
+	// alert from a time on, through alerts_incident, in its order.
+	firstFiringSQL = "SELECT starts_at FROM alerts WHERE incident_id = ? AND starts_at >= ? AND status = 'firing' ORDER BY starts_at LIMIT 1"
+	// lastEndSQL finds the latest end of an alert of the incident up to a
+	// time.
+	lastEndSQL = "SELECT ends_at FROM alerts WHERE incident_id = ? AND ends_at IS NOT NULL AND ends_at <= ? ORDER BY ends_at DESC LIMIT 1"
+	// busyAtSQL counts the alerts of the incident that had started by a
+	// time and not ended by it.
+	busyAtSQL = "SELECT count(*) FROM alerts WHERE incident_id = ? AND starts_at <= ? AND (status = 'firing' OR ends_at > ?)"
+	// startedBySQL counts the alerts of the incident that had started by a
+	// time.
+	startedBySQL = "SELECT count(*) FROM alerts WHERE incident_id = ? AND starts_at <= ?"
+	// notedAtSQL counts the entries of the webhook at a time that say that
+	// all alerts have resolved.
+	notedAtSQL = `SELECT count(*) FROM events WHERE incident_id = ? AND at = ? AND kind = 'alert' AND source = 'webhook'
+		AND (text = ? OR text LIKE ?)`
+)
 
-// noteAllResolved adds an entry to the incident when its last firing alert
-// has just resolved, at the time the last one ended. It does not resolve
-// the incident: alerts stop for many reasons, and only the commander knows
-// whether the problem is gone.
-func (g *groupIngest) noteAllResolved(id int64) error {
-	tx := g.tx
-	var firing, total int64
-	if err := tx.Raw(countFiringSQL, id).Scan(&firing).Error; err != nil {
-		return fmt.Errorf("count firing alerts: %w", err)
+// noteAllResolved adds an entry to the incident when alerts that just
+// resolved, the earliest at endedAt, left none of its alerts firing: at
+// the time the last of them ended. It does not resolve the incident:
+// alerts stop for many reasons, and only the commander knows whether the
+// problem is gone.
+//
+// The moment is read from the alerts' times, not from what fires now, so
+// that the timeline does not depend on how deliveries were batched or in
+// which order they came: an alert that started firing after the others
+// had all resolved, in the same transaction as the last resolution or in
+// a later one, does not take the entry away. A moment already noted is
+// not noted again.
+func (g *groupIngest) noteAllResolved(id int64, endedAt time.Time) error {
+	h := g.s.hot(g.tx)
+	endedAt = endedAt.UTC()
+	// An alert that started before the earliest end and fires still leaves
+	// no moment without one: the common case under a storm, told at once.
+	var one int
+	if found, err := h.scanOne(firingBeforeSQL, []any{id, endedAt}, &one); err != nil || found {
+		return wrapErr("find firing alert", err)
 	}
-	if firing > 0 {
-		return nil
+	until := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC) // the first firing alert's start
+	if _, err := h.scanOne(firstFiringSQL, []any{id, endedAt}, &until); err != nil {
+		return wrapErr("find first firing alert", err)
 	}
-	if err := tx.Model(&alertRow{}).Where("incident_id = ?", id).Count(&total).Error; err != nil {
-		return fmt.Errorf("count alerts: %w", err)
+	var at time.Time
+	if found, err := h.scanOne(lastEndSQL, []any{id, until.UTC()}, &at); err != nil || !found {
+		return wrapErr("find last alert", err)
 	}
-	var last alertRow
-	if err := tx.Where("incident_id = ? AND ends_at IS NOT NULL", id).Order("ends_at DESC").Limit(1).Find(&last).Error; err != nil {
-		return fmt.Errorf("find last alert: %w", err)
+	at = at.UTC()
+	var busy, noted, total int64
+	if _, err := h.scanOne(busyAtSQL, []any{id, at, at}, &busy); err != nil || busy > 0 {
+		return wrapErr("count busy alerts", err)
 	}
-	if last.EndsAt == nil {
-		return nil
+	allResolved := strings.Replace(incident.AllAlertsResolvedText(2), "2", "%", 1)
+	if _, err := h.scanOne(notedAtSQL, []any{id, at, incident.AllAlertsResolvedText(1), allResolved}, &noted); err != nil || noted > 0 {
+		return wrapErr("find note", err)
 	}
-	ev := incident.Event{IncidentID: id, At: last.EndsAt.UTC(), Kind: incident.KindAlert,
+	if _, err := h.scanOne(startedBySQL, []any{id, at}, &total); err != nil {
+		return wrapErr("count alerts", err)
+	}
+	ev := incident.Event{IncidentID: id, At: at, Kind: incident.KindAlert,
 		Text: incident.AllAlertsResolvedText(int(total)), Author: g.source, Source: incident.SourceWebhook}
 	if err := prepareEvent(&ev, g.now); err != nil {
 		return err
 	}
 	return g.insertEvents([]incident.Event{ev})
+}
+
+// wrapErr says what failed, and is nil when err is.
+func wrapErr(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
