@@ -53,16 +53,20 @@ func (s *Server) feedPrincipal(c *gin.Context, secret string) (*principal, error
 
 // taskFeed answers the unfinished tasks that have a due date as an
 // iCalendar feed: one all-day event per task on its due date, so that the
-// team's calendar shows what is due when. The day is the one of ?tz= (UTC
-// by default): a due date typed in New York is the end of that day there,
-// the next day in UTC. The task filters of the list apply, so that one can
+// team's calendar shows what is due when. The day is the one of ?tz=, by
+// default of the team's zone (serve --digest-tz, where default due dates
+// end): a due date typed in New York is the end of that day there, the
+// next day in UTC. The task filters of the list apply, so that one can
 // subscribe to one's own tasks (?owner=ana).
 func (s *Server) taskFeed(c *gin.Context) error {
 	f, err := s.taskFilter(c)
 	if err != nil {
 		return err
 	}
-	loc := time.UTC
+	loc := s.store.DueZone
+	if loc == nil {
+		loc = time.UTC
+	}
 	if name := c.Query("tz"); name != "" {
 		if loc, err = time.LoadLocation(name); err != nil || strings.Contains(name, "..") {
 			return incident.FieldError(incident.EINVALID, "tz", "unknown time zone %q: use an IANA name such as America/New_York", name)

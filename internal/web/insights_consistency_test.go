@@ -83,3 +83,23 @@ func TestFeedDaysInTheSubscribersZone(t *testing.T) {
 		t.Errorf("unknown zone: %d %s", w.Code, w.Body)
 	}
 }
+
+// Without ?tz=, the feed's days are those of the team's zone (--digest-tz),
+// where default due dates end too.
+func TestFeedDaysInTheTeamsZone(t *testing.T) {
+	newYork, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip("no zone database (tzdata) for America/New_York")
+	}
+	st := storetest.SQLite(t)
+	st.DueZone = newYork
+	e := newEnv(t, st)
+	e.must(201, "POST", "/api/v1/incidents", `{"title":"Outage","severity":"SEV2"}`, nil)
+	e.must(201, "POST", "/api/v1/incidents/INC-1/tasks", `{"title":"Fix the cache","due_at":"2024-02-15T23:59:59-05:00"}`, nil)
+	for query, want := range map[string]string{"": "DTSTART;VALUE=DATE:20240215\r\n", "?tz=UTC": "DTSTART;VALUE=DATE:20240216\r\n"} {
+		w := e.do(incident.RoleViewer, "GET", "/api/v1/tasks.ics"+query, "")
+		if w.Code != 200 || !strings.Contains(w.Body.String(), want) {
+			t.Errorf("feed%s: %d, want %q in\n%s", query, w.Code, want, w.Body)
+		}
+	}
+}
