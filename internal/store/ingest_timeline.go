@@ -334,13 +334,13 @@ func (g *groupIngest) noteAllResolved(id int64, endedAt time.Time) error {
 		return wrapErr("find last alert", err)
 	}
 	at = at.UTC()
-	var busy, noted, total int64
-	if _, err := h.scanOne(busyAtSQL, []any{id, at, at}, &busy); err != nil || busy > 0 {
-		return wrapErr("count busy alerts", err)
-	}
+	var noted, busy, total int64
 	allResolved := strings.Replace(incident.AllAlertsResolvedText(2), "2", "%", 1)
 	if _, err := h.scanOne(notedAtSQL, []any{id, at, incident.AllAlertsResolvedText(1), allResolved}, &noted); err != nil || noted > 0 {
 		return wrapErr("find note", err)
+	}
+	if _, err := h.scanOne(busyAtSQL, []any{id, at, at}, &busy); err != nil || busy > 0 {
+		return wrapErr("count busy alerts", err)
 	}
 	if _, err := h.scanOne(startedBySQL, []any{id, at}, &total); err != nil {
 		return wrapErr("count alerts", err)
