@@ -214,8 +214,10 @@ func jsonKind(goKind string) string {
 // parseTime reads a time of a payload as encoding/json reads a time.Time
 // (RFC 3339, strictly), but names the field when it is not one. Payloads
 // hold times as strings for this: encoding/json's error for a time it
-// cannot parse does not say where the time was. An empty string, as null
-// or a missing field leave it, is the zero time.
+// cannot parse does not say where the time was. An empty string is no
+// time, as null and a missing field are (encoding/json refused it: some
+// scripts send "" for a time they do not know). Being a string, the time
+// may be written with JSON escapes.
 func parseTime(field, s string) (time.Time, error) {
 	var t time.Time
 	if s == "" {

@@ -238,4 +238,16 @@ func TestParseGeneric(t *testing.T) {
 		_, err = alerts.ParseGeneric([]byte(`{"title":"x","at":1706176800}`), now, alerts.Rules{})
 		wantErr(t, err, incident.EINVALID, "at")
 	})
+	t.Run("EmptyTimeIsNone", func(t *testing.T) {
+		for _, body := range []string{`{"title":"x","at":""}`, `{"title":"x","at":null}`, `{"title":"x"}`} {
+			b, err := alerts.ParseGeneric([]byte(body), now, alerts.Rules{})
+			if err != nil || !b.Alerts[0].StartsAt.Equal(now) {
+				t.Errorf("%s: %+v %v, want an alert of now", body, b, err)
+			}
+		}
+		b, err := alerts.ParseGeneric([]byte(`{"title":"x","at":"2024-01-25T10:00:00\u005a"}`), now, alerts.Rules{})
+		if err != nil || !b.Alerts[0].StartsAt.Equal(ts("2024-01-25T10:00:00Z")) {
+			t.Errorf("an escaped time: %+v %v", b, err)
+		}
+	})
 }

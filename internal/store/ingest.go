@@ -203,7 +203,8 @@ func (s *Store) settleIncidents(tx *gorm.DB, steps []incidentStep) error {
 				return fmt.Errorf("lock incident: %w", err)
 			}
 		}
-		var ended *incidentStep // the one that ended earliest
+		var ended *incidentStep // the last that ended alerts
+		var ends []time.Time    // when the alerts ended
 		for i := range steps[:n] {
 			st := &steps[i]
 			st.g.actor = st.actor
@@ -222,12 +223,12 @@ func (s *Store) settleIncidents(tx *gorm.DB, steps []incidentStep) error {
 					return err
 				}
 			}
-			if st.endedAt != nil && (ended == nil || st.endedAt.Before(*ended.endedAt)) {
-				ended = st
+			if st.endedAt != nil {
+				ended, ends = st, append(ends, *st.endedAt)
 			}
 		}
 		if ended != nil {
-			if err := ended.g.noteAllResolved(id, *ended.endedAt); err != nil {
+			if err := ended.g.noteAllResolved(id, ends); err != nil {
 				return err
 			}
 		}

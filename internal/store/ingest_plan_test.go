@@ -27,13 +27,10 @@ func TestIngestLookupsUseIndexes(t *testing.T) {
 			"SEARCH alerts USING INDEX sqlite_autoindex_alerts_1 (source=? AND starts_at=? AND fingerprint=?)"},
 		{"FiringInGroup", firingInGroupSQL, []any{"pagerduty", "Q1", []string{"Q1", "Q2"}},
 			"SEARCH alerts USING INDEX alerts_group_firing (source=? AND group_key=?)"},
-		// Whether every alert has resolved: under a storm the first firing
-		// alert in the order of starts tells, and only the moment when none
-		// fired reads more.
-		{"FiringBefore", firingBeforeSQL, []any{1, at},
-			"SEARCH alerts USING INDEX alerts_incident (incident_id=? AND starts_at<?)"},
-		{"FirstFiring", firstFiringSQL, []any{1, at},
-			"SEARCH alerts USING INDEX alerts_incident (incident_id=? AND starts_at>?)"},
+		// Whether every alert had resolved at a moment: one entry of the
+		// index of firing alerts tells, however many resolved before.
+		{"FiringBy", firingBySQL, []any{1, at},
+			"SEARCH alerts USING COVERING INDEX alerts_incident_firing (incident_id=? AND starts_at<?)"},
 		// The incident page's alerts, and the newest of those no incident
 		// took, which pile up below the open-at threshold.
 		{"IncidentAlerts", incidentAlertsSQL, []any{1},

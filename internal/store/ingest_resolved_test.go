@@ -67,3 +67,64 @@ func TestAllResolvedNoteDoesNotDependOnBatching(t *testing.T) {
 		}
 	})
 }
+
+// Every moment when none fired is noted, each at the end of its own run
+// of overlapping alerts, whichever transactions and in whichever order the
+// ends came.
+func TestAllResolvedNotesEveryMoment(t *testing.T) {
+	a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+	b := firing("fp2", "CacheDown", "cache-1:6379", clock("10:40:00"))
+	y := firing("fp3", "DiskFull", "db-1:9100", clock("10:45:00"))
+	c := firing("fp4", "QueueStuck", "mq-1:9100", clock("11:00:00"))
+	notes := func(st *store.Store) []string {
+		var out []string
+		for _, e := range timeline(detail(t, st, "INC-1")) {
+			if strings.HasSuffix(e, "of this incident has resolved") || strings.HasSuffix(e, "of this incident have resolved") {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		open := func() *store.Store {
+			st := storetest.SQLite(t)
+			if s.Dialect() != store.SQLite {
+				st = storetest.Postgres(t)
+			}
+			ingest(t, st, group("g", a))
+			return st
+		}
+		t.Run("TwoMomentsInOneTransaction", func(t *testing.T) {
+			first := group("g", resolved(a, clock("10:30:00")))
+			second := group("g", resolved(a, clock("10:30:00")), resolved(b, clock("10:50:00")))
+			oneByOne, together := open(), open()
+			ingest(t, oneByOne, first)
+			ingest(t, oneByOne, second)
+			if _, err := together.IngestTogether(ctx, first, second); err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"10:30:00 The alert of this incident has resolved", "10:50:00 All 2 alerts of this incident have resolved"}
+			for name, st := range map[string]*store.Store{"one by one": oneByOne, "together": together} {
+				if got := notes(st); !slices.Equal(got, want) {
+					t.Errorf("%s: notes %q, want %q", name, got, want)
+				}
+			}
+		})
+		t.Run("EarliestEndLast", func(t *testing.T) {
+			// b (10:40-10:55) overlaps y (10:45-11:30), which c follows:
+			// only 10:30 to 10:40 had no alert firing.
+			rest := group("g", resolved(b, clock("10:55:00")), resolved(y, clock("11:30:00")), c)
+			inOrder, late := open(), open()
+			ingest(t, inOrder, group("g", resolved(a, clock("10:30:00"))))
+			ingest(t, inOrder, rest)
+			ingest(t, late, group("g", a, resolved(b, clock("10:55:00")), resolved(y, clock("11:30:00")), c))
+			ingest(t, late, group("g", resolved(a, clock("10:30:00")), c))
+			want := []string{"10:30:00 The alert of this incident has resolved"}
+			for name, st := range map[string]*store.Store{"in order": inOrder, "the earliest end last": late} {
+				if got := notes(st); !slices.Equal(got, want) {
+					t.Errorf("%s: notes %q, want %q", name, got, want)
+				}
+			}
+		})
+	})
+}

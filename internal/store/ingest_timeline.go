@@ -278,23 +278,17 @@ func optional(s string) any {
 	return s
 }
 
-// Statements of noteAllResolved. The statuses are written out, not bound:
+// Statements of noteAllResolved. The status is written out, not bound:
 // PostgreSQL's generic plans use a partial index only for a condition
 // they can see.
 const (
-	// firingBeforeSQL finds a firing alert of the incident that started
-	// before a time, through alerts_incident in the order of starts: under
-	// a storm, one of the first it looks at.
-	firingBeforeSQL = "SELECT 1 FROM alerts WHERE incident_id = ? AND status = 'firing' AND starts_at < ? LIMIT 1"
-	// firstFiringSQL finds the start of the incident's earliest firing
-	// alert from a time on, through alerts_incident, in its order.
-	firstFiringSQL = "SELECT starts_at FROM alerts WHERE incident_id = ? AND starts_at >= ? AND status = 'firing' ORDER BY starts_at LIMIT 1"
-	// lastEndSQL finds the latest end of an alert of the incident up to a
-	// time.
-	lastEndSQL = "SELECT ends_at FROM alerts WHERE incident_id = ? AND ends_at IS NOT NULL AND ends_at <= ? ORDER BY ends_at DESC LIMIT 1"
-	// busyAtSQL counts the alerts of the incident that had started by a
-	// time and not ended by it.
-	busyAtSQL = "SELECT count(*) FROM alerts WHERE incident_id = ? AND starts_at <= ? AND (status = 'firing' OR ends_at > ?)"
+	// firingBySQL finds a firing alert of the incident that had started by
+	// a time, through alerts_incident_firing: under a storm, the first it
+	// looks at.
+	firingBySQL = "SELECT 1 FROM alerts WHERE incident_id = ? AND status = 'firing' AND starts_at <= ? LIMIT 1"
+	// lastEndBySQL finds the latest end of the alerts of the incident that
+	// had started by a time.
+	lastEndBySQL = "SELECT ends_at FROM alerts WHERE incident_id = ? AND starts_at <= ? AND ends_at IS NOT NULL ORDER BY ends_at DESC LIMIT 1"
 	// startedBySQL counts the alerts of the incident that had started by a
 	// time.
 	startedBySQL = "SELECT count(*) FROM alerts WHERE incident_id = ? AND starts_at <= ?"
@@ -304,48 +298,64 @@ const (
 		AND (text = ? OR text LIKE ?)`
 )
 
-// noteAllResolved adds an entry to the incident when alerts that just
-// resolved, the earliest at endedAt, left none of its alerts firing: at
-// the time the last of them ended. It does not resolve the incident:
-// alerts stop for many reasons, and only the commander knows whether the
-// problem is gone.
+// noteAllResolved adds an entry to the incident for every moment when,
+// alerts having just ended at ends, none of its alerts fired: at the end
+// of the last alert of the run of overlapping alerts that each of them
+// ended. It does not resolve the incident: alerts stop for many reasons,
+// and only the commander knows whether the problem is gone.
 //
-// The moment is read from the alerts' times, not from what fires now, so
-// that the timeline does not depend on how deliveries were batched or in
-// which order they came: an alert that started firing after the others
+// The moments are read from the alerts' times, not from what fires now,
+// so that the timeline does not depend on how deliveries were batched or
+// in which order they came: an alert that started firing after the others
 // had all resolved, in the same transaction as the last resolution or in
 // a later one, does not take the entry away. A moment already noted is
 // not noted again.
-func (g *groupIngest) noteAllResolved(id int64, endedAt time.Time) error {
+func (g *groupIngest) noteAllResolved(id int64, ends []time.Time) error {
 	h := g.s.hot(g.tx)
-	endedAt = endedAt.UTC()
-	// An alert that started before the earliest end and fires still leaves
-	// no moment without one: the common case under a storm, told at once.
-	var one int
-	if found, err := h.scanOne(firingBeforeSQL, []any{id, endedAt}, &one); err != nil || found {
-		return wrapErr("find firing alert", err)
+	slices.SortFunc(ends, time.Time.Compare)
+	var seen time.Time // the runs of alerts up to here are looked at
+	for _, t := range ends {
+		if !seen.IsZero() && !t.After(seen) {
+			continue
+		}
+		t = t.UTC()
+		// Walk to the end of the run of overlapping alerts t is in: the
+		// latest end of those that had started by then, until no later.
+		for {
+			var one int
+			if found, err := h.scanOne(firingBySQL, []any{id, t}, &one); err != nil || found {
+				// One fires still: so it does at every later end.
+				return wrapErr("find firing alert", err)
+			}
+			var last time.Time
+			if _, err := h.scanOne(lastEndBySQL, []any{id, t}, &last); err != nil {
+				return wrapErr("find last alert", err)
+			}
+			if last = last.UTC(); !last.After(t) {
+				break
+			}
+			t = last
+		}
+		seen = t
+		if err := g.noteResolvedAt(h, id, t); err != nil {
+			return err
+		}
 	}
-	until := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC) // the first firing alert's start
-	if _, err := h.scanOne(firstFiringSQL, []any{id, endedAt}, &until); err != nil {
-		return wrapErr("find first firing alert", err)
-	}
-	var at time.Time
-	if found, err := h.scanOne(lastEndSQL, []any{id, until.UTC()}, &at); err != nil || !found {
-		return wrapErr("find last alert", err)
-	}
-	at = at.UTC()
-	var noted, busy, total int64
+	return nil
+}
+
+// noteResolvedAt writes the entry saying that no alert of the incident
+// fired at t, unless one says so already.
+func (g *groupIngest) noteResolvedAt(h hotTx, id int64, t time.Time) error {
+	var noted, total int64
 	allResolved := strings.Replace(incident.AllAlertsResolvedText(2), "2", "%", 1)
-	if _, err := h.scanOne(notedAtSQL, []any{id, at, incident.AllAlertsResolvedText(1), allResolved}, &noted); err != nil || noted > 0 {
+	if _, err := h.scanOne(notedAtSQL, []any{id, t, incident.AllAlertsResolvedText(1), allResolved}, &noted); err != nil || noted > 0 {
 		return wrapErr("find note", err)
 	}
-	if _, err := h.scanOne(busyAtSQL, []any{id, at, at}, &busy); err != nil || busy > 0 {
-		return wrapErr("count busy alerts", err)
-	}
-	if _, err := h.scanOne(startedBySQL, []any{id, at}, &total); err != nil {
+	if _, err := h.scanOne(startedBySQL, []any{id, t}, &total); err != nil {
 		return wrapErr("count alerts", err)
 	}
-	ev := incident.Event{IncidentID: id, At: at, Kind: incident.KindAlert,
+	ev := incident.Event{IncidentID: id, At: t, Kind: incident.KindAlert,
 		Text: incident.AllAlertsResolvedText(int(total)), Author: g.source, Source: incident.SourceWebhook}
 	if err := prepareEvent(&ev, g.now); err != nil {
 		return err
