@@ -46,10 +46,7 @@ func TestAlertFiringAgainIsNotAnotherInstance(t *testing.T) {
 // them under load.
 func TestAlertFiringAgainTimelineDoesNotDependOnBatching(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		other := storetest.SQLite(t)
-		if s.Dialect() != store.SQLite {
-			other = storetest.Postgres(t)
-		}
+		other := another(t, s)
 		a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
 		b := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:00:00"))
 		again := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:03:00"))

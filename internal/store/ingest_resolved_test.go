@@ -9,6 +9,14 @@ import (
 	"hindsight/internal/store/storetest"
 )
 
+// another returns a new, empty store on s's kind of database.
+func another(t *testing.T, s *store.Store) *store.Store {
+	if s.Dialect() == store.SQLite {
+		return storetest.SQLite(t)
+	}
+	return storetest.Postgres(t)
+}
+
 // The entry saying that every alert has resolved stands at the moment none
 // fired, whether the alert that fired next came in the same transaction
 // as the last resolution, in a later one, or before it.
@@ -20,10 +28,7 @@ func TestAllResolvedNoteDoesNotDependOnBatching(t *testing.T) {
 	const note = "10:30:00 The alert of this incident has resolved"
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		open := func() *store.Store {
-			st := storetest.SQLite(t)
-			if s.Dialect() != store.SQLite {
-				st = storetest.Postgres(t)
-			}
+			st := another(t, s)
 			ingest(t, st, group("g", a))
 			return st
 		}
@@ -87,10 +92,7 @@ func TestAllResolvedNotesEveryMoment(t *testing.T) {
 	}
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		open := func() *store.Store {
-			st := storetest.SQLite(t)
-			if s.Dialect() != store.SQLite {
-				st = storetest.Postgres(t)
-			}
+			st := another(t, s)
 			ingest(t, st, group("g", a))
 			return st
 		}
