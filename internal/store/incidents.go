@@ -43,7 +43,7 @@ func (s *Store) CreateIncident(ctx context.Context, d *incident.Detail) error {
 		if err := prepareTask(t, now); err != nil {
 			return prefixField(err, fmt.Sprintf("tasks[%d].", i))
 		}
-		s.dueDefaults().ApplyDefaultDue(t, inc.Severity, now.In(s.dueZone()))
+		s.dueDefaults().ApplyDefaultDue(t, inc.Severity, now.In(s.TeamZone()))
 	}
 	return s.transact(ctx, func(tx *gorm.DB) error {
 		if err := insertIncident(tx, inc); err != nil {

@@ -344,12 +344,15 @@ func (g *groupIngest) noteAllResolved(id int64, ends []time.Time) error {
 	return nil
 }
 
+// allResolvedLike matches the texts of noteResolvedAt's entries of more
+// than one alert, whatever their number.
+var allResolvedLike = strings.Replace(incident.AllAlertsResolvedText(2), "2", "%", 1)
+
 // noteResolvedAt writes the entry saying that no alert of the incident
 // fired at t, unless one says so already.
 func (g *groupIngest) noteResolvedAt(h hotTx, id int64, t time.Time) error {
 	var noted, total int64
-	allResolved := strings.Replace(incident.AllAlertsResolvedText(2), "2", "%", 1)
-	if _, err := h.scanOne(notedAtSQL, []any{id, t, incident.AllAlertsResolvedText(1), allResolved}, &noted); err != nil || noted > 0 {
+	if _, err := h.scanOne(notedAtSQL, []any{id, t, incident.AllAlertsResolvedText(1), allResolvedLike}, &noted); err != nil || noted > 0 {
 		return wrapErr("find note", err)
 	}
 	if _, err := h.scanOne(startedBySQL, []any{id, t}, &total); err != nil {

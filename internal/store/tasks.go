@@ -79,7 +79,7 @@ func (s *Store) AddTask(ctx context.Context, refOrIDText string, t *incident.Tas
 			return err
 		}
 		t.IncidentID, t.IncidentRef = inc.ID, inc.Ref
-		s.dueDefaults().ApplyDefaultDue(t, incident.Severity(inc.Severity), s.Now().In(s.dueZone()))
+		s.dueDefaults().ApplyDefaultDue(t, incident.Severity(inc.Severity), s.Now().In(s.TeamZone()))
 		if err := checkRootCause(tx, t); err != nil {
 			return err
 		}
@@ -134,7 +134,7 @@ func (s *Store) UpdateTask(ctx context.Context, id int64, patch *incident.TaskPa
 			if err := tx.Raw("SELECT severity FROM incidents WHERE id = ?", t.IncidentID).Scan(&sev).Error; err != nil {
 				return err
 			}
-			s.dueDefaults().ApplyDefaultDue(&t, incident.Severity(sev), s.Now().In(s.dueZone()))
+			s.dueDefaults().ApplyDefaultDue(&t, incident.Severity(sev), s.Now().In(s.TeamZone()))
 		}
 		if err := checkRootCause(tx, &t); err != nil {
 			return err
@@ -193,8 +193,9 @@ func (s *Store) listTasks(q *gorm.DB, f incident.TaskFilter) ([]incident.Task, e
 	return loadTasks(q)
 }
 
-// dueZone is the zone whose days default due dates end with.
-func (s *Store) dueZone() *time.Location {
+// TeamZone is the team's zone (DueZone, UTC when unset): default due dates
+// end with its days, and the calendar feed shows them.
+func (s *Store) TeamZone() *time.Location {
 	if s.DueZone == nil {
 		return time.UTC
 	}

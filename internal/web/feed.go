@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"hindsight/internal/incident"
+	"hindsight/internal/postmortem"
 )
 
 // requireFeed lets through who may read the calendar feed: a token of a
@@ -63,13 +63,10 @@ func (s *Server) taskFeed(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	loc := s.store.DueZone
-	if loc == nil {
-		loc = time.UTC
-	}
+	loc := s.store.TeamZone()
 	if name := c.Query("tz"); name != "" {
-		if loc, err = time.LoadLocation(name); err != nil || strings.Contains(name, "..") {
-			return incident.FieldError(incident.EINVALID, "tz", "unknown time zone %q: use an IANA name such as America/New_York", name)
+		if loc, err = postmortem.LoadLocation(name); err != nil {
+			return err
 		}
 	}
 	f.Unfinished, f.HasDue = true, true
