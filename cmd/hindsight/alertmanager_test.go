@@ -54,6 +54,7 @@ receivers:
     webhook_configs:
       - url: %s/hooks/alertmanager
         send_resolved: true
+        max_alerts: 10000
         http_config:
           authorization:
             type: Bearer

@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// Limits on what one webhook delivery may hold. The HTTP body limit keeps
-// payloads small already; these keep a single alert from filling a row.
+// Limits on what one webhook delivery may hold, within the 16 MiB of a
+// webhook body: the alerts of a large group, and no single alert filling a
+// row.
 const (
 	MaxAlertsPerBatch = 10_000
 	MaxFingerprintLen = 200

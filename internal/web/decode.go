@@ -40,6 +40,9 @@ func readBody(c *gin.Context) ([]byte, error) {
 	if errors.As(err, &mbe) {
 		return nil, incident.Errorf(incident.ETOOLARGE, "request body is larger than %d bytes", mbe.Limit)
 	}
+	if errors.Is(err, errHookBudget) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, incident.Errorf(incident.EINVALID, "could not read the request body")
 	}

@@ -194,7 +194,7 @@ func TestHookRefusals(t *testing.T) {
 			{"ErrMalformed", "/hooks/alertmanager", am[:len(am)/2], "application/json", incident.RoleWebhook, 400, "invalid"},
 			{"ErrWrongType", "/hooks/generic", `{"title":["x"]}`, "application/json", incident.RoleWebhook, 400, "invalid"},
 			{"ErrNoAlerts", "/hooks/alertmanager", `{"version":"4","alerts":[]}`, "application/json", incident.RoleWebhook, 400, "invalid"},
-			{"ErrTooLarge", "/hooks/alertmanager", am[:len(am)-1] + `,"pad":"` + strings.Repeat("x", 1<<20) + `"}`, "application/json", incident.RoleWebhook, 413, "too_large"},
+			{"ErrTooLarge", "/hooks/alertmanager", am[:len(am)-1] + `,"pad":"` + strings.Repeat("x", 16<<20) + `"}`, "application/json", incident.RoleWebhook, 413, "too_large"},
 			{"ErrPagerDutyMalformed", "/hooks/pagerduty", `{"event":`, "application/json", incident.RoleWebhook, 400, "invalid"},
 			{"ErrGrafanaEmpty", "/hooks/grafana", ``, "application/json", incident.RoleWebhook, 400, "invalid"},
 		} {

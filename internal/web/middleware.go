@@ -61,16 +61,27 @@ func (s *Server) recoverPanics(c *gin.Context) {
 
 // limitBody refuses bodies over the limit with 413 before reading them when
 // their length is declared, and stops reading them at the limit otherwise.
+// Webhook bodies may be larger, within the budget of the server's hooks.
 func (s *Server) limitBody(c *gin.Context) {
 	limit := s.cfg.MaxBodyBytes
-	if c.FullPath() == importRoute {
+	path := c.FullPath()
+	hook := strings.HasPrefix(path, hooksPrefix)
+	switch {
+	case path == importRoute:
 		limit = max(limit, int64(postmortem.MaxImportSize))
+	case hook:
+		limit = max(limit, s.cfg.MaxHookBodyBytes)
 	}
 	if c.Request.ContentLength > limit {
 		s.writeError(c, incident.Errorf(incident.ETOOLARGE, "request body is larger than %d bytes", limit))
 		return
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+	if hook && limit > s.hookBudget.free {
+		r := &budgetReader{ReadCloser: c.Request.Body, budget: s.hookBudget}
+		defer r.release() // the body, read, lives until the request ends
+		c.Request.Body = r
+	}
 	c.Next()
 }
 

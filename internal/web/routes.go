@@ -1,9 +1,16 @@
 package web
 
-import "hindsight/internal/alerts"
+import (
+	"strings"
+
+	"hindsight/internal/alerts"
+)
 
 // importRoute takes whole postmortem documents, larger than other bodies.
 const importRoute = "/api/v1/postmortems/import"
+
+// hooksPrefix begins the webhook routes, whose bodies may be larger still.
+const hooksPrefix = "/hooks/"
 
 // routes lists every route of the server.
 func (s *Server) routes() {
@@ -43,7 +50,7 @@ func (s *Server) routes() {
 	// Live views: programs send a token, the pages their session cookie.
 	r.GET("/api/v1/incidents/:ref/stream", s.requireReader, s.handle(s.apiStream))
 
-	hooks := r.Group("/hooks")
+	hooks := r.Group(strings.TrimSuffix(hooksPrefix, "/"))
 	hooks.POST("/alertmanager", s.requireHook(alerts.SourceAlertmanager, false), s.handle(s.hookAlertmanager))
 	hooks.POST("/grafana", s.requireHook(alerts.SourceGrafana, s.cfg.GrafanaSecret != ""), s.handle(s.hookGrafana))
 	hooks.POST("/pagerduty", s.requireHook(alerts.SourcePagerDuty, s.cfg.PagerDutySecret != ""), s.handle(s.hookPagerDuty))

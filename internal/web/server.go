@@ -26,7 +26,10 @@ import (
 type Config struct {
 	// MaxBodyBytes limits request bodies; larger ones get 413.
 	MaxBodyBytes int64
-	Logger       *slog.Logger
+	// MaxHookBodyBytes limits webhook bodies instead, when larger; 16 MiB
+	// by default (see defaultMaxHookBodyBytes).
+	MaxHookBodyBytes int64
+	Logger           *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 	// Dev reads templates and static files from the working directory
@@ -73,6 +76,7 @@ type Server struct {
 	pages       *pageTemplates
 	broker      Broker
 	crossOrigin *http.CrossOriginProtection
+	hookBudget  *bodyBudget
 }
 
 // New returns a server over st, with its routes registered. The page
@@ -81,6 +85,9 @@ type Server struct {
 func New(st *store.Store, cfg Config) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.MaxHookBodyBytes <= 0 {
+		cfg.MaxHookBodyBytes = defaultMaxHookBodyBytes
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -99,7 +106,8 @@ func New(st *store.Store, cfg Config) *Server {
 		cfg.Broker = NewMemoryBroker()
 	}
 	s := &Server{store: st, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), rules: alerts.Rules{OpenAt: cfg.OpenAt},
-		files: cfg.Files, broker: cfg.Broker, crossOrigin: http.NewCrossOriginProtection()}
+		files: cfg.Files, broker: cfg.Broker, crossOrigin: http.NewCrossOriginProtection(),
+		hookBudget: &bodyBudget{free: cfg.MaxBodyBytes, limit: hookBudgetBodies * cfg.MaxHookBodyBytes}}
 	var err error
 	if s.pages, err = s.loadPages(); err != nil {
 		panic(fmt.Sprintf("web: %v", err))
