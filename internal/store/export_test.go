@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -89,3 +90,24 @@ func (s *Store) WriteWaits() int64 { return s.writeDB.Stats().WaitCount }
 
 // WriterOf returns the index of the writer of a group, among w's Writers.
 func (w *AlertWriter) WriterOf(source, groupKey string) int { return w.writerOf(source, groupKey) }
+
+// ResolveOccurrenceSQL is the statement that ends an alert by its key.
+const ResolveOccurrenceSQL = resolveOccurrenceSQL
+
+// Explain returns the plan the database makes for query with args.
+func (s *Store) Explain(ctx context.Context, query string, args ...any) (string, error) {
+	rows, err := s.write.WithContext(ctx).Raw("EXPLAIN "+query, args...).Rows()
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", err
+		}
+		plan = append(plan, line)
+	}
+	return strings.Join(plan, "\n"), rows.Err()
+}

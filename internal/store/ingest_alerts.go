@@ -309,9 +309,13 @@ func resolveAlerts(h hotTx, b *incident.AlertBatch, added []alertRow) ([]alertRo
 	return ended, nil
 }
 
-// resolveOccurrenceSQL ends one occurrence by its unique key.
+// resolveOccurrenceSQL ends one occurrence by its unique key. An alert is
+// firing or resolved; "status = 'firing'" would say the same, and would let
+// PostgreSQL search the group's firing alerts instead (alerts_group_firing,
+// on the source alone), which it did while a storm's alerts were too new
+// for its statistics: it read the 5,000 still firing to end each of 5,000.
 const resolveOccurrenceSQL = `UPDATE alerts SET status = 'resolved', ends_at = ?
-	WHERE source = ? AND starts_at = ? AND fingerprint = ? AND status = 'firing'
+	WHERE source = ? AND starts_at = ? AND fingerprint = ? AND status <> 'resolved'
 	RETURNING ` + alertColumns
 
 // resolveOccurrences ends the occurrences b reports resolved, each by its
