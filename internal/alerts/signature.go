@@ -13,7 +13,11 @@ import (
 
 // Signature headers.
 const (
-	GrafanaSignatureHeader   = "X-Grafana-Alerting-Signature"
+	GrafanaSignatureHeader = "X-Grafana-Alerting-Signature"
+	// GrafanaSignatureHeaderAlt is the name some versions of Grafana's
+	// signer give the header when the contact point leaves it empty.
+	GrafanaSignatureHeaderAlt = "X-Grafana-Alert-Signature"
+
 	PagerDutySignatureHeader = "X-PagerDuty-Signature"
 	PagerDutyWebhookIDHeader = "X-Webhook-Id"
 )

@@ -62,7 +62,11 @@ func (s *Server) hookGrafana(c *gin.Context) error {
 				break
 			}
 		}
-		err := alerts.VerifyGrafanaSignature(secret, body, c.GetHeader(alerts.GrafanaSignatureHeader), stamp, s.cfg.Now())
+		sig := c.GetHeader(alerts.GrafanaSignatureHeader)
+		if sig == "" {
+			sig = c.GetHeader(alerts.GrafanaSignatureHeaderAlt)
+		}
+		err := alerts.VerifyGrafanaSignature(secret, body, sig, stamp, s.cfg.Now())
 		if err != nil {
 			return err
 		}

@@ -283,6 +283,12 @@ func TestHookSignatures(t *testing.T) {
 				"X-Grafana-Alerting-Signature": hmacHex("g-secret", stamp+":"+grafana),
 				"X-Grafana-Alerting-Timestamp": stamp}))
 		})
+		t.Run("GrafanaSignedUnderTheOtherName", func(t *testing.T) {
+			// A contact point that names no header: some versions of
+			// Grafana's signer then send this one.
+			ingestResult(t, e.hook("/hooks/grafana", grafana, map[string]string{
+				"X-Grafana-Alert-Signature": hmacHex("g-secret", grafana)}))
+		})
 		t.Run("PagerDutyRotating", func(t *testing.T) {
 			h := map[string]string{"X-PagerDuty-Signature": "v1=" + hmacHex("pd-old", pd) + ",v1=" + hmacHex("pd-new", pd), "X-Webhook-Id": "wh-9"}
 			if res := ingestResult(t, e.hook("/hooks/pagerduty", pd, h)); !res.Opened {
