@@ -111,6 +111,9 @@ func (b *AlertBatch) Normalize(now time.Time) {
 		if a.Name == "" {
 			a.Name = a.Labels["alertname"]
 		}
+		a.Name = clipName(a.Name, MaxNameLen)
+		fitValues(a.Labels, MaxLabelsLen)
+		fitValues(a.Annotations, MaxLabelsLen)
 		switch a.Status {
 		case AlertFiring:
 			a.EndsAt = nil

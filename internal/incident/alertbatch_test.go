@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestAlertBatchNormalize(t *testing.T) {
@@ -40,6 +41,39 @@ func TestAlertBatchNormalize(t *testing.T) {
 	}
 }
 
+// An alert with a long templated annotation, or a long name, is cut to
+// fit rather than having its whole notification refused: Alertmanager and
+// Grafana do not send a notification again after a 400.
+func TestAlertBatchFitsLongAlerts(t *testing.T) {
+	pods := strings.Repeat("api-7f9c-ß ", 2000) // 24,000 bytes, with two-byte characters
+	name := strings.Repeat("N", MaxNameLen+50)
+	b := &AlertBatch{Source: "alertmanager", GroupKey: "g", Alerts: []Alert{{Fingerprint: "f", Status: AlertFiring,
+		StartsAt:    time.Date(2024, 1, 25, 10, 0, 0, 0, time.UTC),
+		Labels:      map[string]string{"alertname": name, "severity": "critical"},
+		Annotations: map[string]string{"summary": "API pods restarting", "description": pods, "pods": pods}}}}
+	b.Normalize(time.Date(2024, 1, 25, 10, 5, 0, 0, time.UTC))
+	if err := b.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	a := b.Alerts[0]
+	if a.Annotations["summary"] != "API pods restarting" || a.Labels["severity"] != "critical" {
+		t.Errorf("short values changed: %q, %q", a.Annotations["summary"], a.Labels["severity"])
+	}
+	n := 0
+	for k, v := range a.Annotations {
+		n += len(k) + len(v)
+		if k != "summary" && (!strings.HasSuffix(v, "…") || !strings.HasPrefix(pods, strings.TrimSuffix(v, "…")) || !utf8.ValidString(v)) {
+			t.Errorf("%s is not the start of the text, marked as cut: ...%q", k, v[max(0, len(v)-20):])
+		}
+	}
+	if n > MaxLabelsLen || n < MaxLabelsLen-2*len("…") {
+		t.Errorf("annotations take %d bytes, want just under %d", n, MaxLabelsLen)
+	}
+	if utf8.RuneCountInString(a.Name) != MaxNameLen || !strings.HasSuffix(a.Name, "…") {
+		t.Errorf("name of %d characters: %q", utf8.RuneCountInString(a.Name), a.Name)
+	}
+}
+
 func TestAlertBatchValidate(t *testing.T) {
 	ok := func() *AlertBatch {
 		return &AlertBatch{Source: "generic", GroupKey: "g", DeliveryID: "d",
@@ -57,7 +91,8 @@ func TestAlertBatchValidate(t *testing.T) {
 		{"ErrStartsAtRequired", "alerts[0].starts_at", func(b *AlertBatch) { b.Alerts[0].StartsAt = time.Time{} }},
 		{"ErrStatus", "alerts[0].status", func(b *AlertBatch) { b.Alerts[0].Status = "pending" }},
 		{"ErrLabelsTooLong", "alerts[0].labels", func(b *AlertBatch) {
-			b.Alerts[0].Labels = map[string]string{"x": strings.Repeat("y", MaxLabelsLen)}
+			// Long values are cut (TestAlertBatchFitsLongAlerts); keys are not.
+			b.Alerts[0].Labels = map[string]string{strings.Repeat("x", MaxLabelsLen): "y"}
 		}},
 		{"ErrResolveFingerprint", "resolve[0].fingerprint", func(b *AlertBatch) { b.Resolve = []AlertEnd{{}} }},
 		{"ErrEntriesNeedDeliveryID", "delivery_id", func(b *AlertBatch) { b.DeliveryID = "" }},
