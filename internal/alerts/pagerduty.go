@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -131,8 +132,13 @@ func ParsePagerDuty(body []byte, webhookID string, r Rules) (*incident.AlertBatc
 }
 
 func decodeData(data json.RawMessage, v any) error {
-	if len(data) == 0 {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || string(data) == "null" {
 		return incident.FieldError(incident.EINVALID, "event.data", "event.data is required")
+	}
+	if data[0] != '{' {
+		// Decoded alone, it would be refused as if it were the body.
+		return incident.FieldError(incident.EINVALID, "event.data", "event.data must be an object")
 	}
 	if err := decodeJSON(data, v); err != nil {
 		if e, ok := err.(*incident.Error); ok && e.Field != "" {

@@ -145,6 +145,12 @@ func TestParsePagerDuty(t *testing.T) {
 		_, err := alerts.ParsePagerDuty([]byte(`{"event":{"event_type":"incident.triggered","data":{"id":"Q1","number":"one"}}}`), "", alerts.Rules{})
 		wantErr(t, err, incident.EINVALID, "event.data.number")
 	})
+	t.Run("ErrDataNotAnObject", func(t *testing.T) {
+		for _, data := range []string{`"Q1"`, `42`, `[]`, `null`} {
+			_, err := alerts.ParsePagerDuty([]byte(`{"event":{"event_type":"incident.triggered","occurred_at":"2024-01-25T10:00:00Z","data":`+data+`}}`), "", alerts.Rules{})
+			wantErr(t, err, incident.EINVALID, "event.data")
+		}
+	})
 	t.Run("ErrBadTime", func(t *testing.T) {
 		_, err := alerts.ParsePagerDuty([]byte(`{"event":{"event_type":"incident.triggered","occurred_at":"10:00","data":{"id":"Q1"}}}`), "", alerts.Rules{})
 		wantErr(t, err, incident.EINVALID, "event.occurred_at")
