@@ -535,13 +535,10 @@ func domainAlerts(rows []alertRow) []incident.Alert {
 // the alerts with ids attach and makes it the group's incident.
 func (g *groupIngest) openIncident(b *incident.AlertBatch, open *incident.Incident, opening []alertRow, attach []int64) (*incidentRow, error) {
 	tx := g.tx
-	first := opening[0].StartsAt
-	for i := range opening {
-		if opening[i].StartsAt.Before(first) {
-			first = opening[i].StartsAt
-		}
-	}
-	first = first.UTC()
+	// The firing alerts open it, and only theirs is the detection: an
+	// alert of the snapshot that had already resolved does not move it
+	// back, as it does not when it comes in a later snapshot.
+	first := *earliestFiring(opening)
 	detected := first
 	inc := incident.Incident{
 		Title:      open.Title,

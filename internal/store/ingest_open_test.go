@@ -99,3 +99,24 @@ func TestEarlierAlertMovesDetectionBack(t *testing.T) {
 		}
 	})
 }
+
+// The firing alerts that open an incident give its detection. An alert of
+// the same snapshot that had already resolved leaves it, as it does when it
+// comes in the next snapshot: the same alerts, the same milestones.
+func TestResolvedAlertDoesNotMoveDetection(t *testing.T) {
+	a := firing("fa", "APIHighLatency", "api-a", clock("10:11:00"))
+	d := resolved(firing("fd", "APIErrors", "api-d", clock("10:01:00")), clock("10:07:00"))
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		together, apart := s, another(t, s)
+		ingest(t, together, group("g", a, d))
+		ingest(t, apart, group("g", a))
+		ingest(t, apart, group("g", a, d))
+		for name, st := range map[string]*store.Store{"one snapshot": together, "two snapshots": apart} {
+			inc := detail(t, st, "INC-1")
+			if !inc.DetectedAt.Equal(clock("10:11:00")) || !inc.StartedAt.Equal(clock("10:11:00")) {
+				t.Errorf("%s: started %s, detected %s; want 10:11, when the alert that opened it fired (timeline %q)",
+					name, inc.StartedAt.Format("15:04"), inc.DetectedAt.Format("15:04"), timeline(inc))
+			}
+		}
+	})
+}
