@@ -77,7 +77,8 @@ func (s *Server) limitBody(c *gin.Context) {
 		return
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
-	if hook && limit > s.hookBudget.free {
+	// A declared length within the free bytes is all the server reads.
+	if n := c.Request.ContentLength; hook && limit > s.hookBudget.free && (n < 0 || n > s.hookBudget.free) {
 		r := &budgetReader{ReadCloser: c.Request.Body, budget: s.hookBudget}
 		defer r.release() // the body, read, lives until the request ends
 		c.Request.Body = r
