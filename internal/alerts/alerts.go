@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	gojson "github.com/goccy/go-json"
 
@@ -105,7 +104,7 @@ func (r Rules) incidentFor(alerts []incident.Alert, commonLabels, commonAnnotati
 	// A summary all alerts share names the group; one alert's summary
 	// often names one instance of it, so the alert name comes first.
 	title := firstNonEmpty(commonAnnotations["summary"], commonLabels["alertname"], lead.Annotations["summary"], lead.Name)
-	return &incident.Incident{Title: clip(title, incident.MaxTitleLen), Severity: sev, Services: services(alerts)}
+	return &incident.Incident{Title: incident.Clip(title, incident.MaxTitleLen), Severity: sev, Services: services(alerts)}
 }
 
 // leadAlert returns the most severe firing alert, or the most severe alert
@@ -132,7 +131,7 @@ func services(alerts []incident.Alert) []string {
 	var names []string
 	for _, a := range alerts {
 		if s := firstNonEmpty(a.Labels["service"], a.Labels["job"]); s != "" {
-			names = append(names, clip(s, incident.MaxNameLen))
+			names = append(names, incident.Clip(s, incident.MaxNameLen))
 		}
 	}
 	names = incident.NormalizeNames(names)
@@ -149,15 +148,6 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
-}
-
-// clip shortens s to at most n characters, marking the cut.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
 }
 
 // decodeJSON decodes a payload, tolerating fields it does not know (senders
@@ -225,7 +215,7 @@ func parseTime(field, s string) (time.Time, error) {
 	}
 	if err := t.UnmarshalText([]byte(s)); err != nil {
 		return time.Time{}, incident.FieldError(incident.EINVALID, field,
-			"%s must be a time such as 2024-01-25T10:00:00Z (RFC 3339), not %q", field, clip(s, 40))
+			"%s must be a time such as 2024-01-25T10:00:00Z (RFC 3339), not %q", field, incident.Clip(s, 40))
 	}
 	return t, nil
 }

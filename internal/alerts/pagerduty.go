@@ -125,7 +125,7 @@ func ParsePagerDuty(body []byte, webhookID string, r Rules) (*incident.AlertBatc
 		b.GroupKey = note.Incident.ID
 		if text := strings.TrimSpace(note.Content); text != "" && b.GroupKey != "" && !at.IsZero() {
 			b.Entries = []incident.Event{{At: at, Kind: incident.KindNote, Author: SourcePagerDuty,
-				Text: clip("Note in PagerDuty"+by(ev.Agent)+": "+text, incident.MaxTextLen)}}
+				Text: incident.Clip("Note in PagerDuty"+by(ev.Agent)+": "+text, incident.MaxTextLen)}}
 		}
 	}
 	return b, nil
@@ -176,7 +176,7 @@ func pdAlert(inc *pdIncident, start time.Time) incident.Alert {
 	if inc.HTMLURL != "" {
 		annotations["url"] = inc.HTMLURL
 	}
-	return incident.Alert{Fingerprint: inc.ID, Name: clip(pdTitle(inc), incident.MaxNameLen), Labels: labels,
+	return incident.Alert{Fingerprint: inc.ID, Name: incident.Clip(pdTitle(inc), incident.MaxNameLen), Labels: labels,
 		Annotations: annotations, Status: incident.AlertFiring, StartsAt: start}
 }
 
@@ -211,9 +211,9 @@ func pdOpen(inc *pdIncident, r Rules) *incident.Incident {
 	}
 	var svc []string
 	if inc.Service != nil && strings.TrimSpace(inc.Service.Summary) != "" {
-		svc = []string{clip(strings.TrimSpace(inc.Service.Summary), incident.MaxNameLen)}
+		svc = []string{incident.Clip(strings.TrimSpace(inc.Service.Summary), incident.MaxNameLen)}
 	}
-	return &incident.Incident{Title: clip(pdTitle(inc), incident.MaxTitleLen), Severity: sev, Services: svc}
+	return &incident.Incident{Title: incident.Clip(pdTitle(inc), incident.MaxTitleLen), Severity: sev, Services: svc}
 }
 
 func by(agent *pdRef) string {

@@ -111,7 +111,7 @@ func (b *AlertBatch) Normalize(now time.Time) {
 		if a.Name == "" {
 			a.Name = a.Labels["alertname"]
 		}
-		a.Name = clipName(a.Name, MaxNameLen)
+		a.Name = Clip(a.Name, MaxNameLen)
 		fitValues(a.Labels, MaxLabelsLen)
 		fitValues(a.Annotations, MaxLabelsLen)
 		switch a.Status {

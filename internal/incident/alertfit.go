@@ -4,7 +4,7 @@ import (
 	"unicode/utf8"
 )
 
-// ellipsis marks where fitValues and clipName cut.
+// ellipsis marks where fitValues and Clip cut.
 const ellipsis = "…"
 
 // fitValues shortens the longest values of m, each marked with an
@@ -43,8 +43,8 @@ func fitValues(m map[string]string, limit int) {
 	}
 }
 
-// clipName shortens s to at most n characters, the last an ellipsis.
-func clipName(s string, n int) string {
+// Clip shortens s to at most n characters, the last an ellipsis.
+func Clip(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}

@@ -1,10 +1,6 @@
 package web
 
-import (
-	"strings"
-
-	"hindsight/internal/alerts"
-)
+import "hindsight/internal/alerts"
 
 // importRoute takes whole postmortem documents, larger than other bodies.
 const importRoute = "/api/v1/postmortems/import"
@@ -50,7 +46,7 @@ func (s *Server) routes() {
 	// Live views: programs send a token, the pages their session cookie.
 	r.GET("/api/v1/incidents/:ref/stream", s.requireReader, s.handle(s.apiStream))
 
-	hooks := r.Group(strings.TrimSuffix(hooksPrefix, "/"))
+	hooks := r.Group("/hooks") // hooksPrefix
 	hooks.POST("/alertmanager", s.requireHook(alerts.SourceAlertmanager, false), s.handle(s.hookAlertmanager))
 	hooks.POST("/grafana", s.requireHook(alerts.SourceGrafana, s.cfg.GrafanaSecret != ""), s.handle(s.hookGrafana))
 	hooks.POST("/pagerduty", s.requireHook(alerts.SourcePagerDuty, s.cfg.PagerDutySecret != ""), s.handle(s.hookPagerDuty))
