@@ -251,6 +251,7 @@ func accessTable(t *testing.T) []routeCase {
 
 		{"POST", "/hooks/alertmanager", hooks(), post("/hooks/alertmanager", am), ""},
 		{"POST", "/hooks/grafana", hooks(), post("/hooks/grafana", grafana), ""},
+		{"PUT", "/hooks/grafana", hooks(), post("/hooks/grafana", grafana), ""},
 		{"POST", "/hooks/pagerduty", hooks(), post("/hooks/pagerduty", pd), ""},
 		{"POST", "/hooks/generic", hooks(), post("/hooks/generic", `{"title":"Nightly backup failed","severity":"error"}`), ""},
 

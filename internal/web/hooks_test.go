@@ -283,6 +283,15 @@ func TestHookSignatures(t *testing.T) {
 				"X-Grafana-Alerting-Signature": hmacHex("g-secret", stamp+":"+grafana),
 				"X-Grafana-Alerting-Timestamp": stamp}))
 		})
+		t.Run("GrafanaSignedPut", func(t *testing.T) {
+			// A contact point may send with PUT instead of POST.
+			req := httptest.NewRequest("PUT", "/hooks/grafana", strings.NewReader(grafana))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Grafana-Alerting-Signature", hmacHex("g-secret", grafana))
+			w := httptest.NewRecorder()
+			e.server.ServeHTTP(w, req)
+			ingestResult(t, w)
+		})
 		t.Run("GrafanaSignedUnderTheOtherName", func(t *testing.T) {
 			// A contact point that names no header: some versions of
 			// Grafana's signer then send this one.

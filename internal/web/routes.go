@@ -1,6 +1,10 @@
 package web
 
-import "hindsight/internal/alerts"
+import (
+	"github.com/gin-gonic/gin"
+
+	"hindsight/internal/alerts"
+)
 
 // importRoute takes whole postmortem documents, larger than other bodies.
 const importRoute = "/api/v1/postmortems/import"
@@ -48,7 +52,9 @@ func (s *Server) routes() {
 
 	hooks := r.Group("/hooks") // hooksPrefix
 	hooks.POST("/alertmanager", s.requireHook(alerts.SourceAlertmanager, false), s.handle(s.hookAlertmanager))
-	hooks.POST("/grafana", s.requireHook(alerts.SourceGrafana, s.cfg.GrafanaSecret != ""), s.handle(s.hookGrafana))
+	grafana := []gin.HandlerFunc{s.requireHook(alerts.SourceGrafana, s.cfg.GrafanaSecret != ""), s.handle(s.hookGrafana)}
+	hooks.POST("/grafana", grafana...)
+	hooks.PUT("/grafana", grafana...) // a contact point's HTTP method may be PUT
 	hooks.POST("/pagerduty", s.requireHook(alerts.SourcePagerDuty, s.cfg.PagerDutySecret != ""), s.handle(s.hookPagerDuty))
 	hooks.POST("/generic", s.requireHook(alerts.SourceGeneric, false), s.handle(s.hookGeneric))
 
