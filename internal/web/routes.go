@@ -50,7 +50,7 @@ func (s *Server) routes() {
 	// Live views: programs send a token, the pages their session cookie.
 	r.GET("/api/v1/incidents/:ref/stream", s.requireReader, s.handle(s.apiStream))
 
-	hooks := r.Group("/hooks") // hooksPrefix
+	hooks := r.Group(hooksPrefix)
 	hooks.POST("/alertmanager", s.requireHook(alerts.SourceAlertmanager, false), s.handle(s.hookAlertmanager))
 	grafana := []gin.HandlerFunc{s.requireHook(alerts.SourceGrafana, s.cfg.GrafanaSecret != ""), s.handle(s.hookGrafana)}
 	hooks.POST("/grafana", grafana...)
