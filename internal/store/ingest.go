@@ -212,6 +212,11 @@ func (s *Store) settleIncidents(tx *gorm.DB, steps []incidentStep) error {
 				if err := st.g.writeAlertEntries(st.marks); err != nil {
 					return err
 				}
+				if since := earliestStart(st.marks); since != nil {
+					if err := st.g.reviseNotes(id, *since, !entriesOnly); err != nil {
+						return err
+					}
+				}
 			}
 			if st.detectedAt != nil {
 				if err := st.g.detectEarlier(id, *st.detectedAt); err != nil {

@@ -373,3 +373,89 @@ func wrapErr(what string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// Statements of reviseNotes.
+const (
+	// noteFromSQL finds an entry of the webhook, from a time on, saying
+	// that all alerts have resolved: under a storm, none.
+	noteFromSQL = `SELECT 1 FROM events WHERE incident_id = ? AND at >= ? AND kind = 'alert' AND source = 'webhook'
+		AND (text = ? OR text LIKE ?) LIMIT 1`
+	notesFromWhere = `incident_id = ? AND at >= ? AND kind = 'alert' AND source = 'webhook' AND (text = ? OR text LIKE ?)`
+	// firingAtSQL finds an alert of the incident that fired at a time.
+	firingAtSQL = "SELECT 1 FROM alerts WHERE incident_id = ? AND starts_at <= ? AND (ends_at IS NULL OR ends_at > ?) LIMIT 1"
+)
+
+// reviseNotes corrects, once alerts that started at since have come, the
+// entries from then on that say that all alerts of the incident had
+// resolved. Senders do not deliver in the order alerts fire: Prometheus
+// hands an alert to Alertmanager a little after it starts, and
+// Alertmanager tells of it at the group's next interval, after it may
+// have told that the others had resolved. An alert that fired at such a
+// moment takes its entry away, to come back at the end of the alerts' run
+// (see noteAllResolved); one that had ended by then changes the count.
+// Entries the commander edited or highlighted are left alone.
+func (g *groupIngest) reviseNotes(id int64, since time.Time, locked bool) error {
+	h := g.s.hot(g.tx)
+	since = since.UTC()
+	args := []any{id, since, incident.AllAlertsResolvedText(1), allResolvedLike}
+	var one int
+	if found, err := h.scanOne(noteFromSQL, args, &one); err != nil || !found {
+		return wrapErr("find note", err)
+	}
+	if g.s.dialect == Postgres && !locked {
+		// As noteAllResolved's caller does: the notes are read, and
+		// written, one transaction at a time.
+		if err := g.tx.Exec(lockIncidentSQL, id).Error; err != nil {
+			return fmt.Errorf("lock incident: %w", err)
+		}
+	}
+	var notes []eventRow
+	if err := g.tx.Where(notesFromWhere, args...).Order("at, id").Find(&notes).Error; err != nil {
+		return fmt.Errorf("find notes: %w", err)
+	}
+	for _, n := range notes {
+		if n.Highlight {
+			continue
+		}
+		at := n.At.UTC()
+		if found, err := h.scanOne(firingAtSQL, []any{id, at, at}, &one); err != nil {
+			return wrapErr("find firing alert", err)
+		} else if found {
+			if err := g.tx.Delete(&eventRow{}, n.ID).Error; err != nil {
+				return fmt.Errorf("delete note: %w", err)
+			}
+			old := n.toDomain()
+			if err := g.record(id, "event", n.ID, incident.ActionDelete, &old, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		var total int64
+		if _, err := h.scanOne(startedBySQL, []any{id, at}, &total); err != nil {
+			return wrapErr("count alerts", err)
+		}
+		if text := incident.AllAlertsResolvedText(int(total)); text != n.Text {
+			if err := h.exec(updateEntryEventSQL, text, at, g.now, n.ID); err != nil {
+				return fmt.Errorf("update note: %w", err)
+			}
+			before := entryChange{Text: n.Text, At: at}
+			if err := g.recordChanges(id, "event", n.ID, incident.ActionUpdate, before.changes(entryChange{Text: text, At: at})); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// earliestStart is the earliest start of the alerts that marks show
+// starting to fire, or nil when none do.
+func earliestStart(marks []alertMark) *time.Time {
+	var first *time.Time
+	for _, m := range marks {
+		if m.status == incident.AlertFiring && (first == nil || m.at.Before(*first)) {
+			at := m.at
+			first = &at
+		}
+	}
+	return first
+}
