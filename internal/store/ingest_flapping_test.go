@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"hindsight/internal/incident"
 	"hindsight/internal/store"
 	"hindsight/internal/store/storetest"
 )
@@ -64,5 +65,45 @@ func TestAlertFiringAgainTimelineDoesNotDependOnBatching(t *testing.T) {
 		if strings.Join(one, "\n") != strings.Join(together, "\n") {
 			t.Fatalf("one transaction each:\n%s\ntogether:\n%s", strings.Join(one, "\n"), strings.Join(together, "\n"))
 		}
+	})
+}
+
+// An alert that flaps, firing again more than once within the window,
+// counts once on the entries of alerts firing again, whose count is of
+// instances: "firing on 2 instances" for one that fired three times was
+// wrong. Another that fires again meanwhile is a second instance. The
+// deliveries give the same timeline in one transaction.
+func TestFlappingAlertCountsOnce(t *testing.T) {
+	a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+	b := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:00:00")) // keeps the incident's alerts firing
+	c := firing("fp3", "APIHighLatency", "api-3:8080", clock("10:00:30"))
+	flap := func(fp, instance string, start, end string) incident.Alert {
+		return resolved(firing(fp, "APIHighLatency", instance, clock(start)), clock(end))
+	}
+	deliveries := []*incident.AlertBatch{
+		group("g", a, b, c),
+		group("g", resolved(a, clock("10:01:00")), b, resolved(c, clock("10:01:30"))),
+		group("g", flap("fp1", "api-1:8080", "10:02:00", "10:03:00"), b, flap("fp3", "api-3:8080", "10:02:30", "10:03:30")),
+		group("g", flap("fp1", "api-1:8080", "10:04:00", "10:05:00"), b),
+		group("g", flap("fp1", "api-1:8080", "10:06:00", "10:06:30"), b),
+	}
+	want := []string{
+		"10:00:00 APIHighLatency firing on 3 instances",
+		"10:01:00 APIHighLatency resolved on 2 instances",
+		"10:02:00 APIHighLatency firing on 2 instances",
+		"10:03:00 APIHighLatency resolved on 2 instances",
+	}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		for _, d := range deliveries {
+			ingest(t, s, d)
+		}
+		wantTimeline(t, detail(t, s, "INC-1"), want...)
+
+		together := another(t, s)
+		ingest(t, together, deliveries[0])
+		if _, err := together.IngestTogether(ctx, deliveries[1:]...); err != nil {
+			t.Fatal(err)
+		}
+		wantTimeline(t, detail(t, together, "INC-1"), want...)
 	})
 }

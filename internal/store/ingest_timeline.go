@@ -175,6 +175,8 @@ const (
 			COALESCE((SELECT text FROM events WHERE id = alert_entries.event_id), ''),
 			COALESCE((SELECT at = alert_entries.first_at FROM events WHERE id = alert_entries.event_id), 0)`
 	moveAlertEntrySQL   = "UPDATE alert_entries SET first_at = ? WHERE event_id = ?"
+	countAlertEntrySQL  = "UPDATE alert_entries SET alerts = alerts + ? WHERE event_id = ?"
+	addEntryAlertSQL    = "INSERT INTO alert_entry_alerts (event_id, fingerprint) VALUES (?, ?) ON CONFLICT DO NOTHING"
 	loadEntryEventSQL   = "SELECT text, at FROM events WHERE id = ?"
 	loadEntryAtSQL      = "SELECT at FROM events WHERE id = ?"
 	updateEntryEventSQL = "UPDATE events SET text = ?, at = ?, updated_at = ? WHERE id = ?"
@@ -187,14 +189,23 @@ func (g *groupIngest) mergeAlertEntry(marks []alertMark) error {
 	tx, now, h := g.tx, g.now, g.s.hot(g.tx)
 	m := marks[0]
 	name, at := m.alert.Name, m.at.UTC()
-	e, before, found, err := g.joinAlertEntry(h, len(marks), m, at)
+	n := len(marks)
+	if m.again {
+		n = 0 // counted as its alerts join (see addEntryAlerts)
+	}
+	e, before, found, err := g.joinAlertEntry(h, n, m, at)
 	if err != nil {
 		return err
 	}
 	if !found {
+		var fps []string
+		if m.again {
+			fps = fingerprints(marks)
+			n = len(fps)
+		}
 		sample := m.alert.toDomain()
 		ev := incident.Event{IncidentID: m.incidentID, At: at, Kind: incident.KindAlert,
-			Text: incident.AlertEntryText(name, m.status, len(marks), &sample), Author: g.source,
+			Text: incident.AlertEntryText(name, m.status, n, &sample), Author: g.source,
 			Source: incident.SourceWebhook, Highlight: false}
 		if err := prepareEvent(&ev, now); err != nil {
 			return err
@@ -204,11 +215,27 @@ func (g *groupIngest) mergeAlertEntry(marks []alertMark) error {
 			return err
 		}
 		e = alertEntryRow{EventID: evs[0].ID, IncidentID: m.incidentID, Name: name, Status: m.entryStatus(),
-			FirstAt: at, Alerts: len(marks)}
+			FirstAt: at, Alerts: n}
 		if err := tx.Create(&e).Error; err != nil {
 			return fmt.Errorf("insert alert entry: %w", err)
 		}
-		return nil
+		_, err := g.addEntryAlerts(e.EventID, fps)
+		return err
+	}
+	text := before.Text
+	if m.again {
+		if n, err = g.addEntryAlerts(e.EventID, fingerprints(marks)); err != nil {
+			return err
+		}
+		if n > 0 {
+			if err := h.exec(countAlertEntrySQL, n, e.EventID); err != nil {
+				return fmt.Errorf("update alert entry: %w", err)
+			}
+		}
+		e.Alerts += n
+	}
+	if n > 0 {
+		text = incident.AlertEntryText(name, m.status, e.Alerts, nil)
 	}
 	if at.Before(e.FirstAt) {
 		// Rare: these alerts started before the first ones of the entry.
@@ -217,11 +244,37 @@ func (g *groupIngest) mergeAlertEntry(marks []alertMark) error {
 			return fmt.Errorf("update alert entry: %w", err)
 		}
 	}
-	after := entryChange{Text: incident.AlertEntryText(name, m.status, e.Alerts, nil), At: e.FirstAt}
+	after := entryChange{Text: text, At: e.FirstAt}
+	if after.Text == before.Text && after.At.Equal(before.At) {
+		return nil // an alert that flaps, counted already
+	}
 	if err := h.exec(updateEntryEventSQL, after.Text, after.At, now, e.EventID); err != nil {
 		return fmt.Errorf("update alert entry: %w", err)
 	}
 	return g.recordChanges(m.incidentID, "event", e.EventID, incident.ActionUpdate, before.changes(after))
+}
+
+// addEntryAlerts records that the entry of eventID stands for the alerts
+// of fps, and returns how many it did not already.
+func (g *groupIngest) addEntryAlerts(eventID int64, fps []string) (int, error) {
+	added := 0
+	for _, fp := range fps {
+		r := g.tx.Exec(addEntryAlertSQL, eventID, fp)
+		if r.Error != nil {
+			return 0, fmt.Errorf("add alert to entry: %w", r.Error)
+		}
+		added += int(r.RowsAffected)
+	}
+	return added, nil
+}
+
+// fingerprints are the alerts' of marks, each once.
+func fingerprints(marks []alertMark) []string {
+	fps := make([]string, len(marks))
+	for i, m := range marks {
+		fps[i] = m.alert.Fingerprint
+	}
+	return unique(fps)
 }
 
 // joinAlertEntry adds n alerts to the entry of m's window, if there is
