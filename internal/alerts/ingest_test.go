@@ -257,3 +257,34 @@ func TestIngestGeneric(t *testing.T) {
 			"03:30:00 The alert of this incident has resolved")
 	})
 }
+
+// PagerDuty does not promise the order of its deliveries. A resolution
+// that comes after the incident's reopening, having happened before it,
+// ends the first firing, not the reopened one: that one still fires.
+func TestIngestPagerDutyResolvedAfterReopened(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := newWriter(t, s)
+		deliver := func(body []byte, webhookID string) {
+			t.Helper()
+			ingest(t, w, must(t)(alerts.ParsePagerDuty(body, webhookID, alerts.Rules{})))
+		}
+		deliver(fixture(t, "pagerduty-incident-triggered.json"), "wh-1")
+		deliver(pdEvent(t, "incident.reopened", "ev3", "2024-01-25T11:00:00Z", ""), "wh-3")
+		deliver(pdEvent(t, "incident.resolved", "ev2", "2024-01-25T10:50:00Z", ""), "wh-2")
+		wantTimeline(t, s, "INC-1",
+			"10:01:10 API p99 latency above 2s firing on API Server",
+			"10:50:00 API p99 latency above 2s resolved on API Server",
+			"10:50:00 The alert of this incident has resolved",
+			"11:00:00 API p99 latency above 2s firing on API Server")
+
+		// Its own resolution ends it.
+		deliver(pdEvent(t, "incident.resolved", "ev4", "2024-01-25T11:10:00Z", ""), "wh-4")
+		wantTimeline(t, s, "INC-1",
+			"10:01:10 API p99 latency above 2s firing on API Server",
+			"10:50:00 API p99 latency above 2s resolved on API Server",
+			"10:50:00 The alert of this incident has resolved",
+			"11:00:00 API p99 latency above 2s firing on API Server",
+			"11:10:00 API p99 latency above 2s resolved on API Server",
+			"11:10:00 All 2 alerts of this incident have resolved")
+	})
+}

@@ -96,9 +96,17 @@ func ParsePagerDuty(body []byte, webhookID string, r Rules) (*incident.AlertBatc
 		if start.IsZero() || ev.EventType == "incident.reopened" {
 			start = at // a reopened incident fires anew: a new occurrence
 		}
+		if ev.EventType == "incident.reopened" {
+			// PagerDuty resolved the incident before, even when Hindsight
+			// has not heard of it yet: the new occurrence fires whatever
+			// fires still.
+			b.FireOnce = false
+		}
 		switch ev.EventType {
 		case "incident.resolved":
-			b.Resolve = []incident.AlertEnd{{Fingerprint: inc.ID, At: at}}
+			// Only what had started by then: a reopening that came first
+			// fires still.
+			b.Resolve = []incident.AlertEnd{{Fingerprint: inc.ID, At: at, OnlyStarted: true}}
 			if !created.IsZero() {
 				// The occurrence itself, resolved, as well: PagerDuty does
 				// not promise the order of its deliveries, and a

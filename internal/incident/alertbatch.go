@@ -39,9 +39,10 @@ type AlertBatch struct {
 	Alerts []Alert
 
 	// FireOnce is for senders that repeat a firing alert with a new start
-	// time (scripts posting "now", PagerDuty reopening): while an
-	// occurrence of the fingerprint is firing in the group, a firing alert
-	// is a repeat. These senders make the fingerprint the group key.
+	// time (scripts posting "now", PagerDuty events of an incident without
+	// its creation time): while an occurrence of the fingerprint is firing
+	// in the group, a firing alert is a repeat. These senders make the
+	// fingerprint the group key.
 	FireOnce bool
 
 	// Resolve ends every firing occurrence of a fingerprint in the group,
@@ -79,6 +80,12 @@ type AlertBatch struct {
 type AlertEnd struct {
 	Fingerprint string
 	At          time.Time
+	// OnlyStarted ends only the occurrences that had started by At, for
+	// senders whose times all come from one clock: one that started
+	// later fired again after this end, which came late. Without it, such
+	// an occurrence ends at its start: the generic webhook's callers may
+	// date a resolution by a clock behind the one that dated the firing.
+	OnlyStarted bool
 }
 
 // Size is the number of alerts the batch reports on.

@@ -318,9 +318,12 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 		if fireOnce {
 			// A FireOnce batch depends on what fires after the batch
 			// before it: its alerts go in one batch at a time.
-			cands, err := dropFiring(g.tx, g.source, g.key, occurrences(deliveries, []int{i}))
-			if err != nil {
-				return err
+			cands := occurrences(deliveries, []int{i})
+			if b.FireOnce {
+				var err error
+				if cands, err = dropFiring(g.tx, g.source, g.key, cands); err != nil {
+					return err
+				}
 			}
 			rows, err := insertAlerts(g.s.hot(g.tx), cands, g.openID(), g.now)
 			if err != nil {

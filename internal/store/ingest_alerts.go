@@ -373,10 +373,10 @@ func resolveByFingerprint(tx *gorm.DB, b *incident.AlertBatch) ([]alertRow, erro
 	if len(b.Resolve) == 0 {
 		return nil, nil
 	}
-	endAt := make(map[string]time.Time, len(b.Resolve)) // fingerprint -> end
+	endOf := make(map[string]incident.AlertEnd, len(b.Resolve)) // by fingerprint
 	fps := make([]string, 0, len(b.Resolve))
 	for _, r := range b.Resolve {
-		endAt[r.Fingerprint] = r.At
+		endOf[r.Fingerprint] = r
 		fps = append(fps, r.Fingerprint)
 	}
 	firing, err := firingInGroup(tx, b.Source, b.GroupKey, unique(fps))
@@ -385,8 +385,12 @@ func resolveByFingerprint(tx *gorm.DB, b *incident.AlertBatch) ([]alertRow, erro
 	}
 	var ended []alertRow
 	for _, row := range firing {
-		end := endAt[row.Fingerprint]
+		e := endOf[row.Fingerprint]
+		end := e.At
 		if end.Before(row.StartsAt) {
+			if e.OnlyStarted {
+				continue
+			}
 			end = row.StartsAt
 		}
 		end = end.UTC()

@@ -96,3 +96,29 @@ func TestLateAlertLeavesHighlightedNote(t *testing.T) {
 		}
 	})
 }
+
+// A batch that is not FireOnce adds its alert even when it shares a
+// transaction with one that is: PagerDuty's reopening fires anew whatever
+// fires still, as it does in a transaction of its own.
+func TestReopenedFiresBesideFireOnceBatch(t *testing.T) {
+	pd := func(id string, b incident.AlertBatch) *incident.AlertBatch {
+		b.Source, b.GroupKey, b.DeliveryID = "pagerduty", "Q1", id
+		return &b
+	}
+	trig := incident.Alert{Fingerprint: "Q1", Name: "API down", Status: incident.AlertFiring, StartsAt: clock("10:01:00")}
+	reopened := trig
+	reopened.StartsAt = clock("11:00:00")
+	open := &incident.Incident{Title: "API down", Severity: incident.SEV1}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ingest(t, s, pd("d1", incident.AlertBatch{Alerts: []incident.Alert{trig}, Open: open, FireOnce: true}))
+		ack := pd("d2", incident.AlertBatch{Alerts: []incident.Alert{trig}, Open: open, FireOnce: true})
+		re := pd("d3", incident.AlertBatch{Alerts: []incident.Alert{reopened}, Open: open})
+		res, err := s.IngestTogether(ctx, ack, re)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[1].Added != 1 {
+			t.Fatalf("the reopening beside a FireOnce batch: %+v", res[1])
+		}
+	})
+}
