@@ -91,12 +91,22 @@ func (s *Store) WriteWaits() int64 { return s.writeDB.Stats().WaitCount }
 // WriterOf returns the index of the writer of a group, among w's Writers.
 func (w *AlertWriter) WriterOf(source, groupKey string) int { return w.writerOf(source, groupKey) }
 
-// ResolveOccurrenceSQL is the statement that ends an alert by its key.
-const ResolveOccurrenceSQL = resolveOccurrenceSQL
+// ResolveManySQL is the statement that ends alerts by arrays of their
+// keys and ends on PostgreSQL.
+const ResolveManySQL = pgResolveManySQL
 
-// Explain returns the plan the database makes for query with args.
-func (s *Store) Explain(ctx context.Context, query string, args ...any) (string, error) {
-	rows, err := s.write.WithContext(ctx).Raw("EXPLAIN "+query, args...).Rows()
+// Explain returns the plan PostgreSQL makes for query, written with $1...,
+// with args, which may be slices for its arrays.
+func (s *Store) Explain(ctx context.Context, query string, args ...any) (plan string, err error) {
+	err = s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		plan, err = explain(tx, query, args)
+		return err
+	})
+	return plan, err
+}
+
+func explain(tx *gorm.DB, query string, args []any) (string, error) {
+	rows, err := pgQuery(tx, "EXPLAIN "+query, args...)
 	if err != nil {
 		return "", err
 	}

@@ -153,14 +153,10 @@ func (s *Store) insertSnapshots(tx *gorm.DB, locked []*groupIngest, deliveries [
 	return nil
 }
 
-// lockEndingSQL locks alerts by their key in the order compareOccurrences
-// gives: byte order for text, whatever the database's collation.
-const lockEndingSQL = `SELECT 1 FROM alerts WHERE (source, starts_at, fingerprint) IN (%s)
-	ORDER BY source COLLATE "C", starts_at, fingerprint COLLATE "C" FOR NO KEY UPDATE`
-
 // lockEnding locks, on PostgreSQL, the stored alerts that the live
 // batches of the locked groups report resolved, in the order of their
-// key, before any group ends them one by one in apply. Group by group, two
+// key (compareOccurrences: byte order for text, whatever the database's
+// collation), before any group ends them one by one in apply. Group by group, two
 // transactions that end the same alerts, reported by groups of their own,
 // could take them in opposite orders and deadlock.
 func lockEnding(tx *gorm.DB, locked []*groupIngest, deliveries []delivery) error {
@@ -177,12 +173,18 @@ func lockEnding(tx *gorm.DB, locked []*groupIngest, deliveries []delivery) error
 	slices.SortFunc(ending, compareOccurrences)
 	ending = slices.CompactFunc(ending, func(a, b candidate) bool { return compareOccurrences(a, b) == 0 })
 	for len(ending) > 0 {
-		n := min(len(ending), chunkLen)
-		args := make([]any, 0, 3*n)
+		n := min(len(ending), pgArrayChunk)
+		var k occurrenceKeys
 		for _, c := range ending[:n] {
-			args = append(args, c.alert.Source, c.alert.StartsAt, c.alert.Fingerprint)
+			k.add(c.alert.Source, c.alert.StartsAt, c.alert.Fingerprint)
 		}
-		if err := tx.Exec(fmt.Sprintf(lockEndingSQL, placeholders(n, 3)), args...).Error; err != nil {
+		rows, err := pgQuery(tx, pgLockEndingSQL, k.sources, k.starts, k.fingerprints)
+		if err == nil {
+			for rows.Next() {
+			}
+			err = errors.Join(rows.Err(), rows.Close())
+		}
+		if err != nil {
 			return fmt.Errorf("lock resolved alerts: %w", err)
 		}
 		ending = ending[n:]
@@ -344,13 +346,19 @@ func resolveOccurrences(h hotTx, b *incident.AlertBatch, added []alertRow) ([]al
 	slices.SortFunc(order, func(x, y *incident.Alert) int {
 		return cmp.Or(x.StartsAt.Compare(y.StartsAt), cmp.Compare(x.Fingerprint, y.Fingerprint))
 	})
-	var ended []alertRow
-	for _, a := range order {
+	endOf := func(a *incident.Alert) time.Time {
 		end := endAt[occurrenceKey(a.Fingerprint, a.StartsAt)]
 		if end.Before(a.StartsAt) {
 			end = a.StartsAt
 		}
-		end = end.UTC()
+		return end.UTC()
+	}
+	if h.sql == nil {
+		return resolveOccurrencesPostgres(h.gorm, b.Source, order, endOf)
+	}
+	var ended []alertRow
+	for _, a := range order {
+		end := endOf(a)
 		var row alertRow
 		found, err := h.scanOne(resolveOccurrenceSQL, []any{end, b.Source, a.StartsAt, a.Fingerprint},
 			&row.ID, &row.Source, &row.Fingerprint, &row.GroupKey, &row.Name, &row.Labels, &row.Annotations,
@@ -362,6 +370,41 @@ func resolveOccurrences(h hotTx, b *incident.AlertBatch, added []alertRow) ([]al
 			row.StartsAt, row.EndsAt = row.StartsAt.UTC(), &end
 			ended = append(ended, row)
 		}
+	}
+	return ended, nil
+}
+
+// resolveOccurrencesPostgres is resolveOccurrences on PostgreSQL, many
+// alerts a statement (pgResolveManySQL). The rows are locked already, in
+// key order (see lockEnding).
+func resolveOccurrencesPostgres(tx *gorm.DB, source string, order []*incident.Alert, endOf func(*incident.Alert) time.Time) ([]alertRow, error) {
+	var ended []alertRow
+	for len(order) > 0 {
+		n := min(len(order), pgArrayChunk)
+		var k occurrenceKeys
+		ends := make([]time.Time, 0, n)
+		for _, a := range order[:n] {
+			k.add(source, a.StartsAt, a.Fingerprint)
+			ends = append(ends, endOf(a))
+		}
+		rows, err := pgQuery(tx, pgResolveManySQL, k.sources, k.starts, k.fingerprints, ends)
+		if err != nil {
+			return nil, fmt.Errorf("resolve alerts: %w", err)
+		}
+		for rows.Next() {
+			var r alertRow
+			if err := rows.Scan(&r.ID, &r.Source, &r.Fingerprint, &r.GroupKey, &r.Name, &r.Labels, &r.Annotations,
+				&r.Status, &r.StartsAt, &r.EndsAt, &r.IncidentID, &r.ReceivedAt); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("resolve alerts: %w", err)
+			}
+			r.StartsAt, r.EndsAt = r.StartsAt.UTC(), utcPtr(r.EndsAt)
+			ended = append(ended, r)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, fmt.Errorf("resolve alerts: %w", err)
+		}
+		order = order[n:]
 	}
 	return ended, nil
 }

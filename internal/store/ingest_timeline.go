@@ -2,10 +2,13 @@ package store
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 
 	"hindsight/internal/incident"
 )
@@ -91,6 +94,32 @@ const resolvedOccurrencesSQL = `SELECT id, fingerprint, starts_at, ends_at FROM 
 // costs less than resolvedOccurrencesSQL, which gorm runs.
 const anyResolvedSQL = "SELECT 1 FROM alerts WHERE incident_id = ? AND status = 'resolved' LIMIT 1"
 
+// occurrence is an alert's occurrence as markAgain looks at it.
+type occurrence struct {
+	ID          int64
+	Fingerprint string
+	StartsAt    time.Time
+	EndsAt      *time.Time
+}
+
+// pgResolvedOccurrences runs pgResolvedOccurrencesSQL.
+func pgResolvedOccurrences(tx *gorm.DB, incidentID int64, fps []string) ([]occurrence, error) {
+	rows, err := pgQuery(tx, pgResolvedOccurrencesSQL, incidentID, fps)
+	if err != nil {
+		return nil, err
+	}
+	var out []occurrence
+	for rows.Next() {
+		var o occurrence
+		if err := rows.Scan(&o.ID, &o.Fingerprint, &o.StartsAt, &o.EndsAt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, errors.Join(rows.Err(), rows.Close())
+}
+
 // markAgain sets again on the marks of alerts that fired, or resolved,
 // within CollapseWindow before as another occurrence. Only a resolved
 // occurrence can be one: an alert fires again after it resolved. Under a
@@ -100,12 +129,6 @@ func (g *groupIngest) markAgain(marks []alertMark) error {
 	byIncident := map[int64][]string{}
 	for _, m := range marks {
 		byIncident[m.incidentID] = append(byIncident[m.incidentID], m.alert.Fingerprint)
-	}
-	type occurrence struct {
-		ID          int64
-		Fingerprint string
-		StartsAt    time.Time
-		EndsAt      *time.Time
 	}
 	type alertOf struct {
 		incidentID  int64
@@ -122,9 +145,16 @@ func (g *groupIngest) markAgain(marks []alertMark) error {
 			continue
 		}
 		for fps = unique(fps); len(fps) > 0; {
-			n := min(len(fps), chunkLen)
 			var rows []occurrence
-			if err := g.tx.Raw(resolvedOccurrencesSQL, id, fps[:n]).Scan(&rows).Error; err != nil {
+			var err error
+			n := min(len(fps), chunkLen)
+			if g.s.dialect == Postgres {
+				n = min(len(fps), pgArrayChunk)
+				rows, err = pgResolvedOccurrences(g.tx, id, fps[:n])
+			} else {
+				err = g.tx.Raw(resolvedOccurrencesSQL, id, fps[:n]).Scan(&rows).Error
+			}
+			if err != nil {
 				return fmt.Errorf("find resolved alerts: %w", err)
 			}
 			for _, r := range rows {
