@@ -143,8 +143,14 @@ func (s *Store) AttachAlerts(ctx context.Context, refOrIDText string, ids []int6
 			g := &groupIngest{s: s, tx: tx, now: now, source: src, actor: incident.ActorFrom(ctx),
 				open: &incidentRow{ID: inc.ID, Ref: inc.Ref, Status: string(inc.Status)}}
 			// No "all alerts resolved" note: that is news when the last
-			// alert resolves, not when someone files a resolved one.
+			// alert resolves, not when someone files a resolved one. But
+			// one that fired at such a moment takes its note away.
 			g.mark(rows, nil)
+			if since := earliestStart(g.marks); since != nil {
+				if err := g.reviseNotes(inc.ID, *since, true); err != nil {
+					return err
+				}
+			}
 			if err := g.writeAlertEntries(g.marks); err != nil {
 				return err
 			}

@@ -209,13 +209,16 @@ func (s *Store) settleIncidents(tx *gorm.DB, steps []incidentStep) error {
 			st := &steps[i]
 			st.g.actor = st.actor
 			if len(st.marks) > 0 {
-				if err := st.g.writeAlertEntries(st.marks); err != nil {
-					return err
-				}
+				// The notes first: an incident that has one to revise is
+				// locked before its entries are written, in the order
+				// ingestBatches gives.
 				if since := earliestStart(st.marks); since != nil {
 					if err := st.g.reviseNotes(id, *since, !entriesOnly); err != nil {
 						return err
 					}
+				}
+				if err := st.g.writeAlertEntries(st.marks); err != nil {
+					return err
 				}
 			}
 			if st.detectedAt != nil {

@@ -122,3 +122,134 @@ func TestReopenedFiresBesideFireOnceBatch(t *testing.T) {
 		}
 	})
 }
+
+func resolvedNoteID(t *testing.T, s *store.Store) int64 {
+	t.Helper()
+	for _, e := range detail(t, s, "INC-1").Events {
+		if strings.HasSuffix(e.Text, "of this incident has resolved") {
+			return e.ID
+		}
+	}
+	t.Fatal("no note")
+	return 0
+}
+
+// A commander highlights the note while a late alert's transaction is
+// deciding about it, on PostgreSQL: the transaction read it unhighlighted,
+// waits for the row, and then leaves it.
+func TestLateAlertLeavesNoteHighlightedMeanwhile(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	s := storetest.Open(t, dsn)
+	a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+	late := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:20:00"))
+	ingest(t, s, group("g", a))
+	ingest(t, s, group("g", resolved(a, clock("10:30:00"))))
+	note := resolvedNoteID(t, s)
+
+	// What UpdateEvent does: lock the event, write it, commit later.
+	other, otx := otherTransaction(t, dsn)
+	if _, err := otx.Exec(ctx, "SELECT 1 FROM events WHERE id = $1 FOR NO KEY UPDATE", note); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := otx.Exec(ctx, "UPDATE events SET highlight = true WHERE id = $1", note); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.IngestAlerts(ctx, group("g", resolved(a, clock("10:30:00")), late))
+		done <- err
+	}()
+	waitBlockedBy(t, other, "the late alert's ingest")
+	if err := otx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := allResolvedNotes(t, s); len(got) != 1 {
+		t.Errorf("the note the commander highlighted is gone: %q", got)
+	}
+}
+
+// A commander deletes the note while a late alert's transaction is about
+// to: the audit trail records one deletion, the commander's.
+func TestLateAlertAfterNoteDeletedMeanwhile(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	s := storetest.Open(t, dsn)
+	a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+	late := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:20:00"))
+	ingest(t, s, group("g", a))
+	ingest(t, s, group("g", resolved(a, clock("10:30:00"))))
+	note := resolvedNoteID(t, s)
+
+	other, otx := otherTransaction(t, dsn)
+	if _, err := otx.Exec(ctx, "DELETE FROM events WHERE id = $1", note); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.IngestAlerts(ctx, group("g", resolved(a, clock("10:30:00")), late))
+		done <- err
+	}()
+	waitBlockedBy(t, other, "the late alert's ingest")
+	if err := otx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	log, err := s.AuditLog(ctx, "INC-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range log {
+		if e.Action == incident.ActionDelete && e.Entity == "event" && e.EntityID == note && e.Actor == "alertmanager" {
+			t.Errorf("the trail says alertmanager deleted event %d, which it did not (the commander had)", note)
+		}
+	}
+}
+
+// A note cited as a root cause's evidence stays: deleting it would take
+// the evidence with it.
+func TestLateAlertLeavesNoteCitedAsEvidence(t *testing.T) {
+	a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+	late := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:20:00"))
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ingest(t, s, group("g", a))
+		ingest(t, s, group("g", resolved(a, clock("10:30:00"))))
+		note := resolvedNoteID(t, s)
+		rc := &incident.RootCause{Description: "alerts stopped when the cache came back", Category: incident.CategoryDependency, Evidence: []int64{note}}
+		if err := s.AddRootCause(ctx, "INC-1", rc); err != nil {
+			t.Fatal(err)
+		}
+		ingest(t, s, group("g", resolved(a, clock("10:30:00")), late))
+		d := detail(t, s, "INC-1")
+		if len(d.RootCauses) != 1 || len(d.RootCauses[0].Evidence) != 1 {
+			t.Errorf("root cause evidence after the late alert: %+v", d.RootCauses)
+		}
+	})
+}
+
+// An alert attached by hand that fired at the note's moment takes the
+// note away, as it would have coming by webhook; its resolution notes the
+// new moment.
+func TestAttachedAlertRevisesNote(t *testing.T) {
+	a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+	x := firing("x1", "DiskFull", "db-1", clock("10:20:00"))
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ingest(t, s, group("g", a))
+		ingest(t, s, group("g", resolved(a, clock("10:30:00"))))
+		ingest(t, s, &incident.AlertBatch{Source: "alertmanager", GroupKey: "db", Alerts: []incident.Alert{x}})
+		var xID int64
+		if err := s.QueryRow(ctx, "SELECT id FROM alerts WHERE fingerprint = 'x1'", &xID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.AttachAlerts(ctx, "INC-1", []int64{xID}); err != nil {
+			t.Fatal(err)
+		}
+		ingest(t, s, &incident.AlertBatch{Source: "alertmanager", GroupKey: "db", Alerts: []incident.Alert{resolved(x, clock("10:40:00"))}})
+		if got, want := allResolvedNotes(t, s), []string{"10:40:00 All 2 alerts of this incident have resolved"}; !slices.Equal(got, want) {
+			t.Errorf("notes %q, want %q", got, want)
+		}
+	})
+}

@@ -206,7 +206,7 @@ const (
 			COALESCE((SELECT at = alert_entries.first_at FROM events WHERE id = alert_entries.event_id), 0)`
 	moveAlertEntrySQL   = "UPDATE alert_entries SET first_at = ? WHERE event_id = ?"
 	countAlertEntrySQL  = "UPDATE alert_entries SET alerts = alerts + ? WHERE event_id = ?"
-	addEntryAlertSQL    = "INSERT INTO alert_entry_alerts (event_id, fingerprint) VALUES (?, ?) ON CONFLICT DO NOTHING"
+	addEntryAlertsSQL   = "INSERT INTO alert_entry_alerts (event_id, fingerprint) VALUES %s ON CONFLICT DO NOTHING"
 	loadEntryEventSQL   = "SELECT text, at FROM events WHERE id = ?"
 	loadEntryAtSQL      = "SELECT at FROM events WHERE id = ?"
 	updateEntryEventSQL = "UPDATE events SET text = ?, at = ?, updated_at = ? WHERE id = ?"
@@ -288,12 +288,18 @@ func (g *groupIngest) mergeAlertEntry(marks []alertMark) error {
 // of fps, and returns how many it did not already.
 func (g *groupIngest) addEntryAlerts(eventID int64, fps []string) (int, error) {
 	added := 0
-	for _, fp := range fps {
-		r := g.tx.Exec(addEntryAlertSQL, eventID, fp)
-		if r.Error != nil {
-			return 0, fmt.Errorf("add alert to entry: %w", r.Error)
+	for len(fps) > 0 {
+		n := min(len(fps), chunkLen)
+		args := make([]any, 0, 2*n)
+		for _, fp := range fps[:n] {
+			args = append(args, eventID, fp)
 		}
-		added += int(r.RowsAffected)
+		r := g.tx.Exec(fmt.Sprintf(addEntryAlertsSQL, placeholders(n, 2)), args...)
+		if r.Error != nil {
+			return 0, fmt.Errorf("add alerts to entry: %w", r.Error)
+		}
+		added += int(r.RowsAffected) // those inserted, not those already there
+		fps = fps[n:]
 	}
 	return added, nil
 }
@@ -466,6 +472,12 @@ const (
 	notesFromWhere = `incident_id = ? AND at >= ? AND kind = 'alert' AND source = 'webhook' AND (text = ? OR text LIKE ?)`
 	// firingAtSQL finds an alert of the incident that fired at a time.
 	firingAtSQL = "SELECT 1 FROM alerts WHERE incident_id = ? AND starts_at <= ? AND (ends_at IS NULL OR ends_at > ?) LIMIT 1"
+	// dropNoteSQL and recountNoteSQL change a note only as ingest wrote
+	// it: not once someone has reworded or highlighted it, or cited it as
+	// evidence of a root cause, meanwhile too.
+	dropNoteSQL = `DELETE FROM events WHERE id = ? AND text = ? AND NOT highlight
+		AND NOT EXISTS (SELECT 1 FROM root_cause_evidence WHERE event_id = events.id)`
+	recountNoteSQL = "UPDATE events SET text = ?, updated_at = ? WHERE id = ? AND text = ? AND NOT highlight"
 )
 
 // reviseNotes corrects, once alerts that started at since have come, the
@@ -476,7 +488,9 @@ const (
 // have told that the others had resolved. An alert that fired at such a
 // moment takes its entry away, to come back at the end of the alerts' run
 // (see noteAllResolved); one that had ended by then changes the count.
-// Entries the commander edited or highlighted are left alone.
+// Entries someone reworded, highlighted or cited as evidence are left
+// alone. On PostgreSQL it locks the incident, unless locked says the
+// caller has, before it changes an entry.
 func (g *groupIngest) reviseNotes(id int64, since time.Time, locked bool) error {
 	h := g.s.hot(g.tx)
 	since = since.UTC()
@@ -504,12 +518,15 @@ func (g *groupIngest) reviseNotes(id int64, since time.Time, locked bool) error 
 		if found, err := h.scanOne(firingAtSQL, []any{id, at, at}, &one); err != nil {
 			return wrapErr("find firing alert", err)
 		} else if found {
-			if err := g.tx.Delete(&eventRow{}, n.ID).Error; err != nil {
-				return fmt.Errorf("delete note: %w", err)
+			r := g.tx.Exec(dropNoteSQL, n.ID, n.Text)
+			if r.Error != nil {
+				return fmt.Errorf("delete note: %w", r.Error)
 			}
-			old := n.toDomain()
-			if err := g.record(id, "event", n.ID, incident.ActionDelete, &old, nil); err != nil {
-				return err
+			if r.RowsAffected == 1 {
+				old := n.toDomain()
+				if err := g.record(id, "event", n.ID, incident.ActionDelete, &old, nil); err != nil {
+					return err
+				}
 			}
 			continue
 		}
@@ -518,12 +535,15 @@ func (g *groupIngest) reviseNotes(id int64, since time.Time, locked bool) error 
 			return wrapErr("count alerts", err)
 		}
 		if text := incident.AllAlertsResolvedText(int(total)); text != n.Text {
-			if err := h.exec(updateEntryEventSQL, text, at, g.now, n.ID); err != nil {
-				return fmt.Errorf("update note: %w", err)
+			r := g.tx.Exec(recountNoteSQL, text, g.now, n.ID, n.Text)
+			if r.Error != nil {
+				return fmt.Errorf("update note: %w", r.Error)
 			}
-			before := entryChange{Text: n.Text, At: at}
-			if err := g.recordChanges(id, "event", n.ID, incident.ActionUpdate, before.changes(entryChange{Text: text, At: at})); err != nil {
-				return err
+			if r.RowsAffected == 1 {
+				before := entryChange{Text: n.Text, At: at}
+				if err := g.recordChanges(id, "event", n.ID, incident.ActionUpdate, before.changes(entryChange{Text: text, At: at})); err != nil {
+					return err
+				}
 			}
 		}
 	}
