@@ -420,13 +420,17 @@ func hashFingerprint(labels string) string {
 	return fmt.Sprintf("%016x", h.Sum64())
 }
 
+// benchDatabases are the databases the store's benchmarks run on; the
+// PostgreSQL one is skipped, saying so, without HINDSIGHT_TEST_POSTGRES.
+var benchDatabases = []struct {
+	name string
+	open func(testing.TB) *store.Store
+}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}}
+
 // BenchmarkIngestAlerts measures ingest through the group-commit writer
 // and with a transaction per delivery.
 func BenchmarkIngestAlerts(b *testing.B) {
-	for _, db := range []struct {
-		name string
-		open func(testing.TB) *store.Store
-	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
+	for _, db := range benchDatabases {
 		b.Run(db.name, func(b *testing.B) {
 			// One group, as the storm of make bench-ingest; and sixteen,
 			// as when an outage fires the alerts of many services at once.

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"hindsight/internal/incident"
-	"hindsight/internal/store"
-	"hindsight/internal/store/storetest"
 )
 
 // BenchmarkIngestFlapStorm measures a group of 5,000 alerts that fires,
@@ -15,10 +13,7 @@ import (
 // the time of the third snapshot, 5,000 alerts firing again in one
 // delivery.
 func BenchmarkIngestFlapStorm(b *testing.B) {
-	for _, db := range []struct {
-		name string
-		open func(testing.TB) *store.Store
-	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
+	for _, db := range benchDatabases {
 		b.Run(db.name, func(b *testing.B) {
 			s := db.open(b)
 			const n = 5_000

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"hindsight/internal/incident"
-	"hindsight/internal/store"
-	"hindsight/internal/store/storetest"
 )
 
 // BenchmarkIngestLargeGroup measures what Alertmanager sends about a group
@@ -15,10 +13,7 @@ import (
 // (every group_interval), half of them resolved, then all. It reports the
 // time of each, per delivery.
 func BenchmarkIngestLargeGroup(b *testing.B) {
-	for _, db := range []struct {
-		name string
-		open func(testing.TB) *store.Store
-	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
+	for _, db := range benchDatabases {
 		b.Run(db.name, func(b *testing.B) {
 			s := db.open(b)
 			const n = 10_000

@@ -76,27 +76,6 @@ func TestLateAlertRevisesAllResolvedNote(t *testing.T) {
 	})
 }
 
-// A note the commander highlighted stays, as does one they reworded.
-func TestLateAlertLeavesHighlightedNote(t *testing.T) {
-	a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
-	late := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:20:00"))
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ingest(t, s, group("g", a))
-		ingest(t, s, group("g", resolved(a, clock("10:30:00"))))
-		for _, e := range detail(t, s, "INC-1").Events {
-			if strings.HasSuffix(e.Text, "of this incident has resolved") {
-				if _, err := s.UpdateEvent(ctx, "INC-1", e.ID, &incident.EventPatch{Highlight: incident.Some(true)}); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		ingest(t, s, group("g", resolved(a, clock("10:30:00")), late))
-		if got, want := allResolvedNotes(t, s), []string{"10:30:00 The alert of this incident has resolved"}; !slices.Equal(got, want) {
-			t.Errorf("notes %q, want the highlighted %q", got, want)
-		}
-	})
-}
-
 // A batch that is not FireOnce adds its alert even when it shares a
 // transaction with one that is: PagerDuty's reopening fires anew whatever
 // fires still, as it does in a transaction of its own.
@@ -134,100 +113,120 @@ func resolvedNoteID(t *testing.T, s *store.Store) int64 {
 	return 0
 }
 
-// A commander highlights the note while a late alert's transaction is
-// deciding about it, on PostgreSQL: the transaction read it unhighlighted,
-// waits for the row, and then leaves it.
-func TestLateAlertLeavesNoteHighlightedMeanwhile(t *testing.T) {
-	dsn := storetest.PostgresURL(t)
-	s := storetest.Open(t, dsn)
+// What someone does to the note while a late alert's transaction is about
+// to take it away, on PostgreSQL, holds once the transaction has waited
+// for them: a note they highlighted stays, and one they deleted is
+// recorded as deleted once, by them.
+func TestLateAlertWaitsForChangeToNote(t *testing.T) {
 	a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
 	late := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:20:00"))
-	ingest(t, s, group("g", a))
-	ingest(t, s, group("g", resolved(a, clock("10:30:00"))))
-	note := resolvedNoteID(t, s)
-
-	// What UpdateEvent does: lock the event, write it, commit later.
-	other, otx := otherTransaction(t, dsn)
-	if _, err := otx.Exec(ctx, "SELECT 1 FROM events WHERE id = $1 FOR NO KEY UPDATE", note); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := otx.Exec(ctx, "UPDATE events SET highlight = true WHERE id = $1", note); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := s.IngestAlerts(ctx, group("g", resolved(a, clock("10:30:00")), late))
-		done <- err
-	}()
-	waitBlockedBy(t, other, "the late alert's ingest")
-	if err := otx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if got := allResolvedNotes(t, s); len(got) != 1 {
-		t.Errorf("the note the commander highlighted is gone: %q", got)
+	for _, tc := range []struct {
+		name   string
+		change []string // statements of the other transaction, on the note ($1)
+		check  func(t *testing.T, s *store.Store, note int64)
+	}{{
+		// What UpdateEvent does: lock the event, write it, commit later.
+		name:   "Highlighted",
+		change: []string{"SELECT 1 FROM events WHERE id = $1 FOR NO KEY UPDATE", "UPDATE events SET highlight = true WHERE id = $1"},
+		check: func(t *testing.T, s *store.Store, _ int64) {
+			if got := allResolvedNotes(t, s); len(got) != 1 {
+				t.Errorf("the note the commander highlighted is gone: %q", got)
+			}
+		},
+	}, {
+		name:   "Deleted",
+		change: []string{"DELETE FROM events WHERE id = $1"},
+		check: func(t *testing.T, s *store.Store, note int64) {
+			log, err := s.AuditLog(ctx, "INC-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range log {
+				if e.Action == incident.ActionDelete && e.Entity == "event" && e.EntityID == note && e.Actor == "alertmanager" {
+					t.Errorf("the trail says alertmanager deleted event %d, which the commander had", note)
+				}
+			}
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dsn := storetest.PostgresURL(t)
+			s := storetest.Open(t, dsn)
+			ingest(t, s, group("g", a))
+			ingest(t, s, group("g", resolved(a, clock("10:30:00"))))
+			note := resolvedNoteID(t, s)
+			other, otx := otherTransaction(t, dsn)
+			for _, q := range tc.change {
+				if _, err := otx.Exec(ctx, q, note); err != nil {
+					t.Fatal(err)
+				}
+			}
+			done := make(chan error, 1)
+			go func() {
+				_, err := s.IngestAlerts(ctx, group("g", resolved(a, clock("10:30:00")), late))
+				done <- err
+			}()
+			waitBlockedBy(t, other, "the late alert's ingest")
+			if err := otx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, s, note)
+		})
 	}
 }
 
-// A commander deletes the note while a late alert's transaction is about
-// to: the audit trail records one deletion, the commander's.
-func TestLateAlertAfterNoteDeletedMeanwhile(t *testing.T) {
-	dsn := storetest.PostgresURL(t)
-	s := storetest.Open(t, dsn)
+// A note someone kept stays when a late alert comes: one highlighted,
+// reworded, or cited as evidence of a root cause (deleting it would take
+// the evidence with it).
+func TestLateAlertLeavesNoteSomeoneKept(t *testing.T) {
 	a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
 	late := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:20:00"))
-	ingest(t, s, group("g", a))
-	ingest(t, s, group("g", resolved(a, clock("10:30:00"))))
-	note := resolvedNoteID(t, s)
-
-	other, otx := otherTransaction(t, dsn)
-	if _, err := otx.Exec(ctx, "DELETE FROM events WHERE id = $1", note); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name string
+		keep func(s *store.Store, note int64) error
+	}{{
+		name: "Highlighted",
+		keep: func(s *store.Store, note int64) error {
+			_, err := s.UpdateEvent(ctx, "INC-1", note, &incident.EventPatch{Highlight: incident.Some(true)})
+			return err
+		},
+	}, {
+		name: "Reworded",
+		keep: func(s *store.Store, note int64) error {
+			_, err := s.UpdateEvent(ctx, "INC-1", note, &incident.EventPatch{Text: incident.Some("Alerts stopped: cache back")})
+			return err
+		},
+	}, {
+		name: "CitedAsEvidence",
+		keep: func(s *store.Store, note int64) error {
+			return s.AddRootCause(ctx, "INC-1", &incident.RootCause{Description: "alerts stopped when the cache came back",
+				Category: incident.CategoryDependency, Evidence: []int64{note}})
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, s *store.Store) {
+				ingest(t, s, group("g", a))
+				ingest(t, s, group("g", resolved(a, clock("10:30:00"))))
+				note := resolvedNoteID(t, s)
+				if err := tc.keep(s, note); err != nil {
+					t.Fatal(err)
+				}
+				before := detail(t, s, "INC-1")
+				ingest(t, s, group("g", resolved(a, clock("10:30:00")), late))
+				d := detail(t, s, "INC-1")
+				if !slices.ContainsFunc(d.Events, func(e incident.Event) bool {
+					return e.ID == note && slices.ContainsFunc(before.Events, func(b incident.Event) bool { return b.ID == note && b.Text == e.Text })
+				}) {
+					t.Errorf("the note is gone or changed:\n%s", strings.Join(timeline(d), "\n"))
+				}
+				if len(before.RootCauses) > 0 && (len(d.RootCauses) != 1 || len(d.RootCauses[0].Evidence) != 1) {
+					t.Errorf("root cause evidence after the late alert: %+v", d.RootCauses)
+				}
+			})
+		})
 	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := s.IngestAlerts(ctx, group("g", resolved(a, clock("10:30:00")), late))
-		done <- err
-	}()
-	waitBlockedBy(t, other, "the late alert's ingest")
-	if err := otx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	log, err := s.AuditLog(ctx, "INC-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range log {
-		if e.Action == incident.ActionDelete && e.Entity == "event" && e.EntityID == note && e.Actor == "alertmanager" {
-			t.Errorf("the trail says alertmanager deleted event %d, which it did not (the commander had)", note)
-		}
-	}
-}
-
-// A note cited as a root cause's evidence stays: deleting it would take
-// the evidence with it.
-func TestLateAlertLeavesNoteCitedAsEvidence(t *testing.T) {
-	a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
-	late := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:20:00"))
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ingest(t, s, group("g", a))
-		ingest(t, s, group("g", resolved(a, clock("10:30:00"))))
-		note := resolvedNoteID(t, s)
-		rc := &incident.RootCause{Description: "alerts stopped when the cache came back", Category: incident.CategoryDependency, Evidence: []int64{note}}
-		if err := s.AddRootCause(ctx, "INC-1", rc); err != nil {
-			t.Fatal(err)
-		}
-		ingest(t, s, group("g", resolved(a, clock("10:30:00")), late))
-		d := detail(t, s, "INC-1")
-		if len(d.RootCauses) != 1 || len(d.RootCauses[0].Evidence) != 1 {
-			t.Errorf("root cause evidence after the late alert: %+v", d.RootCauses)
-		}
-	})
 }
 
 // An alert attached by hand that fired at the note's moment takes the
