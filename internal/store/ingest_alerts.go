@@ -154,9 +154,9 @@ func (s *Store) insertSnapshots(tx *gorm.DB, locked []*groupIngest, deliveries [
 }
 
 // lockEnding locks, on PostgreSQL, the stored alerts that the live
-// batches of the locked groups report resolved, in the order of their
-// key (compareOccurrences: byte order for text, whatever the database's
-// collation), before any group ends them one by one in apply. Group by group, two
+// batches of the locked groups report resolved, in the order of their key
+// (compareOccurrences: byte order for text, whatever the database's
+// collation), before any group ends them in apply. Group by group, two
 // transactions that end the same alerts, reported by groups of their own,
 // could take them in opposite orders and deadlock.
 func lockEnding(tx *gorm.DB, locked []*groupIngest, deliveries []delivery) error {
@@ -311,11 +311,13 @@ func resolveAlerts(h hotTx, b *incident.AlertBatch, added []alertRow) ([]alertRo
 	return ended, nil
 }
 
-// resolveOccurrenceSQL ends one occurrence by its unique key. An alert is
-// firing or resolved; "status = 'firing'" would say the same, and would let
-// PostgreSQL search the group's firing alerts instead (alerts_group_firing,
-// on the source alone), which it did while a storm's alerts were too new
-// for its statistics: it read the 5,000 still firing to end each of 5,000.
+// resolveOccurrenceSQL ends one occurrence by its unique key, on SQLite,
+// where a statement costs no trip to a server (PostgreSQL's is
+// pgResolveManySQL). An alert is firing or resolved; "status = 'firing'"
+// would say the same, and would let a planner search the group's firing
+// alerts instead (alerts_group_firing), which PostgreSQL did while a
+// storm's alerts were too new for its statistics: it read the 5,000 still
+// firing to end each of 5,000.
 const resolveOccurrenceSQL = `UPDATE alerts SET status = 'resolved', ends_at = ?
 	WHERE source = ? AND starts_at = ? AND fingerprint = ? AND status <> 'resolved'
 	RETURNING ` + alertColumns
@@ -353,7 +355,7 @@ func resolveOccurrences(h hotTx, b *incident.AlertBatch, added []alertRow) ([]al
 		}
 		return end.UTC()
 	}
-	if h.sql == nil {
+	if h.sql == nil { // PostgreSQL
 		return resolveOccurrencesPostgres(h.gorm, b.Source, order, endOf)
 	}
 	var ended []alertRow

@@ -473,8 +473,9 @@ const (
 	// firingAtSQL finds an alert of the incident that fired at a time.
 	firingAtSQL = "SELECT 1 FROM alerts WHERE incident_id = ? AND starts_at <= ? AND (ends_at IS NULL OR ends_at > ?) LIMIT 1"
 	// dropNoteSQL and recountNoteSQL change a note only as ingest wrote
-	// it: not once someone has reworded or highlighted it, or cited it as
-	// evidence of a root cause, meanwhile too.
+	// it, whatever someone did meanwhile: not once reworded or
+	// highlighted; and one cited as evidence of a root cause is not
+	// deleted, which would take the evidence with it.
 	dropNoteSQL = `DELETE FROM events WHERE id = ? AND text = ? AND NOT highlight
 		AND NOT EXISTS (SELECT 1 FROM root_cause_evidence WHERE event_id = events.id)`
 	recountNoteSQL = "UPDATE events SET text = ?, updated_at = ? WHERE id = ? AND text = ? AND NOT highlight"
