@@ -13,6 +13,17 @@ import (
 // names its documentation and provisioning examples use.
 var grafanaTimestampHeaders = []string{"X-Grafana-Alerting-Signature-Timestamp", "X-Grafana-Alerting-Timestamp"}
 
+// firstHeader returns the first of the named request headers that is set,
+// the configured name (when not empty) before the defaults.
+func firstHeader(c *gin.Context, configured string, defaults ...string) string {
+	for _, name := range append([]string{configured}, defaults...) {
+		if v := c.GetHeader(name); name != "" && v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 // requireHook authenticates a webhook: a token of role webhook or admin, by
 // Bearer or as the basic auth password. When signed says the sender signs
 // its requests with a configured secret, a request without credentials is
@@ -56,16 +67,8 @@ func (s *Server) hookGrafana(c *gin.Context) error {
 		return err
 	}
 	if secret := s.cfg.GrafanaSecret; secret != "" {
-		var stamp string
-		for _, h := range grafanaTimestampHeaders {
-			if stamp = c.GetHeader(h); stamp != "" {
-				break
-			}
-		}
-		sig := c.GetHeader(alerts.GrafanaSignatureHeader)
-		if sig == "" {
-			sig = c.GetHeader(alerts.GrafanaSignatureHeaderAlt)
-		}
+		stamp := firstHeader(c, s.cfg.GrafanaTimestampHeader, grafanaTimestampHeaders...)
+		sig := firstHeader(c, s.cfg.GrafanaSignatureHeader, alerts.GrafanaSignatureHeader, alerts.GrafanaSignatureHeaderAlt)
 		err := alerts.VerifyGrafanaSignature(secret, body, sig, stamp, s.cfg.Now())
 		if err != nil {
 			return err

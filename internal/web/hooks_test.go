@@ -298,6 +298,18 @@ func TestHookSignatures(t *testing.T) {
 			ingestResult(t, e.hook("/hooks/grafana", grafana, map[string]string{
 				"X-Grafana-Alert-Signature": hmacHex("g-secret", grafana)}))
 		})
+		t.Run("GrafanaSignedUnderConfiguredNames", func(t *testing.T) {
+			// A contact point that names its own headers, as Hindsight is
+			// told to read them.
+			e := newHookEnv(t, st, web.Config{GrafanaSecret: "g-secret", Now: func() time.Time { return now },
+				GrafanaSignatureHeader: "X-Hook-Signature", GrafanaTimestampHeader: "X-Hook-Time"})
+			stamp := strconv.FormatInt(now.Unix(), 10)
+			signed := map[string]string{"X-Hook-Signature": hmacHex("g-secret", stamp+":"+grafana), "X-Hook-Time": stamp}
+			ingestResult(t, e.hook("/hooks/grafana", grafana, signed))
+			old := strconv.FormatInt(now.Add(-time.Hour).Unix(), 10)
+			wantStatus(t, e.hook("/hooks/grafana", grafana, map[string]string{
+				"X-Hook-Signature": hmacHex("g-secret", old+":"+grafana), "X-Hook-Time": old}), 401, "unauthorized")
+		})
 		t.Run("PagerDutyRotating", func(t *testing.T) {
 			h := map[string]string{"X-PagerDuty-Signature": "v1=" + hmacHex("pd-old", pd) + ",v1=" + hmacHex("pd-new", pd), "X-Webhook-Id": "wh-9"}
 			if res := ingestResult(t, e.hook("/hooks/pagerduty", pd, h)); !res.Opened {

@@ -53,6 +53,10 @@ type Config struct {
 	// those senders required, and enough to authenticate their requests.
 	GrafanaSecret   string
 	PagerDutySecret string
+	// GrafanaSignatureHeader and GrafanaTimestampHeader name the headers
+	// of Grafana's signature and its timestamp when the contact point
+	// names its own; the names Grafana gives them by default are read too.
+	GrafanaSignatureHeader, GrafanaTimestampHeader string
 	// AlertWriter writes webhook alerts; nil starts one with defaults. The
 	// server closes it in Close.
 	AlertWriter *store.AlertWriter
