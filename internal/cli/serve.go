@@ -112,7 +112,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	srv := web.New(st, web.Config{Logger: log, OpenAt: openAtSev, Renderer: renderer, Dev: *dev, Broker: broker, TrustedProxies: trusted,
 		GrafanaSecret: env.Getenv("HINDSIGHT_GRAFANA_HMAC_SECRET"), PagerDutySecret: env.Getenv("HINDSIGHT_PAGERDUTY_SECRET"),
-		GrafanaSignatureHeader: env.Getenv("HINDSIGHT_GRAFANA_HMAC_HEADER"), GrafanaTimestampHeader: env.Getenv("HINDSIGHT_GRAFANA_HMAC_TIMESTAMP_HEADER")})
+		GrafanaSignatureHeader: strings.TrimSpace(env.Getenv("HINDSIGHT_GRAFANA_HMAC_HEADER")),
+		GrafanaTimestampHeader: strings.TrimSpace(env.Getenv("HINDSIGHT_GRAFANA_HMAC_TIMESTAMP_HEADER"))})
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

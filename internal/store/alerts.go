@@ -144,11 +144,19 @@ func (s *Store) AttachAlerts(ctx context.Context, refOrIDText string, ids []int6
 				open: &incidentRow{ID: inc.ID, Ref: inc.Ref, Status: string(inc.Status)}}
 			// No "all alerts resolved" note: that is news when the last
 			// alert resolves, not when someone files a resolved one. But
-			// one that fired at such a moment takes its note away.
+			// one that fired at such a moment takes its note away, which
+			// then stands at the end of the alerts' run, as it would
+			// have had the alert come by webhook.
 			g.mark(rows, nil)
 			if since := earliestStart(g.marks); since != nil {
-				if err := g.reviseNotes(inc.ID, *since, true); err != nil {
+				dropped, err := g.reviseNotes(inc.ID, *since, true)
+				if err != nil {
 					return err
+				}
+				if ends := endsOf(rows); dropped && len(ends) > 0 {
+					if err := g.noteAllResolved(inc.ID, ends); err != nil {
+						return err
+					}
 				}
 			}
 			if err := g.writeAlertEntries(g.marks); err != nil {
@@ -163,10 +171,22 @@ func (s *Store) AttachAlerts(ctx context.Context, refOrIDText string, ids []int6
 	return inc, attached, nil
 }
 
+// endsOf returns when the resolved alerts of rows ended.
+func endsOf(rows []alertRow) []time.Time {
+	var ends []time.Time
+	for _, r := range rows {
+		if r.EndsAt != nil {
+			ends = append(ends, *r.EndsAt)
+		}
+	}
+	return ends
+}
+
 // lockIncidentGroupsSQL locks the rows of the groups that feed an
-// incident, as ingest does, in ingest's order.
+// incident, as ingest does, in ingest's order: byte order, whatever the
+// database's collation.
 const lockIncidentGroupsSQL = `SELECT 1 FROM alert_groups WHERE incident_id = ?
-	ORDER BY source, group_key FOR NO KEY UPDATE`
+	ORDER BY source COLLATE "C", group_key COLLATE "C" FOR NO KEY UPDATE`
 
 // alertAttachment is what attaching an alert changes, for the audit trail.
 type alertAttachment struct {

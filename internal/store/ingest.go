@@ -213,7 +213,7 @@ func (s *Store) settleIncidents(tx *gorm.DB, steps []incidentStep) error {
 				// locked before its entries are written, in the order
 				// ingestBatches gives.
 				if since := earliestStart(st.marks); since != nil {
-					if err := st.g.reviseNotes(id, *since, !entriesOnly); err != nil {
+					if _, err := st.g.reviseNotes(id, *since, !entriesOnly); err != nil {
 						return err
 					}
 				}

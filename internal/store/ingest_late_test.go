@@ -115,8 +115,8 @@ func resolvedNoteID(t *testing.T, s *store.Store) int64 {
 
 // What someone does to the note while a late alert's transaction is about
 // to take it away, on PostgreSQL, holds once the transaction has waited
-// for them: a note they highlighted stays, and one they deleted is
-// recorded as deleted once, by them.
+// for them: a note they highlighted or cited as evidence stays, and one
+// they deleted is recorded as deleted once, by them.
 func TestLateAlertWaitsForChangeToNote(t *testing.T) {
 	a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
 	late := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:20:00"))
@@ -131,6 +131,18 @@ func TestLateAlertWaitsForChangeToNote(t *testing.T) {
 		check: func(t *testing.T, s *store.Store, _ int64) {
 			if got := allResolvedNotes(t, s); len(got) != 1 {
 				t.Errorf("the note the commander highlighted is gone: %q", got)
+			}
+		},
+	}, {
+		// What AddRootCause does: the evidence holds a key share of the
+		// note's row, and does not change it.
+		name: "CitedAsEvidence",
+		change: []string{`INSERT INTO root_causes (incident_id, description, category, is_primary, created_at)
+			SELECT incident_id, 'cache', 'dependency', false, now() FROM events WHERE id = $1`,
+			`INSERT INTO root_cause_evidence (root_cause_id, event_id) SELECT max(id), $1 FROM root_causes`},
+		check: func(t *testing.T, s *store.Store, _ int64) {
+			if d := detail(t, s, "INC-1"); len(d.RootCauses) != 1 || len(d.RootCauses[0].Evidence) != 1 {
+				t.Errorf("the evidence the commander cited is gone: %+v", d.RootCauses)
 			}
 		},
 	}, {
@@ -248,6 +260,29 @@ func TestAttachedAlertRevisesNote(t *testing.T) {
 		}
 		ingest(t, s, &incident.AlertBatch{Source: "alertmanager", GroupKey: "db", Alerts: []incident.Alert{resolved(x, clock("10:40:00"))}})
 		if got, want := allResolvedNotes(t, s), []string{"10:40:00 All 2 alerts of this incident have resolved"}; !slices.Equal(got, want) {
+			t.Errorf("notes %q, want %q", got, want)
+		}
+	})
+}
+
+// An alert attached by hand that had resolved, having fired at the note's
+// moment, moves the note to the end of the alerts' run, as the webhook
+// would have.
+func TestAttachedResolvedAlertMovesNote(t *testing.T) {
+	a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+	x := firing("x1", "DiskFull", "db-1", clock("10:20:00"))
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ingest(t, s, group("g", a))
+		ingest(t, s, group("g", resolved(a, clock("10:30:00"))))
+		ingest(t, s, &incident.AlertBatch{Source: "alertmanager", GroupKey: "db", Alerts: []incident.Alert{resolved(x, clock("10:35:00"))}})
+		var xID int64
+		if err := s.QueryRow(ctx, "SELECT id FROM alerts WHERE fingerprint = 'x1'", &xID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.AttachAlerts(ctx, "INC-1", []int64{xID}); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := allResolvedNotes(t, s), []string{"10:35:00 All 2 alerts of this incident have resolved"}; !slices.Equal(got, want) {
 			t.Errorf("notes %q, want %q", got, want)
 		}
 	})

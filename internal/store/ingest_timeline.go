@@ -476,8 +476,13 @@ const (
 	// it, whatever someone did meanwhile: not once reworded or
 	// highlighted; and one cited as evidence of a root cause is not
 	// deleted, which would take the evidence with it.
+	// On PostgreSQL the note's row is locked first (lockNoteSQL): the
+	// delete's look at the evidence sees only what was committed when it
+	// began, and a root cause citing the note meanwhile does not change
+	// the note's row, which the delete would have waited for.
 	dropNoteSQL = `DELETE FROM events WHERE id = ? AND text = ? AND NOT highlight
 		AND NOT EXISTS (SELECT 1 FROM root_cause_evidence WHERE event_id = events.id)`
+	lockNoteSQL    = "SELECT 1 FROM events WHERE id = ? FOR UPDATE"
 	recountNoteSQL = "UPDATE events SET text = ?, updated_at = ? WHERE id = ? AND text = ? AND NOT highlight"
 )
 
@@ -491,25 +496,26 @@ const (
 // (see noteAllResolved); one that had ended by then changes the count.
 // Entries someone reworded, highlighted or cited as evidence are left
 // alone. On PostgreSQL it locks the incident, unless locked says the
-// caller has, before it changes an entry.
-func (g *groupIngest) reviseNotes(id int64, since time.Time, locked bool) error {
+// caller has, before it changes an entry. It reports whether it took an
+// entry away.
+func (g *groupIngest) reviseNotes(id int64, since time.Time, locked bool) (dropped bool, err error) {
 	h := g.s.hot(g.tx)
 	since = since.UTC()
 	args := []any{id, since, incident.AllAlertsResolvedText(1), allResolvedLike}
 	var one int
 	if found, err := h.scanOne(noteFromSQL, args, &one); err != nil || !found {
-		return wrapErr("find note", err)
+		return false, wrapErr("find note", err)
 	}
 	if g.s.dialect == Postgres && !locked {
 		// As noteAllResolved's caller does: the notes are read, and
 		// written, one transaction at a time.
 		if err := g.tx.Exec(lockIncidentSQL, id).Error; err != nil {
-			return fmt.Errorf("lock incident: %w", err)
+			return false, fmt.Errorf("lock incident: %w", err)
 		}
 	}
 	var notes []eventRow
 	if err := g.tx.Where(notesFromWhere, args...).Order("at, id").Find(&notes).Error; err != nil {
-		return fmt.Errorf("find notes: %w", err)
+		return false, fmt.Errorf("find notes: %w", err)
 	}
 	for _, n := range notes {
 		if n.Highlight {
@@ -517,38 +523,44 @@ func (g *groupIngest) reviseNotes(id int64, since time.Time, locked bool) error 
 		}
 		at := n.At.UTC()
 		if found, err := h.scanOne(firingAtSQL, []any{id, at, at}, &one); err != nil {
-			return wrapErr("find firing alert", err)
+			return false, wrapErr("find firing alert", err)
 		} else if found {
+			if g.s.dialect == Postgres {
+				if err := g.tx.Exec(lockNoteSQL, n.ID).Error; err != nil {
+					return false, fmt.Errorf("lock note: %w", err)
+				}
+			}
 			r := g.tx.Exec(dropNoteSQL, n.ID, n.Text)
 			if r.Error != nil {
-				return fmt.Errorf("delete note: %w", r.Error)
+				return false, fmt.Errorf("delete note: %w", r.Error)
 			}
 			if r.RowsAffected == 1 {
+				dropped = true
 				old := n.toDomain()
 				if err := g.record(id, "event", n.ID, incident.ActionDelete, &old, nil); err != nil {
-					return err
+					return false, err
 				}
 			}
 			continue
 		}
 		var total int64
 		if _, err := h.scanOne(startedBySQL, []any{id, at}, &total); err != nil {
-			return wrapErr("count alerts", err)
+			return false, wrapErr("count alerts", err)
 		}
 		if text := incident.AllAlertsResolvedText(int(total)); text != n.Text {
 			r := g.tx.Exec(recountNoteSQL, text, g.now, n.ID, n.Text)
 			if r.Error != nil {
-				return fmt.Errorf("update note: %w", r.Error)
+				return false, fmt.Errorf("update note: %w", r.Error)
 			}
 			if r.RowsAffected == 1 {
 				before := entryChange{Text: n.Text, At: at}
 				if err := g.recordChanges(id, "event", n.ID, incident.ActionUpdate, before.changes(entryChange{Text: text, At: at})); err != nil {
-					return err
+					return false, err
 				}
 			}
 		}
 	}
-	return nil
+	return dropped, nil
 }
 
 // earliestStart is the earliest start of the alerts that marks show
