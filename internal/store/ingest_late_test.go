@@ -242,48 +242,40 @@ func TestLateAlertLeavesNoteSomeoneKept(t *testing.T) {
 }
 
 // An alert attached by hand that fired at the note's moment takes the
-// note away, as it would have coming by webhook; its resolution notes the
-// new moment.
+// note away, as it would have coming by webhook. The note then stands at
+// the end of the alerts' run: once the alert resolves, or at once when it
+// had.
 func TestAttachedAlertRevisesNote(t *testing.T) {
 	a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
 	x := firing("x1", "DiskFull", "db-1", clock("10:20:00"))
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ingest(t, s, group("g", a))
-		ingest(t, s, group("g", resolved(a, clock("10:30:00"))))
-		ingest(t, s, &incident.AlertBatch{Source: "alertmanager", GroupKey: "db", Alerts: []incident.Alert{x}})
-		var xID int64
-		if err := s.QueryRow(ctx, "SELECT id FROM alerts WHERE fingerprint = 'x1'", &xID); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := s.AttachAlerts(ctx, "INC-1", []int64{xID}); err != nil {
-			t.Fatal(err)
-		}
-		ingest(t, s, &incident.AlertBatch{Source: "alertmanager", GroupKey: "db", Alerts: []incident.Alert{resolved(x, clock("10:40:00"))}})
-		if got, want := allResolvedNotes(t, s), []string{"10:40:00 All 2 alerts of this incident have resolved"}; !slices.Equal(got, want) {
-			t.Errorf("notes %q, want %q", got, want)
-		}
-	})
-}
-
-// An alert attached by hand that had resolved, having fired at the note's
-// moment, moves the note to the end of the alerts' run, as the webhook
-// would have.
-func TestAttachedResolvedAlertMovesNote(t *testing.T) {
-	a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
-	x := firing("x1", "DiskFull", "db-1", clock("10:20:00"))
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ingest(t, s, group("g", a))
-		ingest(t, s, group("g", resolved(a, clock("10:30:00"))))
-		ingest(t, s, &incident.AlertBatch{Source: "alertmanager", GroupKey: "db", Alerts: []incident.Alert{resolved(x, clock("10:35:00"))}})
-		var xID int64
-		if err := s.QueryRow(ctx, "SELECT id FROM alerts WHERE fingerprint = 'x1'", &xID); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := s.AttachAlerts(ctx, "INC-1", []int64{xID}); err != nil {
-			t.Fatal(err)
-		}
-		if got, want := allResolvedNotes(t, s), []string{"10:35:00 All 2 alerts of this incident have resolved"}; !slices.Equal(got, want) {
-			t.Errorf("notes %q, want %q", got, want)
-		}
-	})
+	for _, tc := range []struct {
+		name     string
+		attached incident.Alert // x as it is when attached
+		later    []incident.Alert
+		want     string
+	}{
+		{"Firing", x, []incident.Alert{resolved(x, clock("10:40:00"))}, "10:40:00 All 2 alerts of this incident have resolved"},
+		{"Resolved", resolved(x, clock("10:35:00")), nil, "10:35:00 All 2 alerts of this incident have resolved"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, s *store.Store) {
+				ingest(t, s, group("g", a))
+				ingest(t, s, group("g", resolved(a, clock("10:30:00"))))
+				ingest(t, s, &incident.AlertBatch{Source: "alertmanager", GroupKey: "db", Alerts: []incident.Alert{tc.attached}})
+				var xID int64
+				if err := s.QueryRow(ctx, "SELECT id FROM alerts WHERE fingerprint = 'x1'", &xID); err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := s.AttachAlerts(ctx, "INC-1", []int64{xID}); err != nil {
+					t.Fatal(err)
+				}
+				if tc.later != nil {
+					ingest(t, s, &incident.AlertBatch{Source: "alertmanager", GroupKey: "db", Alerts: tc.later})
+				}
+				if got, want := allResolvedNotes(t, s), []string{tc.want}; !slices.Equal(got, want) {
+					t.Errorf("notes %q, want %q", got, want)
+				}
+			})
+		})
+	}
 }
