@@ -522,45 +522,60 @@ func (g *groupIngest) reviseNotes(id int64, since time.Time, locked bool) (dropp
 			continue
 		}
 		at := n.At.UTC()
-		if found, err := h.scanOne(firingAtSQL, []any{id, at, at}, &one); err != nil {
+		firing, err := h.scanOne(firingAtSQL, []any{id, at, at}, &one)
+		if err != nil {
 			return false, wrapErr("find firing alert", err)
-		} else if found {
-			if g.s.dialect == Postgres {
-				if err := g.tx.Exec(lockNoteSQL, n.ID).Error; err != nil {
-					return false, fmt.Errorf("lock note: %w", err)
-				}
-			}
-			r := g.tx.Exec(dropNoteSQL, n.ID, n.Text)
-			if r.Error != nil {
-				return false, fmt.Errorf("delete note: %w", r.Error)
-			}
-			if r.RowsAffected == 1 {
-				dropped = true
-				old := n.toDomain()
-				if err := g.record(id, "event", n.ID, incident.ActionDelete, &old, nil); err != nil {
-					return false, err
-				}
-			}
-			continue
 		}
-		var total int64
-		if _, err := h.scanOne(startedBySQL, []any{id, at}, &total); err != nil {
-			return false, wrapErr("count alerts", err)
-		}
-		if text := incident.AllAlertsResolvedText(int(total)); text != n.Text {
-			r := g.tx.Exec(recountNoteSQL, text, g.now, n.ID, n.Text)
-			if r.Error != nil {
-				return false, fmt.Errorf("update note: %w", r.Error)
+		if firing {
+			gone, err := g.dropNote(id, n)
+			if err != nil {
+				return false, err
 			}
-			if r.RowsAffected == 1 {
-				before := entryChange{Text: n.Text, At: at}
-				if err := g.recordChanges(id, "event", n.ID, incident.ActionUpdate, before.changes(entryChange{Text: text, At: at})); err != nil {
-					return false, err
-				}
-			}
+			dropped = dropped || gone
+		} else if err := g.recountNote(h, id, n); err != nil {
+			return false, err
 		}
 	}
 	return dropped, nil
+}
+
+// dropNote deletes the note n of the incident, unless someone kept it
+// (see dropNoteSQL), and reports whether it did.
+func (g *groupIngest) dropNote(id int64, n eventRow) (bool, error) {
+	if g.s.dialect == Postgres {
+		if err := g.tx.Exec(lockNoteSQL, n.ID).Error; err != nil {
+			return false, fmt.Errorf("lock note: %w", err)
+		}
+	}
+	r := g.tx.Exec(dropNoteSQL, n.ID, n.Text)
+	if r.Error != nil {
+		return false, fmt.Errorf("delete note: %w", r.Error)
+	}
+	if r.RowsAffected == 0 {
+		return false, nil
+	}
+	old := n.toDomain()
+	return true, g.record(id, "event", n.ID, incident.ActionDelete, &old, nil)
+}
+
+// recountNote makes the note n of the incident count the alerts that had
+// started by its time, unless someone reworded or highlighted it.
+func (g *groupIngest) recountNote(h hotTx, id int64, n eventRow) error {
+	at := n.At.UTC()
+	var total int64
+	if _, err := h.scanOne(startedBySQL, []any{id, at}, &total); err != nil {
+		return wrapErr("count alerts", err)
+	}
+	text := incident.AllAlertsResolvedText(int(total))
+	if text == n.Text {
+		return nil
+	}
+	r := g.tx.Exec(recountNoteSQL, text, g.now, n.ID, n.Text)
+	if r.Error != nil || r.RowsAffected == 0 {
+		return wrapErr("update note", r.Error)
+	}
+	before := entryChange{Text: n.Text, At: at}
+	return g.recordChanges(id, "event", n.ID, incident.ActionUpdate, before.changes(entryChange{Text: text, At: at}))
 }
 
 // earliestStart is the earliest start of the alerts that marks show
