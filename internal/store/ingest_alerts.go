@@ -98,6 +98,12 @@ const firingInGroupSQL = `SELECT ` + alertColumns + ` FROM alerts
 const alertColumns = `id, source, fingerprint, group_key, name, labels, annotations, status,
 	starts_at, ends_at, incident_id, received_at`
 
+// scanTargets are the fields of r for a row of alertColumns.
+func (r *alertRow) scanTargets() []any {
+	return []any{&r.ID, &r.Source, &r.Fingerprint, &r.GroupKey, &r.Name, &r.Labels, &r.Annotations,
+		&r.Status, &r.StartsAt, &r.EndsAt, &r.IncidentID, &r.ReceivedAt}
+}
+
 // insertSnapshots inserts the new alerts of the locked groups before any
 // of them is applied, and gives each group what its batches added. Which
 // alerts are new is decided by the unique key (source, starts_at,
@@ -362,9 +368,7 @@ func resolveOccurrences(h hotTx, b *incident.AlertBatch, added []alertRow) ([]al
 	for _, a := range order {
 		end := endOf(a)
 		var row alertRow
-		found, err := h.scanOne(resolveOccurrenceSQL, []any{end, b.Source, a.StartsAt, a.Fingerprint},
-			&row.ID, &row.Source, &row.Fingerprint, &row.GroupKey, &row.Name, &row.Labels, &row.Annotations,
-			&row.Status, &row.StartsAt, &row.EndsAt, &row.IncidentID, &row.ReceivedAt)
+		found, err := h.scanOne(resolveOccurrenceSQL, []any{end, b.Source, a.StartsAt, a.Fingerprint}, row.scanTargets()...)
 		if err != nil {
 			return nil, fmt.Errorf("resolve alert: %w", err)
 		}
@@ -395,8 +399,7 @@ func resolveOccurrencesPostgres(tx *gorm.DB, source string, order []*incident.Al
 		}
 		for rows.Next() {
 			var r alertRow
-			if err := rows.Scan(&r.ID, &r.Source, &r.Fingerprint, &r.GroupKey, &r.Name, &r.Labels, &r.Annotations,
-				&r.Status, &r.StartsAt, &r.EndsAt, &r.IncidentID, &r.ReceivedAt); err != nil {
+			if err := rows.Scan(r.scanTargets()...); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("resolve alerts: %w", err)
 			}

@@ -2,13 +2,10 @@ package store
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
-
-	"gorm.io/gorm"
 
 	"hindsight/internal/incident"
 )
@@ -100,24 +97,6 @@ type occurrence struct {
 	Fingerprint string
 	StartsAt    time.Time
 	EndsAt      *time.Time
-}
-
-// pgResolvedOccurrences runs pgResolvedOccurrencesSQL.
-func pgResolvedOccurrences(tx *gorm.DB, incidentID int64, fps []string) ([]occurrence, error) {
-	rows, err := pgQuery(tx, pgResolvedOccurrencesSQL, incidentID, fps)
-	if err != nil {
-		return nil, err
-	}
-	var out []occurrence
-	for rows.Next() {
-		var o occurrence
-		if err := rows.Scan(&o.ID, &o.Fingerprint, &o.StartsAt, &o.EndsAt); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, errors.Join(rows.Err(), rows.Close())
 }
 
 // markAgain sets again on the marks of alerts that fired, or resolved,

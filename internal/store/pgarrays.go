@@ -27,12 +27,10 @@ const (
 	ORDER BY a.source COLLATE "C", a.starts_at, a.fingerprint COLLATE "C" FOR NO KEY UPDATE OF a`
 	// pgResolveManySQL ends the occurrences of arrays of keys (source,
 	// start, fingerprint) at the ends of a fourth, and returns them.
-	pgResolveManySQL = `UPDATE alerts AS a SET status = 'resolved', ends_at = k.ends_at
-	FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::timestamptz[]) AS k (source, starts_at, fingerprint, ends_at)
-	WHERE a.source = k.source AND a.starts_at = k.starts_at AND a.fingerprint = k.fingerprint
-		AND a.status <> 'resolved'
-	RETURNING ` + "a.id, a.source, a.fingerprint, a.group_key, a.name, a.labels, a.annotations, a.status, " +
-		"a.starts_at, a.ends_at, a.incident_id, a.received_at"
+	pgResolveManySQL = `UPDATE alerts SET status = 'resolved', ends_at = k.end_at
+	FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::timestamptz[]) AS k (src, start, fp, end_at)
+	WHERE source = k.src AND starts_at = k.start AND fingerprint = k.fp AND status <> 'resolved'
+	RETURNING ` + alertColumns
 	// pgResolvedOccurrencesSQL is resolvedOccurrencesSQL on an array of
 	// fingerprints.
 	pgResolvedOccurrencesSQL = `SELECT id, fingerprint, starts_at, ends_at FROM alerts
@@ -70,4 +68,22 @@ func (k *occurrenceKeys) add(source string, start time.Time, fingerprint string)
 	k.sources = append(k.sources, source)
 	k.starts = append(k.starts, start)
 	k.fingerprints = append(k.fingerprints, fingerprint)
+}
+
+// pgResolvedOccurrences runs pgResolvedOccurrencesSQL.
+func pgResolvedOccurrences(tx *gorm.DB, incidentID int64, fps []string) ([]occurrence, error) {
+	rows, err := pgQuery(tx, pgResolvedOccurrencesSQL, incidentID, fps)
+	if err != nil {
+		return nil, err
+	}
+	var out []occurrence
+	for rows.Next() {
+		var o occurrence
+		if err := rows.Scan(&o.ID, &o.Fingerprint, &o.StartsAt, &o.EndsAt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, errors.Join(rows.Err(), rows.Close())
 }
