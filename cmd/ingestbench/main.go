@@ -125,7 +125,21 @@ type result struct {
 	check   *check        // nil for the ceiling and the decoding server
 	decodes bool          // the decoding server
 	loadavg string        // at the end of the run
+	// The mean time to write an alert transaction and to sync SQLite's
+	// log after it, from /metrics: each delivery waits for both.
+	txTook, syncTook time.Duration
 }
+
+// The metrics of Hindsight's /metrics that the benchmark reads.
+const (
+	metricDeliveries   = "hindsight_alert_batch_deliveries_sum"
+	metricBatches      = "hindsight_alert_batch_deliveries_count"
+	metricBatchSeconds = "hindsight_alert_batch_seconds_sum"
+	metricSyncs        = "hindsight_db_log_syncs_total"
+	metricSyncSeconds  = "hindsight_db_log_sync_seconds_total"
+)
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 func (r *result) rate() float64 { return float64(len(r.out.acked)) / r.out.elapsed.Seconds() }
 
@@ -206,7 +220,7 @@ func run(ctx context.Context, cfg *config, w io.Writer) ([]*result, error) {
 		}
 	}
 	fmt.Fprintln(w)
-	report(w, results)
+	report(w, results, cfg.conns)
 	return results, nil
 }
 
@@ -239,14 +253,19 @@ func runHindsight(ctx context.Context, cfg *config, dir, bin, name, dsn string, 
 	}
 	r := &result{name: name, out: out, loadavg: loadAverage(),
 		cpu: cpuTime(servers) - cpu0, selfCPU: selfCPUTime() - self0}
-	var deliveries, batches float64
+	sum := map[string]float64{}
 	for _, s := range servers {
 		r.rss = max(r.rss, s.peakRSS())
-		d, b := batchSizes(s.url)
-		deliveries, batches = deliveries+d, batches+b
+		for name, v := range scrape(s.url, metricDeliveries, metricBatches, metricBatchSeconds, metricSyncs, metricSyncSeconds) {
+			sum[name] += v
+		}
 	}
-	if batches > 0 {
-		r.perTx = deliveries / batches
+	if batches := sum[metricBatches]; batches > 0 {
+		r.perTx = sum[metricDeliveries] / batches
+		r.txTook = seconds(sum[metricBatchSeconds] / batches)
+	}
+	if syncs := sum[metricSyncs]; syncs > 0 {
+		r.syncTook = seconds(sum[metricSyncSeconds] / syncs)
 	}
 	for _, s := range servers {
 		if err := s.stop(); err != nil {

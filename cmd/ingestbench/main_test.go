@@ -53,6 +53,12 @@ func TestSmoke(t *testing.T) {
 		if r.check != nil && r.check.groups != cfg.groups {
 			t.Errorf("%s: alerts of %d groups stored, want %d", r.name, r.check.groups, cfg.groups)
 		}
+		if r.check != nil && (r.perTx < 1 || r.txTook <= 0) {
+			t.Errorf("%s: %.1f deliveries per transaction written in %v, read from /metrics", r.name, r.perTx, r.txTook)
+		}
+		if sqlite := r.check != nil && !strings.Contains(r.name, "postgres"); sqlite != (r.syncTook > 0) {
+			t.Errorf("%s: the log synced in %v", r.name, r.syncTook)
+		}
 		if r.check == nil && r.rss == 0 {
 			t.Errorf("%s: no peak RSS read", r.name)
 		}
@@ -60,7 +66,7 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("%s: %d of %d requests answered 2xx", r.name, len(r.out.acked), sent)
 		}
 	}
-	for _, ref := range []string{"of the ceiling", "of decoding only"} {
+	for _, ref := range []string{"of the ceiling", "of decoding only", "for the sync of the log"} {
 		if !strings.Contains(out.String(), ref) {
 			t.Errorf("no comparison %q in the report", ref)
 		}

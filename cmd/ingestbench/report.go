@@ -48,7 +48,10 @@ func (r *result) line() string {
 		fmt.Fprintf(&b, "; CPU per request: server %s, load generator %s", us(r.cpuPerRequest()), us(r.selfCPU/time.Duration(n)))
 	}
 	if r.perTx > 0 {
-		fmt.Fprintf(&b, "; %.1f deliveries per transaction", r.perTx)
+		fmt.Fprintf(&b, "; %.1f deliveries per transaction, written in %s", r.perTx, ms(r.txTook))
+	}
+	if r.syncTook > 0 {
+		fmt.Fprintf(&b, ", then the log synced in %s", ms(r.syncTook))
 	}
 	fmt.Fprintf(&b, "; load average %s", r.loadavg)
 	if r.check != nil {
@@ -65,7 +68,7 @@ func (r *result) line() string {
 // ceiling no database could close:
 // with several rounds, by the medians of its rounds, each set against the
 // ceiling of the same round.
-func report(w io.Writer, results []*result) {
+func report(w io.Writer, results []*result, conns int) {
 	var names []string
 	byName := map[string][]*result{}
 	for _, r := range results {
@@ -110,6 +113,13 @@ func report(w io.Writer, results []*result) {
 		}
 		fmt.Fprintf(w, " p50 %s, p99 %s %s, peak RSS %s %s, %s\n", ms(medianDuration(rs, p50)), ms(p99), verdict(p99 < goalP99),
 			mb(rss), verdict(rss < goalRSS), map[bool]string{true: "nothing lost", false: "ALERTS LOST OR WRONGLY STORED"}[ok])
+		if sync := medianDuration(rs, syncTook); sync > 0 && len(ceiling) == len(rs) {
+			// The load is a closed loop: each connection sends again
+			// when answered, so a rate of r takes answers within conns/r.
+			budget := seconds(float64(conns) / (goalRatio * median(ceiling, (*result).rate)))
+			fmt.Fprintf(w, "%-27s at %.1f of the ceiling, %d connections leave a request %s; each waited %s for its transaction, then %s for the sync of the log\n",
+				"", goalRatio, conns, ms(budget), ms(medianDuration(rs, txTook)), ms(sync))
+		}
 	}
 	fmt.Fprintf(w, "goals: %.1f of the ceiling, p99 under %s, peak RSS under %s, nothing lost\n", goalRatio, ms(goalP99), mb(goalRSS))
 }
@@ -127,6 +137,10 @@ func medianRatio(rs, refs []*result) float64 {
 func p50(r *result) time.Duration { return percentile(r.out.latencies, 50) }
 
 func p99(r *result) time.Duration { return percentile(r.out.latencies, 99) }
+
+func txTook(r *result) time.Duration { return r.txTook }
+
+func syncTook(r *result) time.Duration { return r.syncTook }
 
 // cpuPerRequest is the server's CPU time per answered request.
 func (r *result) cpuPerRequest() time.Duration {
@@ -165,27 +179,24 @@ func verdict(met bool) string {
 	return "(MISSED)"
 }
 
-// batchSizes reads from a Hindsight server's /metrics how many deliveries
-// its alert transactions held in all, and how many transactions there
-// were. Zeros when it cannot tell.
-func batchSizes(base string) (deliveries, batches float64) {
+// scrape reads the named unlabelled metrics from a Hindsight server's
+// /metrics; those it cannot read are missing from the map.
+func scrape(base string, names ...string) map[string]float64 {
+	got := map[string]float64{}
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
-		return 0, 0
+		return got
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		name, v, ok := strings.Cut(sc.Text(), " ")
-		if !ok {
+		if !ok || !slices.Contains(names, name) {
 			continue
 		}
-		switch name {
-		case "hindsight_alert_batch_deliveries_sum":
-			deliveries, _ = strconv.ParseFloat(v, 64)
-		case "hindsight_alert_batch_deliveries_count":
-			batches, _ = strconv.ParseFloat(v, 64)
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			got[name] = f
 		}
 	}
-	return deliveries, batches
+	return got
 }

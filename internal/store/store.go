@@ -301,6 +301,15 @@ func (s *Store) flushWAL() error {
 	return nil
 }
 
+// LogSyncs returns the syncs of the write-ahead log so far, and false on
+// PostgreSQL, whose commits are synced by the server.
+func (s *Store) LogSyncs() (LogSyncStats, bool) {
+	if s.wal == nil {
+		return LogSyncStats{}, false
+	}
+	return s.wal.stats(), true
+}
+
 // reading runs fn with the read pool, its statements bound to ctx. On
 // SQLite fn's statements share one connection of the pool (see pinned),
 // taken before fn runs: fn must not call reading itself, which could wait

@@ -57,11 +57,17 @@ func TestWritesSyncTheLog(t *testing.T) {
 		t.Errorf("synchronous = %d, %v; want 1 (NORMAL: the store syncs the log itself)", syncMode, err)
 	}
 	syncs := watchSyncs(t, s, nil)
+	before, _ := s.LogSyncs()
 	if err := s.CreateIncident(bg, &incident.Detail{Incident: incident.Incident{Title: "Disk", Severity: incident.SEV2}}); err != nil {
 		t.Fatal(err)
 	}
 	if syncs.Load() == 0 {
 		t.Fatal("an incident was created and the log was not synced")
+	}
+	// What /metrics reports.
+	after, ok := s.LogSyncs()
+	if !ok || after.Syncs-before.Syncs != syncs.Load() || after.Took <= before.Took {
+		t.Errorf("LogSyncs went from %+v to %+v (%v), with %d syncs", before, after, ok, syncs.Load())
 	}
 }
 

@@ -105,6 +105,21 @@ func rowCount(t *testing.T, st *store.Store, table string) int {
 	return n
 }
 
+// metricValue returns the value of an unlabelled metric in an exposition,
+// or -1 when it is not there.
+func metricValue(exposition, name string) float64 {
+	for line := range strings.Lines(exposition) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return -1
+			}
+			return f
+		}
+	}
+	return -1
+}
+
 func hmacHex(secret, msg string) string {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte(msg))
@@ -168,10 +183,17 @@ func TestHooks(t *testing.T) {
 			// Received: 2+2+2 from Alertmanager, 1 from Grafana, 1+1 from
 			// PagerDuty, 1 generic; deduplicated: the repeats of each.
 			for _, want := range []string{"hindsight_alerts_received_total 10", "hindsight_alerts_deduplicated_total 3",
-				"hindsight_alert_deliveries_refused_total 0", "hindsight_alert_queue_depth 0", "hindsight_alert_batch_deliveries_count"} {
+				"hindsight_alert_deliveries_refused_total 0", "hindsight_alert_queue_depth 0", "hindsight_alert_batch_deliveries_count",
+				"hindsight_alert_batch_seconds_count"} {
 				if !strings.Contains(w.Body.String(), want) {
 					t.Errorf("/metrics lacks %q", want)
 				}
+			}
+			// Every write waited for a sync of SQLite's log; PostgreSQL
+			// syncs its own, which Hindsight cannot time.
+			syncs, took := metricValue(w.Body.String(), "hindsight_db_log_syncs_total"), metricValue(w.Body.String(), "hindsight_db_log_sync_seconds_total")
+			if sqlite := st.Dialect() == store.SQLite; sqlite && (syncs < 8 || took <= 0) || !sqlite && (syncs != -1 || took != -1) {
+				t.Errorf("%s: %v syncs of the log taking %v s", st.Dialect(), syncs, took)
 			}
 		})
 	})

@@ -19,6 +19,9 @@ type metrics struct {
 	// alertBatch counts the deliveries each alert transaction held: how
 	// well group commit is working.
 	alertBatch prometheus.Histogram
+	// alertBatchTook is how long each alert transaction took to write
+	// and commit, every delivery in it waiting all along.
+	alertBatchTook prometheus.Histogram
 }
 
 func newMetrics() *metrics {
@@ -43,13 +46,36 @@ func newMetrics() *metrics {
 		Help:    "Webhook deliveries written per alert transaction.",
 		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
 	})
-	m.registry.MustRegister(m.requests, m.latency, m.dbErrors, m.alertBatch,
+	m.alertBatchTook = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "hindsight_alert_batch_seconds",
+		Help:    "Time to write and commit one alert transaction, before the sync that makes it durable.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
+	})
+	m.registry.MustRegister(m.requests, m.latency, m.dbErrors, m.alertBatch, m.alertBatchTook,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
-func (m *metrics) observeAlertBatch(deliveries int, _ time.Duration) {
+func (m *metrics) observeAlertBatch(deliveries int, took time.Duration) {
 	m.alertBatch.Observe(float64(deliveries))
+	m.alertBatchTook.Observe(took.Seconds())
+}
+
+// watchLogSyncs exports the syncs of SQLite's write-ahead log, which every
+// write waits for: the disk's share of the time to answer. PostgreSQL
+// syncs its own.
+func (m *metrics) watchLogSyncs(st *store.Store) {
+	if _, ok := st.LogSyncs(); !ok {
+		return
+	}
+	m.registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hindsight_db_log_syncs_total",
+			Help: "Syncs of the SQLite write-ahead log that made commits durable."},
+			func() float64 { s, _ := st.LogSyncs(); return float64(s.Syncs) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hindsight_db_log_sync_seconds_total",
+			Help: "Time spent in syncs of the SQLite write-ahead log."},
+			func() float64 { s, _ := st.LogSyncs(); return s.Took.Seconds() }),
+	)
 }
 
 // watchAlertWriter exports the writer's counters, read when scraped.

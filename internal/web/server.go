@@ -122,6 +122,7 @@ func New(st *store.Store, cfg Config) *Server {
 		s.alerts = store.NewAlertWriter(st, store.AlertWriterConfig{OnBatch: s.metrics.observeAlertBatch})
 	}
 	s.metrics.watchAlertWriter(s.alerts)
+	s.metrics.watchLogSyncs(st)
 	s.renderer = cfg.Renderer
 	if s.renderer == nil {
 		r, err := postmortem.NewRenderer(hindsight.Files, "")
