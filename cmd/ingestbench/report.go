@@ -48,7 +48,10 @@ func (r *result) line() string {
 		fmt.Fprintf(&b, "; CPU per request: server %s, load generator %s", us(r.cpuPerRequest()), us(r.selfCPU/time.Duration(n)))
 	}
 	if r.perTx > 0 {
-		fmt.Fprintf(&b, "; %.1f deliveries per transaction, written in %s", r.perTx, ms(r.txTook))
+		fmt.Fprintf(&b, "; %.1f deliveries per transaction", r.perTx)
+	}
+	if r.txTook > 0 {
+		fmt.Fprintf(&b, ", written in %s", ms(r.txTook))
 	}
 	if r.syncTook > 0 {
 		fmt.Fprintf(&b, ", then the log synced in %s", ms(r.syncTook))
