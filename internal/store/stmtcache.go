@@ -22,7 +22,7 @@ type stmtCache struct {
 // and the audit trail's, which every change writes.
 var hotQueries = []string{
 	findGroupSQL, insertGroupSQL, insertAlertSQL, resolveOccurrenceSQL,
-	joinAlertEntrySQLite, updateEntryEventSQL, anyResolvedSQL,
+	joinAlertEntrySQLite, updateEntryEventSQL, anyResolvedSQL, noteFromSQL,
 	insertAuditSQL,
 }
 
