@@ -95,6 +95,13 @@ type AlertWriter struct {
 
 	queued atomic.Int64 // deliveries in the queues, or taken and not yet written
 
+	// halves says that the store syncs its log after the commit (SQLite),
+	// so that the writer can write one transaction while the last is
+	// synced: see batchLimit. inFlight counts the deliveries queued and
+	// not yet answered, and peak the most of them lately.
+	halves         bool
+	inFlight, peak atomic.Int64
+
 	received, deduplicated, refused, failed, batches, deliveries atomic.Int64
 }
 
@@ -135,7 +142,8 @@ func NewAlertWriter(s *Store, cfg AlertWriterConfig) *AlertWriter {
 			cfg.Writers = min(MaxPostgresWriters, max(1, s.poolSize/4))
 		}
 	}
-	w := &AlertWriter{store: s, cfg: cfg, acks: make(chan []ingestAck, ackQueueLen), done: make(chan struct{})}
+	w := &AlertWriter{store: s, cfg: cfg, acks: make(chan []ingestAck, ackQueueLen), done: make(chan struct{}),
+		halves: s.wal != nil}
 	var running sync.WaitGroup
 	for range cfg.Writers {
 		// Room for all on each: queued keeps the total.
@@ -184,8 +192,18 @@ func (w *AlertWriter) enqueue(req *ingestRequest) error {
 		w.queued.Add(-1)
 		return ErrQueueFull
 	}
+	w.raisePeak(w.inFlight.Add(1))
 	w.queues[w.writerOf(req.delivery.batch.Source, req.delivery.batch.GroupKey)] <- req
 	return nil
+}
+
+// raisePeak makes peak n deliveries in flight when that is more.
+func (w *AlertWriter) raisePeak(n int64) {
+	for peak := w.peak.Load(); n > peak; peak = w.peak.Load() {
+		if w.peak.CompareAndSwap(peak, n) {
+			return
+		}
+	}
 }
 
 // writerOf returns the index of the writer of a group.
@@ -256,23 +274,53 @@ func (w *AlertWriter) run(queue chan *ingestRequest) {
 	l.max.Stop()
 	l.gap.Stop()
 	for first := range queue {
-		reqs, open := w.drain(queue, []*ingestRequest{first})
-		if busy && open && w.cfg.Linger > 0 && len(reqs) < w.cfg.MaxBatch {
+		limit := w.batchLimit()
+		reqs, open := w.drain(queue, []*ingestRequest{first}, limit)
+		if busy && open && w.cfg.Linger > 0 && len(reqs) < limit {
 			back := 0 // no count of deliveries ends the wait
 			if caughtUp {
 				back = last
 			}
-			reqs = l.wait(w, queue, reqs, last, back)
+			reqs = l.wait(w, queue, reqs, last, back, limit)
 		}
 		busy, last = len(reqs) > 1, len(reqs)
 		caughtUp = w.write(reqs, queue)
 	}
 }
 
-// drain adds to reqs what is queued, up to MaxBatch, without waiting, and
+// minHalf is the fewest deliveries that batchLimit holds a transaction
+// to: below it, the statements and commit that every transaction costs
+// whatever it holds would outweigh writing while the last one is synced
+// (8 senders in transactions of 4: 31% more CPU a request, for 6% more
+// alerts/s, within the noise).
+const minHalf = 8
+
+// batchLimit returns how many deliveries the next transaction may take.
+//
+// Where the log is synced after the commit (SQLite), that is half the
+// deliveries in flight at the busiest moment lately, so that the senders
+// go in two waves: while one wave's transaction is synced and answered,
+// and its senders send again, the writer writes the other's. In one
+// transaction for all, the writer would wait for the senders it answered,
+// who wait for the sync, and the disk for the writer: each delivery
+// waited for a whole transaction's write, then its sync (32 senders: 6 to
+// 17% more alerts/s in halves, p50 2.0 ms instead of 2.3; 128 senders
+// 11%). The peak fades by one a transaction, to follow the senders when
+// they become fewer. On PostgreSQL the commit is the sync, and halves
+// would only make more transactions (15% fewer alerts/s).
+func (w *AlertWriter) batchLimit() int {
+	if !w.halves {
+		return w.cfg.MaxBatch
+	}
+	peak := w.peak.Load()
+	w.peak.CompareAndSwap(peak, max(w.inFlight.Load(), peak-1))
+	return min(w.cfg.MaxBatch, max(minHalf, int(peak+1)/2))
+}
+
+// drain adds to reqs what is queued, up to limit, without waiting, and
 // reports whether the queue is still open.
-func (w *AlertWriter) drain(queue chan *ingestRequest, reqs []*ingestRequest) ([]*ingestRequest, bool) {
-	for len(reqs) < w.cfg.MaxBatch {
+func (w *AlertWriter) drain(queue chan *ingestRequest, reqs []*ingestRequest, limit int) ([]*ingestRequest, bool) {
+	for len(reqs) < limit {
 		select {
 		case r, ok := <-queue:
 			if !ok {
@@ -300,15 +348,15 @@ type linger struct{ max, gap *time.Timer }
 // wait adds to reqs what arrives within the writer's Linger, stopping
 // early after lingerGap without news once reqs holds half of last, as soon
 // as it holds back (when back > 0) and what is queued then, and at once
-// when the batch is full or the queue closes.
-func (l *linger) wait(w *AlertWriter, queue chan *ingestRequest, reqs []*ingestRequest, last, back int) []*ingestRequest {
+// when the batch holds limit or the queue closes.
+func (l *linger) wait(w *AlertWriter, queue chan *ingestRequest, reqs []*ingestRequest, last, back, limit int) []*ingestRequest {
 	l.max.Reset(w.cfg.Linger)
 	l.gap.Reset(lingerGap)
 	defer l.max.Stop()
 	defer l.gap.Stop()
-	for len(reqs) < w.cfg.MaxBatch {
+	for len(reqs) < limit {
 		if back > 0 && len(reqs) >= back {
-			reqs, _ = w.drain(queue, reqs)
+			reqs, _ = w.drain(queue, reqs, limit)
 			return reqs
 		}
 		select {
@@ -349,6 +397,7 @@ func (w *AlertWriter) write(reqs []*ingestRequest, queue chan *ingestRequest) (c
 	live := reqs[:0:0]
 	for _, r := range reqs {
 		if err := r.ctx.Err(); err != nil {
+			w.inFlight.Add(-1)
 			r.reply <- ingestReply{err: err} // the caller has gone; nothing to write for it
 			continue
 		}
@@ -473,5 +522,6 @@ func (w *AlertWriter) answer(r *ingestRequest, res *incident.IngestResult, err e
 		w.deliveries.Add(1)
 		w.deduplicated.Add(int64(res.Duplicates))
 	}
+	w.inFlight.Add(-1)
 	r.reply <- ingestReply{res: res, err: err}
 }
