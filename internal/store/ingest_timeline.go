@@ -360,11 +360,24 @@ const (
 	// startedBySQL counts the alerts of the incident that had started by a
 	// time.
 	startedBySQL = "SELECT count(*) FROM alerts WHERE incident_id = ? AND starts_at <= ?"
-	// notedAtSQL counts the entries of the webhook at a time that say that
-	// all alerts have resolved.
-	notedAtSQL = `SELECT count(*) FROM events WHERE incident_id = ? AND at = ? AND kind = 'alert' AND source = 'webhook'
-		AND (text = ? OR text LIKE ?)`
 )
+
+// isAllResolvedNote is the condition on events that they are entries of
+// the webhook that say that all alerts of the incident have resolved
+// (noteResolvedAt's), whatever the number of alerts. Its texts are
+// written into the statements, not bound: SQLite prepares a statement
+// anew whenever the pattern of its LIKE is bound, in case the pattern
+// lets it use an index, and that cost more than the query (reviseNotes
+// asks in every transaction of a storm).
+var isAllResolvedNote = "kind = 'alert' AND source = 'webhook' AND (text = " + sqlString(incident.AllAlertsResolvedText(1)) +
+	" OR text LIKE " + sqlString(strings.Replace(incident.AllAlertsResolvedText(2), "2", "%", 1)) + ")"
+
+// sqlString is s as an SQL string literal.
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// notedAtSQL counts the entries at a time that say that all alerts have
+// resolved.
+var notedAtSQL = "SELECT count(*) FROM events WHERE incident_id = ? AND at = ? AND " + isAllResolvedNote
 
 // noteAllResolved adds an entry to the incident for every moment when,
 // alerts having just ended at ends, none of its alerts fired: at the end
@@ -412,15 +425,11 @@ func (g *groupIngest) noteAllResolved(id int64, ends []time.Time) error {
 	return nil
 }
 
-// allResolvedLike matches the texts of noteResolvedAt's entries of more
-// than one alert, whatever their number.
-var allResolvedLike = strings.Replace(incident.AllAlertsResolvedText(2), "2", "%", 1)
-
 // noteResolvedAt writes the entry saying that no alert of the incident
 // fired at t, unless one says so already.
 func (g *groupIngest) noteResolvedAt(h hotTx, id int64, t time.Time) error {
 	var noted, total int64
-	if _, err := h.scanOne(notedAtSQL, []any{id, t, incident.AllAlertsResolvedText(1), allResolvedLike}, &noted); err != nil || noted > 0 {
+	if _, err := h.scanOne(notedAtSQL, []any{id, t}, &noted); err != nil || noted > 0 {
 		return wrapErr("find note", err)
 	}
 	if _, err := h.scanOne(startedBySQL, []any{id, t}, &total); err != nil {
@@ -443,12 +452,15 @@ func wrapErr(what string, err error) error {
 }
 
 // Statements of reviseNotes.
+var (
+	// notesFromWhere finds the entries of an incident, from a time on,
+	// saying that all alerts have resolved, and noteFromSQL whether there
+	// is one: under a storm, none.
+	notesFromWhere = "incident_id = ? AND at >= ? AND " + isAllResolvedNote
+	noteFromSQL    = "SELECT 1 FROM events WHERE " + notesFromWhere + " LIMIT 1"
+)
+
 const (
-	// noteFromSQL finds an entry of the webhook, from a time on, saying
-	// that all alerts have resolved: under a storm, none.
-	noteFromSQL = `SELECT 1 FROM events WHERE incident_id = ? AND at >= ? AND kind = 'alert' AND source = 'webhook'
-		AND (text = ? OR text LIKE ?) LIMIT 1`
-	notesFromWhere = `incident_id = ? AND at >= ? AND kind = 'alert' AND source = 'webhook' AND (text = ? OR text LIKE ?)`
 	// firingAtSQL finds an alert of the incident that fired at a time.
 	firingAtSQL = "SELECT 1 FROM alerts WHERE incident_id = ? AND starts_at <= ? AND (ends_at IS NULL OR ends_at > ?) LIMIT 1"
 	// dropNoteSQL and recountNoteSQL change a note only as ingest wrote
@@ -480,7 +492,7 @@ const (
 func (g *groupIngest) reviseNotes(id int64, since time.Time, locked bool) (dropped bool, err error) {
 	h := g.s.hot(g.tx)
 	since = since.UTC()
-	args := []any{id, since, incident.AllAlertsResolvedText(1), allResolvedLike}
+	args := []any{id, since}
 	var one int
 	if found, err := h.scanOne(noteFromSQL, args, &one); err != nil || !found {
 		return false, wrapErr("find note", err)
