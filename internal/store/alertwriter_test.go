@@ -618,6 +618,9 @@ func TestAlertWriterWritesInTwoWaves(t *testing.T) {
 			}
 		}})
 		defer closeWriter(t, w)
+		var released sync.Once
+		unblock := func() { released.Do(func() { close(release) }) }
+		defer unblock() // before closeWriter, should the test end early
 		var wg sync.WaitGroup
 		post := func(fp string) {
 			if _, err := w.IngestAlerts(ctx, group("waves", firing(fp, "A", "x", clock("10:00:00")))); err != nil {
@@ -631,7 +634,7 @@ func TestAlertWriterWritesInTwoWaves(t *testing.T) {
 			wg.Go(func() { post(fmt.Sprintf("wave%02d", i)) })
 			waitQueued(t, w, i+1)
 		}
-		close(release)
+		unblock()
 		wg.Wait()
 		mu.Lock()
 		defer mu.Unlock()

@@ -92,12 +92,11 @@ func (w *walFlusher) flush() error {
 		}
 	}
 	start := time.Now()
-	err = w.sync(w.f)
-	w.syncs.Add(1)
-	w.syncNanos.Add(int64(time.Since(start)))
-	if err != nil {
+	if err := w.sync(w.f); err != nil {
 		return w.fail(err)
 	}
+	w.syncs.Add(1)
+	w.syncNanos.Add(int64(time.Since(start)))
 	return nil
 }
 
