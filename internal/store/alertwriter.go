@@ -95,11 +95,8 @@ type AlertWriter struct {
 
 	queued atomic.Int64 // deliveries in the queues, or taken and not yet written
 
-	// halves says that the store syncs its log after the commit (SQLite),
-	// so that the writer can write one transaction while the last is
-	// synced: see batchLimit. inFlight counts the deliveries queued and
-	// not yet answered, and peak the most of them lately.
-	halves         bool
+	// inFlight counts the deliveries queued and not yet answered, and
+	// peak the most of them lately: see batchLimit.
 	inFlight, peak atomic.Int64
 
 	received, deduplicated, refused, failed, batches, deliveries atomic.Int64
@@ -142,8 +139,7 @@ func NewAlertWriter(s *Store, cfg AlertWriterConfig) *AlertWriter {
 			cfg.Writers = min(MaxPostgresWriters, max(1, s.poolSize/4))
 		}
 	}
-	w := &AlertWriter{store: s, cfg: cfg, acks: make(chan []ingestAck, ackQueueLen), done: make(chan struct{}),
-		halves: s.wal != nil}
+	w := &AlertWriter{store: s, cfg: cfg, acks: make(chan []ingestAck, ackQueueLen), done: make(chan struct{})}
 	var running sync.WaitGroup
 	for range cfg.Writers {
 		// Room for all on each: queued keeps the total.
@@ -311,7 +307,7 @@ const minHalf = 8
 // the sync, and halves would only make more transactions (15% fewer
 // alerts/s).
 func (w *AlertWriter) batchLimit() int {
-	if !w.halves {
+	if w.store.wal == nil { // PostgreSQL: the commit is the sync
 		return w.cfg.MaxBatch
 	}
 	peak := w.peak.Load()
