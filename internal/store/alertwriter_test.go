@@ -90,8 +90,10 @@ func TestAlertWriterConcurrentSnapshots(t *testing.T) {
 				biggest.Store(int64(n))
 			}
 		}})
-		defer closeWriter(t, w)
 		postSnapshots(t, s, w.IngestAlerts)
+		// OnBatch runs after the deliveries are passed on to be answered,
+		// and may come after their answers; Close waits for it.
+		closeWriter(t, w)
 		st := w.Stats()
 		if st.Deliveries != 50 || st.Failed != 0 || st.Refused != 0 || st.Batches != batches.Load() {
 			t.Errorf("stats %+v, %d batches seen", st, batches.Load())
@@ -628,7 +630,7 @@ func TestAlertWriterWritesInTwoWaves(t *testing.T) {
 			}
 		}
 		wg.Go(func() { post("first") })
-		waitBatches(t, w, &mu, &sizes, 1)
+		waitWritten(t, &mu, &sizes, 1)
 		const n = 20
 		for i := range n {
 			wg.Go(func() { post(fmt.Sprintf("wave%02d", i)) })
@@ -636,6 +638,9 @@ func TestAlertWriterWritesInTwoWaves(t *testing.T) {
 		}
 		unblock()
 		wg.Wait()
+		// OnBatch runs after the deliveries are passed on to be answered,
+		// and may come after their answers; Close waits for it.
+		closeWriter(t, w)
 		mu.Lock()
 		defer mu.Unlock()
 		if s.Dialect() != store.SQLite {
@@ -651,19 +656,22 @@ func TestAlertWriterWritesInTwoWaves(t *testing.T) {
 	})
 }
 
-// waitBatches waits until the writer has taken n transactions into OnBatch,
-// which appends to sizes.
-func waitBatches(t *testing.T, w *store.AlertWriter, mu *sync.Mutex, sizes *[]int, n int) {
+// waitWritten waits until OnBatch, which appends the size of each
+// transaction to sizes, has seen n deliveries.
+func waitWritten(t *testing.T, mu *sync.Mutex, sizes *[]int, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
 		mu.Lock()
-		got := len(*sizes)
+		got := 0
+		for _, size := range *sizes {
+			got += size
+		}
 		mu.Unlock()
 		if got >= n {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d transactions, want %d", got, n)
+			t.Fatalf("transactions of %d deliveries, want %d", got, n)
 		}
 	}
 }
