@@ -2,6 +2,7 @@ package alerts_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -182,7 +183,9 @@ func TestIngestPagerDuty(t *testing.T) {
 		}
 		deliver(pdEvent(t, "incident.annotated", "ev3", "2024-01-25T10:20:00Z", "Ana"), "wh-3")
 		deliver(pdEvent(t, "incident.priority_updated", "ev4", "2024-01-25T10:21:00Z", "Ana"), "wh-4")
-		deliver(pdEvent(t, "incident.resolved", "ev5", "2024-01-25T10:50:00Z", ""), "wh-5")
+		if res := deliver(pdEvent(t, "incident.resolved", "ev5", "2024-01-25T10:50:00Z", ""), "wh-5"); res.Received != 1 || res.Resolved != 1 || res.Duplicates != 0 {
+			t.Errorf("resolved: %+v, want the one alert received and resolved", res)
+		}
 		d := wantTimeline(t, s, "INC-1",
 			"10:01:10 API p99 latency above 2s firing on API Server",
 			"10:04:00 Acknowledged in PagerDuty by Ana",
@@ -286,5 +289,105 @@ func TestIngestPagerDutyResolvedAfterReopened(t *testing.T) {
 			"11:00:00 API p99 latency above 2s firing on API Server",
 			"11:10:00 API p99 latency above 2s resolved on API Server",
 			"11:10:00 All 2 alerts of this incident have resolved")
+	})
+}
+
+// pdDelivery is one PagerDuty event of the incident of the fixture.
+type pdDelivery struct{ typ, at, agent string }
+
+// A PagerDuty incident's events, delivered in any order, give the incident
+// and timeline that delivery in order gives: PagerDuty does not promise
+// the order of its deliveries.
+func TestIngestPagerDutyAnyOrder(t *testing.T) {
+	var (
+		trig     = pdDelivery{"incident.triggered", "2024-01-25T10:01:10Z", ""}
+		ack      = pdDelivery{"incident.acknowledged", "2024-01-25T10:04:00Z", "Ana"}
+		note     = pdDelivery{"incident.annotated", "2024-01-25T10:20:00Z", "Ana"}
+		resolved = pdDelivery{"incident.resolved", "2024-01-25T10:50:00Z", ""}
+		reopened = pdDelivery{"incident.reopened", "2024-01-25T11:00:00Z", ""}
+	)
+	cases := []struct {
+		name            string
+		inOrder, orders [][]pdDelivery
+	}{
+		{"ResolvedFirst", [][]pdDelivery{{trig, ack, note, resolved}},
+			[][]pdDelivery{{resolved, trig, ack, note}, {resolved, ack, note, trig}, {ack, resolved, note, trig}}},
+		{"ReopenedFirst", [][]pdDelivery{{trig, ack, resolved, reopened}},
+			[][]pdDelivery{{reopened, trig, ack, resolved}, {reopened, resolved, ack, trig}}},
+	}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		fresh := func() *store.Store {
+			if s.Dialect() == store.SQLite {
+				return storetest.SQLite(t)
+			}
+			return storetest.Postgres(t)
+		}
+		// deliver returns the incident the events make, as milestones
+		// and timeline.
+		deliver := func(events []pdDelivery) string {
+			st := fresh()
+			w := newWriter(t, st)
+			for i, e := range events {
+				body := pdEvent(t, e.typ, fmt.Sprint("ev", i), e.at, e.agent)
+				if e == trig {
+					body = fixture(t, "pagerduty-incident-triggered.json")
+				}
+				ingest(t, w, must(t)(alerts.ParsePagerDuty(body, fmt.Sprint("wh-", e.typ, e.at), alerts.Rules{})))
+			}
+			d, err := st.IncidentDetail(ctx, "INC-1")
+			if err != nil {
+				return fmt.Sprintf("no incident: %v", err)
+			}
+			at := func(t *time.Time) string {
+				if t == nil {
+					return "never"
+				}
+				return t.Format("15:04:05")
+			}
+			out := fmt.Sprintf("%s %s started %s detected %s acknowledged %s", d.Ref, d.Severity,
+				at(d.StartedAt), at(d.DetectedAt), at(d.AcknowledgedAt))
+			for _, e := range d.Events {
+				out += "\n" + e.At.Format("15:04:05") + " " + e.Text
+			}
+			return out
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				want := deliver(c.inOrder[0])
+				for _, order := range c.orders {
+					if got := deliver(order); got != want {
+						t.Errorf("delivered in the order %v:\n%s\nin order:\n%s", order, got, want)
+					}
+				}
+			})
+		}
+	})
+}
+
+// A note in PagerDuty after the commander resolved Hindsight's incident
+// still goes to that incident: it is of the PagerDuty incident that
+// opened it.
+func TestIngestPagerDutyNoteAfterResolve(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := newWriter(t, s)
+		deliver := func(body []byte, webhookID string) *incident.IngestResult {
+			t.Helper()
+			return ingest(t, w, must(t)(alerts.ParsePagerDuty(body, webhookID, alerts.Rules{})))
+		}
+		deliver(fixture(t, "pagerduty-incident-triggered.json"), "wh-1")
+		d, err := s.IncidentDetail(ctx, "INC-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UpdateIncident(ctx, "INC-1", &incident.Patch{Version: &d.Version, Status: incident.Some(incident.StatusResolved)}); err != nil {
+			t.Fatal(err)
+		}
+		res := deliver(pdEvent(t, "incident.annotated", "ev3", "2024-01-25T10:30:00Z", "Ana"), "wh-3")
+		if res.IncidentRef != "INC-1" {
+			t.Errorf("the note went to %q", res.IncidentRef)
+		}
+		wantTimeline(t, s, "INC-1",
+			"10:01:10 API p99 latency above 2s firing on API Server",
+			"10:30:00 Note in PagerDuty by Ana: Rolled back the cache deploy")
 	})
 }

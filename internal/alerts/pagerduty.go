@@ -66,7 +66,7 @@ func ParsePagerDuty(body []byte, webhookID string, r Rules) (*incident.AlertBatc
 	if ev.EventType == "" {
 		return nil, incident.FieldError(incident.EINVALID, "event.event_type", "event.event_type is required")
 	}
-	b := &incident.AlertBatch{Source: SourcePagerDuty, FireOnce: true,
+	b := &incident.AlertBatch{Source: SourcePagerDuty,
 		DeliveryID: firstNonEmpty(webhookID, ev.ID, bodyDigest(body)), EventID: strings.TrimSpace(ev.ID)}
 	at, err := parseTime("event.occurred_at", ev.OccurredAt)
 	if err != nil {
@@ -92,15 +92,16 @@ func ParsePagerDuty(body []byte, webhookID string, r Rules) (*incident.AlertBatc
 			return nil, incident.FieldError(incident.EINVALID, "event.occurred_at", "event.occurred_at is required")
 		}
 		b.GroupKey = inc.ID
+		// The incident's first occurrence starts when it was created,
+		// whichever event tells of it first; a reopened incident fires
+		// anew, a new occurrence.
 		start := created
-		if start.IsZero() || ev.EventType == "incident.reopened" {
-			start = at // a reopened incident fires anew: a new occurrence
-		}
 		if ev.EventType == "incident.reopened" {
-			// PagerDuty resolved the incident before, even when Hindsight
-			// has not heard of it yet: the new occurrence fires whatever
-			// fires still.
-			b.FireOnce = false
+			start = at
+		} else if start.IsZero() {
+			// Without its creation time, an event can only date the
+			// occurrence by itself: while one fires, it is a repeat.
+			start, b.FireOnce = at, true
 		}
 		switch ev.EventType {
 		case "incident.resolved":
@@ -109,12 +110,13 @@ func ParsePagerDuty(body []byte, webhookID string, r Rules) (*incident.AlertBatc
 			b.Resolve = []incident.AlertEnd{{Fingerprint: inc.ID, At: at, OnlyStarted: true}}
 			if !created.IsZero() {
 				// The occurrence itself, resolved, as well: PagerDuty does
-				// not promise the order of its deliveries, and a
-				// "triggered" that comes after must find it ended, not
-				// start it firing for good.
+				// not promise the order of its deliveries. A "triggered"
+				// that comes after finds it ended, and the incident it
+				// would have opened is open already.
 				a := pdAlert(&inc, created)
 				a.Status, a.EndsAt = incident.AlertResolved, &at
 				b.Alerts = []incident.Alert{a}
+				b.Open, b.OpenResolved = pdOpen(&inc, r), true
 			}
 		default:
 			b.Alerts = []incident.Alert{pdAlert(&inc, start)}
@@ -130,8 +132,15 @@ func ParsePagerDuty(body []byte, webhookID string, r Rules) (*incident.AlertBatc
 		if err := decodeData(ev.Data, &note); err != nil {
 			return nil, err
 		}
-		b.GroupKey = note.Incident.ID
-		if text := strings.TrimSpace(note.Content); text != "" && b.GroupKey != "" && !at.IsZero() {
+		b.GroupKey = strings.TrimSpace(note.Incident.ID)
+		if b.GroupKey == "" {
+			return nil, incident.FieldError(incident.EINVALID, "event.data.incident.id", "event.data.incident.id is required")
+		}
+		if at.IsZero() {
+			return nil, incident.FieldError(incident.EINVALID, "event.occurred_at", "event.occurred_at is required")
+		}
+		// An empty note says nothing to show.
+		if text := strings.TrimSpace(note.Content); text != "" {
 			b.Entries = []incident.Event{{At: at, Kind: incident.KindNote, Author: SourcePagerDuty,
 				Text: incident.Clip("Note in PagerDuty"+by(ev.Agent)+": "+text, incident.MaxTextLen)}}
 		}

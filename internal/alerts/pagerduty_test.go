@@ -40,7 +40,7 @@ func TestParsePagerDuty(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if b.Source != "pagerduty" || b.GroupKey != "Q1EXAMPLE01" || b.DeliveryID != "wh-1" || !b.FireOnce || len(b.Alerts) != 1 {
+		if b.Source != "pagerduty" || b.GroupKey != "Q1EXAMPLE01" || b.DeliveryID != "wh-1" || b.FireOnce || len(b.Alerts) != 1 {
 			t.Fatalf("batch %+v", b)
 		}
 		a := b.Alerts[0]
@@ -55,6 +55,17 @@ func TestParsePagerDuty(t *testing.T) {
 		}
 		if b.AcknowledgedAt != nil || len(b.Entries) != 0 {
 			t.Errorf("a trigger acknowledges: %+v", b)
+		}
+	})
+	t.Run("WithoutCreationTime", func(t *testing.T) {
+		// Dated by the event alone, a trigger repeats the occurrence
+		// that fires: FireOnce keeps it from firing twice.
+		body := edit(t, fixture(t, "pagerduty-incident-triggered.json"), func(p map[string]any) {
+			delete(p["event"].(map[string]any)["data"].(map[string]any), "created_at")
+		})
+		b, err := alerts.ParsePagerDuty(body, "wh-1", alerts.Rules{})
+		if err != nil || !b.FireOnce || len(b.Alerts) != 1 || !b.Alerts[0].StartsAt.Equal(ts("2024-01-25T10:01:10Z")) {
+			t.Fatalf("batch %+v (%v)", b, err)
 		}
 	})
 	t.Run("DeliveryIDFallsBackToEventID", func(t *testing.T) {
@@ -94,13 +105,20 @@ func TestParsePagerDuty(t *testing.T) {
 			!b.Alerts[0].StartsAt.Equal(ts("2024-01-25T10:01:10Z")) || !b.Alerts[0].EndsAt.Equal(ts("2024-01-25T10:50:00Z")) {
 			t.Fatalf("alerts %+v", b.Alerts)
 		}
+		// And so does the incident it opened.
+		if b.Open == nil || b.Open.Severity != incident.SEV1 || !b.OpenResolved {
+			t.Fatalf("open %+v, open resolved %v", b.Open, b.OpenResolved)
+		}
+		if b.Size() != 1 {
+			t.Errorf("size %d: the one alert counts once", b.Size())
+		}
 	})
 	t.Run("Reopened", func(t *testing.T) {
 		b, err := alerts.ParsePagerDuty(pdEvent(t, "incident.reopened", "ev4", "2024-01-25T11:00:00Z", ""), "wh-4", alerts.Rules{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		// A new occurrence, which FireOnce keeps from doubling one that fires.
+		// A new occurrence, from the reopening on.
 		if len(b.Alerts) != 1 || !b.Alerts[0].StartsAt.Equal(ts("2024-01-25T11:00:00Z")) || b.Open == nil {
 			t.Fatalf("batch %+v", b)
 		}
@@ -140,6 +158,13 @@ func TestParsePagerDuty(t *testing.T) {
 	t.Run("ErrNoIncidentID", func(t *testing.T) {
 		_, err := alerts.ParsePagerDuty([]byte(`{"event":{"event_type":"incident.triggered","occurred_at":"2024-01-25T10:00:00Z","data":{"title":"x"}}}`), "", alerts.Rules{})
 		wantErr(t, err, incident.EINVALID, "event.data.id")
+	})
+	t.Run("ErrNoteWithoutIncidentOrTime", func(t *testing.T) {
+		// Answered 200, such a note would be lost without a word.
+		_, err := alerts.ParsePagerDuty([]byte(`{"event":{"event_type":"incident.annotated","occurred_at":"2024-01-25T10:00:00Z","data":{"content":"x"}}}`), "", alerts.Rules{})
+		wantErr(t, err, incident.EINVALID, "event.data.incident.id")
+		_, err = alerts.ParsePagerDuty([]byte(`{"event":{"event_type":"incident.annotated","data":{"content":"x","incident":{"id":"Q1"}}}}`), "", alerts.Rules{})
+		wantErr(t, err, incident.EINVALID, "event.occurred_at")
 	})
 	t.Run("ErrWrongType", func(t *testing.T) {
 		_, err := alerts.ParsePagerDuty([]byte(`{"event":{"event_type":"incident.triggered","data":{"id":"Q1","number":"one"}}}`), "", alerts.Rules{})
@@ -233,6 +258,13 @@ func TestParseGeneric(t *testing.T) {
 	t.Run("ErrBadStatus", func(t *testing.T) {
 		_, err := alerts.ParseGeneric([]byte(`{"title":"x","status":"ok"}`), now, alerts.Rules{})
 		wantErr(t, err, incident.EINVALID, "status")
+	})
+	t.Run("ErrNoteWithoutIncidentOrTime", func(t *testing.T) {
+		// Answered 200, such a note would be lost without a word.
+		_, err := alerts.ParsePagerDuty([]byte(`{"event":{"event_type":"incident.annotated","occurred_at":"2024-01-25T10:00:00Z","data":{"content":"x"}}}`), "", alerts.Rules{})
+		wantErr(t, err, incident.EINVALID, "event.data.incident.id")
+		_, err = alerts.ParsePagerDuty([]byte(`{"event":{"event_type":"incident.annotated","data":{"content":"x","incident":{"id":"Q1"}}}}`), "", alerts.Rules{})
+		wantErr(t, err, incident.EINVALID, "event.occurred_at")
 	})
 	t.Run("ErrWrongType", func(t *testing.T) {
 		_, err := alerts.ParseGeneric([]byte(`{"title":"x","severity":1}`), now, alerts.Rules{})

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -56,6 +57,12 @@ type AlertBatch struct {
 	// unattached, for someone to attach by hand.
 	Open *Incident
 
+	// OpenResolved lets a new alert that is resolved already open the
+	// incident too, for senders whose alert is an incident of their own
+	// (PagerDuty): its resolution may come before its triggering, and
+	// delivery in order would have opened one.
+	OpenResolved bool
+
 	// OpenFor, when set, gives the incident to declare from the alerts
 	// the batch newly adds that fire, in place of Open, which describes
 	// the whole snapshot: a snapshot repeats alerts that fed an earlier
@@ -63,12 +70,14 @@ type AlertBatch struct {
 	// new ones may open another. Nil when they are below the threshold.
 	OpenFor func(firing []Alert) *Incident `json:"-"`
 
-	// AcknowledgedAt, when set, acknowledges the group's open incident.
+	// AcknowledgedAt, when set, acknowledges the incident the group fed
+	// last, open or not (as Entries go to it).
 	AcknowledgedAt *time.Time
 
 	// Entries are timeline entries the sender reports beyond alerts
-	// (PagerDuty acknowledgements and notes), added to the group's open
-	// incident. They are only idempotent with a DeliveryID.
+	// (PagerDuty acknowledgements and notes), added to the incident the
+	// group fed last, even when its commander has resolved it: the sender
+	// tells of that incident. They are only idempotent with a DeliveryID.
 	Entries []Event
 
 	// Truncated counts alerts the sender left out of the snapshot
@@ -88,8 +97,18 @@ type AlertEnd struct {
 	OnlyStarted bool
 }
 
-// Size is the number of alerts the batch reports on.
-func (b *AlertBatch) Size() int { return len(b.Alerts) + len(b.Resolve) }
+// Size is the number of alerts the batch reports on: an alert that Resolve
+// ends by its fingerprint and Alerts lists as well (PagerDuty's
+// resolutions) counts once.
+func (b *AlertBatch) Size() int {
+	n := len(b.Alerts)
+	for _, r := range b.Resolve {
+		if !slices.ContainsFunc(b.Alerts, func(a Alert) bool { return a.Fingerprint == r.Fingerprint }) {
+			n++
+		}
+	}
+	return n
+}
 
 // Empty reports whether the batch asks for nothing at all (a PagerDuty
 // event type Hindsight does not follow, a test ping).

@@ -259,6 +259,7 @@ type groupIngest struct {
 	live        []int              // the batches to apply, once locked
 	added       map[int][]alertRow // by insertSnapshots: the alerts each batch added
 	open        *incidentRow       // the group's open incident, once known
+	last        *incidentRow       // the incident the group last fed, open or over
 	marks       []alertMark        // timeline entries to write at the end
 	steps       []incidentStep     // for settleIncidents
 }
@@ -303,8 +304,11 @@ func (g *groupIngest) lock(batches []*incident.AlertBatch, idx []int, results []
 	if len(g.live) == 0 {
 		return nil
 	}
-	var err error
-	g.open, err = g.lockGroup()
+	last, err := g.lockGroup()
+	if last != nil && incident.Status(last.Status).Open() {
+		g.open = last
+	}
+	g.last = last
 	return err
 }
 
@@ -339,9 +343,11 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 			return err
 		}
 		res.Added, res.Resolved = len(added), len(ended)
-		res.Duplicates = res.Received - res.Added - res.Resolved
+		// A resolution that ends a reopened occurrence as well as the first
+		// one resolves more occurrences than the alerts it reports on.
+		res.Duplicates = max(0, res.Received-res.Added-res.Resolved)
 
-		if g.open == nil && b.Open != nil && anyFiring(added) {
+		if g.open == nil && b.Open != nil && (anyFiring(added) || b.OpenResolved && len(added) > 0) {
 			if inc := b.Opening(domainAlerts(added)); inc != nil {
 				attach := ids(added)
 				for _, j := range live[n+1:] {
@@ -350,22 +356,30 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 				if g.open, err = g.openIncident(b, inc, added, attach); err != nil {
 					return err
 				}
-				res.Opened = true
+				g.last, res.Opened = g.open, true
 			}
 		}
 		g.mark(added, ended)
 		if g.open != nil {
 			res.IncidentRef, res.IncidentID = g.open.Ref, g.open.ID
-			if at := earliestFiring(added); at != nil && (g.open.DetectedAt == nil || at.Before(*g.open.DetectedAt)) {
-				// An alert the first snapshots left out (Alertmanager's
-				// max_alerts) started before the ones that opened it.
+			// An alert the first snapshots left out (Alertmanager's
+			// max_alerts) started before the ones that opened it. One that
+			// comes resolved moves it only for OpenResolved senders, whose
+			// resolution of the first occurrence can come after a reopening.
+			if at := earliestOfRows(added, b.OpenResolved); at != nil && (g.open.DetectedAt == nil || at.Before(*g.open.DetectedAt)) {
 				g.open.DetectedAt = at
 				g.steps = append(g.steps, incidentStep{incidentID: g.open.ID, g: g, actor: g.actor, detectedAt: at})
 			}
+		}
+		// What the sender tells of its incident beyond alerts (PagerDuty's
+		// acknowledgements and notes) is of the incident the group fed
+		// last, even once its commander resolved it.
+		if fed := cmp.Or(g.open, g.last); fed != nil && (b.AcknowledgedAt != nil || len(b.Entries) > 0) {
+			res.IncidentRef, res.IncidentID = fed.Ref, fed.ID
 			if b.AcknowledgedAt != nil {
-				g.steps = append(g.steps, incidentStep{incidentID: g.open.ID, g: g, actor: g.actor, ackAt: b.AcknowledgedAt})
+				g.steps = append(g.steps, incidentStep{incidentID: fed.ID, g: g, actor: g.actor, ackAt: b.AcknowledgedAt})
 			}
-			if err := g.addEntries(b.Entries); err != nil {
+			if err := g.addEntries(fed.ID, b.Entries); err != nil {
 				return err
 			}
 		}
@@ -452,8 +466,8 @@ const (
 	openIncidentSQL = "SELECT id, ref, status, detected_at FROM incidents WHERE id = ?"
 )
 
-// lockGroup creates the group's row when it is new and returns the open
-// incident it feeds, if any.
+// lockGroup creates the group's row when it is new and returns the
+// incident it last fed, if any, open or over.
 //
 // On PostgreSQL the upsert takes the row lock, so a second delivery of the
 // group waits there until the first has committed. The incident is read by
@@ -474,7 +488,7 @@ func (g *groupIngest) lockGroup() (*incidentRow, error) {
 		if !id.Valid {
 			return nil, nil
 		}
-		return g.openIncidentRow(id.Int64)
+		return g.incidentRow(id.Int64)
 	}
 	var ref, status sql.NullString
 	var detected sql.NullTime
@@ -485,8 +499,8 @@ func (g *groupIngest) lockGroup() (*incidentRow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock alert group: %w", err)
 	}
-	if !id.Valid || !ref.Valid || !incident.Status(status.String).Open() {
-		return nil, nil // no incident yet, or it was deleted, or it is over
+	if !id.Valid || !ref.Valid {
+		return nil, nil // no incident yet, or it was deleted
 	}
 	return &incidentRow{ID: id.Int64, Ref: ref.String, Status: status.String, DetectedAt: timeOrNil(detected)}, nil
 }
@@ -499,8 +513,8 @@ func timeOrNil(t sql.NullTime) *time.Time {
 	return &u
 }
 
-// openIncidentRow returns the incident with this id when it is still open.
-func (g *groupIngest) openIncidentRow(id int64) (*incidentRow, error) {
+// incidentRow returns the incident with this id, if it was not deleted.
+func (g *groupIngest) incidentRow(id int64) (*incidentRow, error) {
 	var row incidentRow
 	var detected sql.NullTime
 	found, err := g.s.hot(g.tx).scanOne(openIncidentSQL, []any{id},
@@ -509,7 +523,7 @@ func (g *groupIngest) openIncidentRow(id int64) (*incidentRow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load group incident: %w", err)
 	}
-	if !found || !incident.Status(row.Status).Open() {
+	if !found {
 		return nil, nil
 	}
 	return &row, nil
@@ -548,14 +562,19 @@ func (g *groupIngest) openIncident(b *incident.AlertBatch, open *incident.Incide
 	tx := g.tx
 	// The firing alerts open it, and only theirs is the detection: an
 	// alert of the snapshot that had already resolved does not move it
-	// back, as it does not when it comes in a later snapshot.
-	first := *earliestFiring(opening)
-	detected := first
+	// back, as it does not when it comes in a later snapshot. Resolved
+	// alerts alone open one only for OpenResolved senders; the earliest
+	// start is theirs then.
+	first := earliestFiring(opening)
+	if first == nil {
+		first = earliestOfRows(opening, true)
+	}
+	detected := *first
 	inc := incident.Incident{
 		Title:      open.Title,
 		Severity:   open.Severity,
 		Services:   append([]string(nil), open.Services...),
-		StartedAt:  &first,
+		StartedAt:  first,
 		DetectedAt: &detected,
 	}
 	inc.PrepareNew(g.now)
@@ -583,10 +602,14 @@ func (g *groupIngest) openIncident(b *incident.AlertBatch, open *incident.Incide
 }
 
 // earliestFiring returns the earliest start of the firing alerts of rows.
-func earliestFiring(rows []alertRow) *time.Time {
+func earliestFiring(rows []alertRow) *time.Time { return earliestOfRows(rows, false) }
+
+// earliestOfRows returns the earliest start of the alerts of rows, of the
+// firing ones only unless resolved too.
+func earliestOfRows(rows []alertRow, resolved bool) *time.Time {
 	var first *time.Time
 	for i := range rows {
-		if a := &rows[i]; a.Status == string(incident.AlertFiring) && (first == nil || a.StartsAt.Before(*first)) {
+		if a := &rows[i]; (resolved || a.Status == string(incident.AlertFiring)) && (first == nil || a.StartsAt.Before(*first)) {
 			at := a.StartsAt.UTC()
 			first = &at
 		}
@@ -655,14 +678,14 @@ func (g *groupIngest) acknowledge(incidentID int64, at time.Time) error {
 	return g.record(inc.ID, "incident", inc.ID, incident.ActionUpdate, &before, inc)
 }
 
-// addEntries adds the timeline entries the sender reports.
-func (g *groupIngest) addEntries(entries []incident.Event) error {
+// addEntries adds the timeline entries the sender reports to the incident.
+func (g *groupIngest) addEntries(incidentID int64, entries []incident.Event) error {
 	if len(entries) == 0 {
 		return nil
 	}
 	evs := make([]incident.Event, len(entries))
 	for i, e := range entries {
-		e.IncidentID = g.open.ID
+		e.IncidentID = incidentID
 		e.Highlight = false
 		if err := prepareEvent(&e, g.now); err != nil {
 			return err
