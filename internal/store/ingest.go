@@ -349,14 +349,19 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 
 		if g.open == nil && b.Open != nil && (anyFiring(added) || b.OpenResolved && len(added) > 0) {
 			if inc := b.Opening(domainAlerts(added)); inc != nil {
-				attach := ids(added)
+				waiting, err := g.waitingAlerts(b, added)
+				if err != nil {
+					return err
+				}
+				attach := append(ids(added), ids(waiting)...)
 				for _, j := range live[n+1:] {
 					attach = append(attach, ids(addedBy[j])...) // inserted with the others, before this opened
 				}
-				if g.open, err = g.openIncident(b, inc, added, attach); err != nil {
+				if g.open, err = g.openIncident(b, inc, append(slices.Clip(added), waiting...), attach); err != nil {
 					return err
 				}
 				g.last, res.Opened = g.open, true
+				g.mark(waiting, nil)
 			}
 		}
 		g.mark(added, ended)
@@ -421,6 +426,38 @@ func (g *groupIngest) mark(added, ended []alertRow) {
 			g.marks = append(g.marks, alertMark{incidentID: *a.IncidentID, alert: a, status: incident.AlertResolved, at: *a.EndsAt})
 		}
 	}
+}
+
+// waitingAlerts returns the alerts of b's snapshot that fire unattached
+// from an earlier delivery, less severe than the ones added now, which
+// open the group's incident: they join it, and the earliest dates it, as
+// they would have had all come in one delivery (Alertmanager tells of a
+// warning, then at the group's next interval of the critical alert).
+func (g *groupIngest) waitingAlerts(b *incident.AlertBatch, added []alertRow) ([]alertRow, error) {
+	isAdded := make(map[int64]bool, len(added))
+	for i := range added {
+		isAdded[added[i].ID] = true
+	}
+	firing := map[string]bool{} // occurrence keys
+	var fps []string
+	for i := range b.Alerts {
+		if a := &b.Alerts[i]; a.Status == incident.AlertFiring {
+			firing[occurrenceKey(a.Fingerprint, a.StartsAt)] = true
+			fps = append(fps, a.Fingerprint)
+		}
+	}
+	rows, err := firingInGroup(g.tx, g.source, g.key, unique(fps))
+	if err != nil {
+		return nil, err
+	}
+	waiting := rows[:0]
+	for _, r := range rows {
+		if r.IncidentID == nil && !isAdded[r.ID] && firing[occurrenceKey(r.Fingerprint, r.StartsAt)] {
+			r.StartsAt = r.StartsAt.UTC()
+			waiting = append(waiting, r)
+		}
+	}
+	return waiting, nil
 }
 
 // recordDelivery remembers the ids of b's delivery and of the event it

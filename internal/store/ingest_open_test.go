@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"strings"
 	"testing"
 
 	"hindsight/internal/alerts"
@@ -62,9 +63,46 @@ func TestBelowThresholdAlertOpensNothingAfterResolve(t *testing.T) {
 		if res = ingest(t, s, b); !res.Opened {
 			t.Fatalf("a new warning alert opened nothing: %+v", res)
 		}
+		// The info alert that waited joins it; the critical one, of the
+		// incident resolved before, does not.
 		d := detail(t, s, res.IncidentRef)
-		if d.Severity != incident.SEV3 || len(d.Alerts) != 1 || d.Alerts[0].Fingerprint != "w1" {
-			t.Errorf("%s is %s with alerts %v, want SEV3 with the warning alert w1", d.Ref, d.Severity, d.Alerts)
+		if d.Severity != incident.SEV3 || len(d.Alerts) != 2 || d.Alerts[0].Fingerprint != "i1" || d.Alerts[1].Fingerprint != "w1" {
+			t.Errorf("%s is %s with alerts %v, want SEV3 with the info alert i1 and the warning alert w1", d.Ref, d.Severity, d.Alerts)
+		}
+	})
+}
+
+// A less severe alert that fires first waits unattached. When a severe one
+// of its group opens an incident, it joins it and dates it, as it would
+// have had both come in one snapshot: Alertmanager tells of the new alert
+// at the group's next interval.
+func TestWaitingAlertJoinsTheIncidentItsGroupOpens(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		parse := func(payload string) *incident.AlertBatch {
+			b, err := alerts.ParseAlertmanager(amPayload(payload), alerts.Rules{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		together, apart := s, another(t, s)
+		ingest(t, together, parse(amInfo+","+amWarning))
+		if res := ingest(t, apart, parse(amInfo)); res.Opened {
+			t.Fatalf("an info alert opened %s", res.IncidentRef)
+		}
+		ingest(t, apart, parse(amInfo+","+amWarning))
+		want := timeline(detail(t, together, "INC-1"))
+		for name, st := range map[string]*store.Store{"one snapshot": together, "two snapshots": apart} {
+			d := detail(t, st, "INC-1")
+			if !d.StartedAt.Equal(clock("10:40:00")) || !d.DetectedAt.Equal(clock("10:40:00")) {
+				t.Errorf("%s: started %v, detected %v; want 10:40, when the info alert fired", name, d.StartedAt, d.DetectedAt)
+			}
+			if len(d.Alerts) != 2 {
+				t.Errorf("%s: alerts %v, want the info and the warning alert", name, d.Alerts)
+			}
+			if got := timeline(d); len(got) != 2 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%s: timeline %q, want %q, one entry each", name, got, want)
+			}
 		}
 	})
 }

@@ -227,8 +227,10 @@ func TestIngestAlertsOpenAt(t *testing.T) {
 		if !res.Opened || res.Added != 1 {
 			t.Fatalf("result %+v", res)
 		}
+		// The alert that waited, still firing, joins the incident and
+		// dates its detection, as it would have had both come at once.
 		d := detail(t, s, res.IncidentRef)
-		if len(d.Alerts) != 1 || d.Alerts[0].Fingerprint != "c1" || !d.DetectedAt.Equal(clock("09:10:00")) {
+		if len(d.Alerts) != 2 || d.Alerts[0].Fingerprint != "w1" || d.Alerts[1].Fingerprint != "c1" || !d.DetectedAt.Equal(clock("09:00:00")) {
 			t.Fatalf("incident %+v with %+v", d.Incident, d.Alerts)
 		}
 
