@@ -154,6 +154,7 @@ func (b *AlertBatch) Normalize(now time.Time) {
 			}
 		}
 	}
+	b.Alerts = mergeRepeats(b.Alerts)
 	for i := range b.Resolve {
 		r := &b.Resolve[i]
 		r.At = r.At.UTC().Truncate(time.Microsecond)
@@ -193,6 +194,34 @@ func (b *AlertBatch) Opening(added []Alert) *Incident {
 		inc.Title = dropNUL(inc.Title)
 	}
 	return inc
+}
+
+// mergeRepeats keeps one copy of each occurrence a sender listed more than
+// once, the resolved one if any copy is: the state the copies reach.
+// Applied apart, the firing copy was stored and the resolution left to the
+// next delivery of the same payload, which then changed something.
+func mergeRepeats(alerts []Alert) []Alert {
+	if len(alerts) < 2 {
+		return alerts
+	}
+	type occurrence struct {
+		fingerprint string
+		start       time.Time
+	}
+	seen := make(map[occurrence]int, len(alerts)) // index in out
+	out := alerts[:0]
+	for _, a := range alerts {
+		k := occurrence{a.Fingerprint, a.StartsAt}
+		if i, ok := seen[k]; ok {
+			if a.Status == AlertResolved {
+				out[i] = a
+			}
+			continue
+		}
+		seen[k] = len(out)
+		out = append(out, a)
+	}
+	return out
 }
 
 // Validate checks a normalized batch. Adapters build valid batches from

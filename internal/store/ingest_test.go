@@ -206,6 +206,28 @@ func TestIngestAlerts(t *testing.T) {
 	})
 }
 
+// A payload that lists one alert twice, firing and resolved, stores it
+// resolved at once: sent again, it changes nothing.
+func TestIngestAlertListedTwice(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+		b := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:01:00"))
+		twice := func() *incident.AlertBatch { return group("g", a, resolved(a, clock("10:30:00")), a, b) }
+		if res := ingest(t, s, twice()); res.Received != 2 || res.Added != 2 {
+			t.Fatalf("result %+v", res)
+		}
+		d := detail(t, s, "INC-1")
+		if len(d.Alerts) != 2 || d.Alerts[0].Status != incident.AlertResolved {
+			t.Fatalf("alerts %+v", d.Alerts)
+		}
+		want := timeline(d)
+		if res := ingest(t, s, twice()); res.Added != 0 || res.Resolved != 0 || res.Duplicates != 2 {
+			t.Fatalf("again: %+v", res)
+		}
+		wantTimeline(t, detail(t, s, "INC-1"), want...)
+	})
+}
+
 func TestIngestAlertsOpenAt(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		w := firing("w1", "DiskFilling", "db-1", clock("09:00:00"))
