@@ -83,6 +83,13 @@ type AlertBatch struct {
 	// Truncated counts alerts the sender left out of the snapshot
 	// (Alertmanager's max_alerts); they are not resolved by their absence.
 	Truncated int
+
+	// PayloadField, when set, names a field of the batch as the payload
+	// it was made of does: Validate refuses a batch naming the field the
+	// sender must fix ("alerts[1].startsAt"), not the batch's own
+	// ("alerts[1].starts_at"). It returns "" for a field the payload has
+	// no name for, which keeps the batch's.
+	PayloadField func(field string) string `json:"-"`
 }
 
 // AlertEnd says that an alert stopped firing at At.
@@ -227,6 +234,14 @@ func mergeRepeats(alerts []Alert) []Alert {
 // Validate checks a normalized batch. Adapters build valid batches from
 // any well-formed payload; this guards the store against the others.
 func (b *AlertBatch) Validate() error {
+	err := b.validate()
+	if err != nil && b.PayloadField != nil {
+		return RenameField(err, b.PayloadField)
+	}
+	return err
+}
+
+func (b *AlertBatch) validate() error {
 	if b.Source == "" {
 		return FieldError(EINVALID, "source", "source is required")
 	}
@@ -336,12 +351,7 @@ func checkFingerprint(fp string) error {
 }
 
 func prefix(err error, p string) error {
-	if e, ok := err.(*Error); ok && e.Field != "" {
-		c := *e
-		c.Field = p + e.Field
-		return &c
-	}
-	return err
+	return RenameField(err, func(field string) string { return p + field })
 }
 
 // IngestResult says what a delivery changed.

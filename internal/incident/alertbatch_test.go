@@ -127,6 +127,35 @@ func TestAlertBatchValidate(t *testing.T) {
 	})
 }
 
+// A batch made of a payload is refused naming the payload's field, in
+// the error's field and message alike; a field the payload has no name for
+// keeps the batch's.
+func TestAlertBatchPayloadField(t *testing.T) {
+	payload := map[string]string{"alerts[1].starts_at": "alerts[1].startsAt"}
+	late := time.Date(3001, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name, field, message string
+		mutate               func(b *AlertBatch)
+	}{
+		{"Renamed", "alerts[1].startsAt", "alerts[1].startsAt must be a time from 1970 to 2999", func(b *AlertBatch) { b.Alerts[1].StartsAt = late }},
+		{"Kept", "alerts[1].fingerprint", "alerts[1].fingerprint is required", func(b *AlertBatch) { b.Alerts[1].Fingerprint = "" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := time.Date(2024, 1, 25, 10, 0, 0, 0, time.UTC)
+			b := &AlertBatch{Source: "alertmanager", GroupKey: "g", Alerts: []Alert{
+				{Fingerprint: "a", Status: AlertFiring, StartsAt: now},
+				{Fingerprint: "b", Status: AlertFiring, StartsAt: now}},
+				PayloadField: func(field string) string { return payload[field] }}
+			tc.mutate(b)
+			b.Normalize(now)
+			err := b.Validate()
+			if ErrorCode(err) != EINVALID || ErrorField(err) != tc.field || ErrorMessage(err) != tc.message {
+				t.Fatalf("error %q (field %q), want %q on %q", ErrorMessage(err), ErrorField(err), tc.message, tc.field)
+			}
+		})
+	}
+}
+
 func TestAlertEntryText(t *testing.T) {
 	a := &Alert{Labels: map[string]string{"instance": "api-1:8080", "job": "api"},
 		Annotations: map[string]string{"summary": "p99 above 2s"}}

@@ -3,6 +3,7 @@ package incident
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Error codes shared by every layer. The web package maps each code to one
@@ -50,6 +51,27 @@ func Errorf(code, format string, args ...any) *Error {
 // FieldError returns an *Error about one input field.
 func FieldError(code, field, format string, args ...any) *Error {
 	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// RenameField returns err, when it is an *Error about a field, as an error
+// about the field name(field) instead: in its Field, and in its message
+// when the message begins with the field ("starts_at is required"). An
+// empty name leaves err as it is.
+func RenameField(err error, name func(field string) string) error {
+	e, ok := err.(*Error)
+	if !ok || e.Field == "" {
+		return err
+	}
+	to := name(e.Field)
+	if to == "" || to == e.Field {
+		return err
+	}
+	c := *e
+	c.Field = to
+	if rest, ok := strings.CutPrefix(e.Message, e.Field+" "); ok {
+		c.Message = to + " " + rest
+	}
+	return &c
 }
 
 // ErrorCode returns the code of err, EINTERNAL for errors that are not *Error.
