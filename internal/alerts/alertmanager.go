@@ -90,7 +90,38 @@ func groupBatch(source string, p *groupPayload, r Rules) (*incident.AlertBatch, 
 	b.OpenFor = func(firing []incident.Alert) *incident.Incident {
 		return r.incidentFor(firing, p.CommonLabels, p.CommonAnnotations)
 	}
+	b.PayloadField = groupField
+	if p.GroupKey == "" {
+		b.PayloadField = func(field string) string {
+			if field == "group_key" {
+				// Made of the receiver and the group labels, which are
+				// what grows long.
+				return "groupLabels"
+			}
+			return groupField(field)
+		}
+	}
 	return b, nil
+}
+
+// groupField names a field of a batch as Alertmanager's payload does.
+func groupField(field string) string {
+	if field == "group_key" {
+		return "groupKey"
+	}
+	alert, name, _ := strings.Cut(field, ".")
+	if !strings.HasPrefix(alert, "alerts[") {
+		return ""
+	}
+	switch name {
+	case "starts_at":
+		return alert + ".startsAt"
+	case "ends_at":
+		return alert + ".endsAt"
+	case "name":
+		return alert + ".labels.alertname"
+	}
+	return ""
 }
 
 // canonicalLabels writes labels the way Alertmanager writes group keys.

@@ -20,6 +20,20 @@ type genericAlert struct {
 	At          string `json:"at"` // read by parseTime, to name the field
 }
 
+// genericFields name the fields of a generic batch as the payload does.
+var genericFields = map[string]string{
+	"group_key":              "fingerprint",
+	"alerts[0].fingerprint":  "fingerprint",
+	"resolve[0].fingerprint": "fingerprint",
+	"alerts[0].starts_at":    "at",
+	"resolve[0].at":          "at",
+	"alerts[0].name":         "title",
+	"alerts[0].annotations":  "text",
+	"services":               "service",
+}
+
+func genericField(field string) string { return genericFields[field] }
+
 // maxGenericText is the most bytes of text: it becomes the alert's
 // description annotation, and an alert's annotations hold at most
 // incident.MaxLabelsLen bytes, keys included.
@@ -71,7 +85,7 @@ func ParseGeneric(body []byte, now time.Time, r Rules) (*incident.AlertBatch, er
 	if fp == "" {
 		fp = LabelsFingerprint(map[string]string{"title": g.Title, "service": g.Service})
 	}
-	b := &incident.AlertBatch{Source: SourceGeneric, GroupKey: fp, FireOnce: true}
+	b := &incident.AlertBatch{Source: SourceGeneric, GroupKey: fp, FireOnce: true, PayloadField: genericField}
 	if status == incident.AlertResolved {
 		b.Resolve = []incident.AlertEnd{{Fingerprint: fp, At: at}}
 		return b, nil

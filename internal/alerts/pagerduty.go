@@ -72,6 +72,11 @@ func ParsePagerDuty(body []byte, webhookID string, r Rules) (*incident.AlertBatc
 	if err != nil {
 		return nil, err
 	}
+	fields := &pdFields{delivery: "event.id", at: "event.occurred_at"}
+	if strings.TrimSpace(webhookID) != "" {
+		fields.delivery = PagerDutyWebhookIDHeader
+	}
+	b.PayloadField = fields.name
 	switch ev.EventType {
 	case "incident.triggered", "incident.acknowledged", "incident.reopened", "incident.resolved":
 		var inc pdIncident
@@ -86,22 +91,23 @@ func ParsePagerDuty(body []byte, webhookID string, r Rules) (*incident.AlertBatc
 			return nil, err
 		}
 		if at.IsZero() {
-			at = created
+			at, fields.at = created, "event.data.created_at"
 		}
 		if at.IsZero() {
 			return nil, incident.FieldError(incident.EINVALID, "event.occurred_at", "event.occurred_at is required")
 		}
-		b.GroupKey = inc.ID
+		b.GroupKey, fields.group = inc.ID, "event.data.id"
 		// The incident's first occurrence starts when it was created,
 		// whichever event tells of it first; a reopened incident fires
 		// anew, a new occurrence.
 		start := created
+		fields.start = "event.data.created_at"
 		if ev.EventType == "incident.reopened" {
-			start = at
+			start, fields.start = at, fields.at
 		} else if start.IsZero() {
 			// Without its creation time, an event can only date the
 			// occurrence by itself: while one fires, it is a repeat.
-			start, b.FireOnce = at, true
+			start, fields.start, b.FireOnce = at, fields.at, true
 		}
 		switch ev.EventType {
 		case "incident.resolved":
@@ -132,7 +138,7 @@ func ParsePagerDuty(body []byte, webhookID string, r Rules) (*incident.AlertBatc
 		if err := decodeData(ev.Data, &note); err != nil {
 			return nil, err
 		}
-		b.GroupKey = strings.TrimSpace(note.Incident.ID)
+		b.GroupKey, fields.group = strings.TrimSpace(note.Incident.ID), "event.data.incident.id"
 		if b.GroupKey == "" {
 			return nil, incident.FieldError(incident.EINVALID, "event.data.incident.id", "event.data.incident.id is required")
 		}
@@ -148,6 +154,37 @@ func ParsePagerDuty(body []byte, webhookID string, r Rules) (*incident.AlertBatc
 	return b, nil
 }
 
+// pdFields names the fields of a batch as the PagerDuty event it was made
+// of does, which depends on where the batch's values came from.
+type pdFields struct {
+	delivery string // the X-Webhook-Id header, or else event.id
+	group    string // the incident's id
+	at       string // the event's time: occurred_at, or else the incident's created_at
+	start    string // the alert's start: the incident's created_at, or else at
+}
+
+func (f *pdFields) name(field string) string {
+	switch field {
+	case "delivery_id":
+		return f.delivery
+	case "event_id":
+		return "event.id"
+	case "group_key":
+		return f.group
+	case "alerts[0].fingerprint", "resolve[0].fingerprint":
+		return "event.data.id"
+	case "alerts[0].starts_at":
+		return f.start
+	case "alerts[0].ends_at", "resolve[0].at", "acknowledged_at", "entries[0].at":
+		return f.at
+	case "alerts[0].name", "title":
+		return "event.data.title"
+	case "services":
+		return "event.data.service.summary"
+	}
+	return ""
+}
+
 func decodeData(data json.RawMessage, v any) error {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 || string(data) == "null" {
@@ -157,13 +194,7 @@ func decodeData(data json.RawMessage, v any) error {
 		// Decoded alone, it would be refused as if it were the body.
 		return incident.FieldError(incident.EINVALID, "event.data", "event.data must be an object")
 	}
-	if err := decodeJSON(data, v); err != nil {
-		if e, ok := err.(*incident.Error); ok && e.Field != "" {
-			e.Field = "event.data." + e.Field
-		}
-		return err
-	}
-	return nil
+	return incident.RenameField(decodeJSON(data, v), func(field string) string { return "event.data." + field })
 }
 
 // pdAlert is the alert a PagerDuty incident stands for: the incident's id
