@@ -223,7 +223,7 @@ func TestParseAlertmanager(t *testing.T) {
 			alertsOf(p)[0]["labels"] = "alertname=x"
 		})
 		_, err := alerts.ParseAlertmanager(body, alerts.Rules{})
-		wantErr(t, err, incident.EINVALID, "alerts.labels")
+		wantErr(t, err, incident.EINVALID, "alerts[0].labels")
 	})
 	t.Run("ErrBadTime", func(t *testing.T) {
 		body := edit(t, fixture(t, "alertmanager-firing.json"), func(p map[string]any) {

@@ -8,10 +8,12 @@ package alerts
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -178,7 +180,8 @@ func decodeJSON(body []byte, v any) error {
 		if te.Field == "" {
 			return incident.Errorf(incident.EINVALID, "the body must be a JSON object, not %s", te.Value)
 		}
-		return incident.FieldError(incident.EINVALID, te.Field, "%s must be %s, not %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+		field := cmp.Or(valuePath(body, te.Offset), te.Field)
+		return incident.FieldError(incident.EINVALID, field, "%s must be %s, not %s", field, jsonKind(te.Type.Kind()), te.Value)
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
@@ -187,18 +190,77 @@ func decodeJSON(body []byte, v any) error {
 	return incident.Errorf(incident.EINVALID, "malformed payload: %v", err)
 }
 
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
 		return "a string"
-	case "map", "struct":
+	case reflect.Map, reflect.Struct:
 		return "an object"
-	case "slice", "array":
+	case reflect.Slice, reflect.Array:
 		return "an array"
-	case "bool":
+	case reflect.Bool:
 		return "true or false"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
 	}
-	return "a number"
+	return "an integer"
+}
+
+// valuePath names the value of body that ends at offset, as
+// "alerts[1].labels.severity", or returns "" for the body itself. It names
+// where encoding/json found a value of the wrong type: its errors name
+// the struct fields on the way, but neither the index of an element nor
+// the key of a map, and say where the value ends (or, for an array or an
+// object, opens). body is valid JSON, or it would not have got so far.
+func valuePath(body []byte, offset int64) string {
+	type level struct {
+		array   bool
+		index   int    // of the element in an array, -1 before the first
+		key     string // of the member in an object
+		wantKey bool   // in an object, before a key or the end
+	}
+	var levels []level
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber() // a number beyond float64 is no error here
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		delim, _ := tok.(json.Delim)
+		if n := len(levels); n > 0 {
+			l := &levels[n-1]
+			switch {
+			case delim == ']' || delim == '}':
+				levels = levels[:n-1]
+				continue
+			case l.array:
+				l.index++
+			case l.wantKey:
+				l.key, l.wantKey = tok.(string), false
+				continue
+			default:
+				l.wantKey = true
+			}
+		}
+		if dec.InputOffset() >= offset {
+			var path strings.Builder
+			for _, l := range levels {
+				if l.array {
+					fmt.Fprintf(&path, "[%d]", l.index)
+				} else {
+					if path.Len() > 0 {
+						path.WriteByte('.')
+					}
+					path.WriteString(l.key)
+				}
+			}
+			return path.String()
+		}
+		if delim == '[' || delim == '{' {
+			levels = append(levels, level{array: delim == '[', index: -1, wantKey: delim == '{'})
+		}
+	}
 }
 
 // parseTime reads a time of a payload as encoding/json reads a time.Time

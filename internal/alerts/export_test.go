@@ -12,3 +12,6 @@ var PayloadTypes = []func() any{
 	func() any { return new(pdIncident) },
 	func() any { return new(pdNote) },
 }
+
+// ValuePath is valuePath, for FuzzValuePath.
+var ValuePath = valuePath

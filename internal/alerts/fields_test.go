@@ -27,6 +27,9 @@ func TestRefusalsNamePayloadFields(t *testing.T) {
 			return alerts.ParseGrafana(edit(t, fixture(t, "grafana-firing.json"), fn), alerts.Rules{})
 		}
 	}
+	raw := func(parse func([]byte, alerts.Rules) (*incident.AlertBatch, error), body string) func(t *testing.T) (*incident.AlertBatch, error) {
+		return func(t *testing.T) (*incident.AlertBatch, error) { return parse([]byte(body), alerts.Rules{}) }
+	}
 	generic := func(body string) func(t *testing.T) (*incident.AlertBatch, error) {
 		return func(t *testing.T) (*incident.AlertBatch, error) {
 			return alerts.ParseGeneric([]byte(body), now, alerts.Rules{})
@@ -72,11 +75,23 @@ func TestRefusalsNamePayloadFields(t *testing.T) {
 			})},
 		{"AlertmanagerNULAlertname", "alerts[0].labels.alertname", "alerts[0].labels.alertname contains a NUL character",
 			am(func(p map[string]any) { alertsOf(p)[0]["labels"].(map[string]any)["alertname"] = "a\x00b" })},
+		{"AlertmanagerFractionalInteger", "truncatedAlerts", "truncatedAlerts must be an integer, not number 1.5",
+			raw(alerts.ParseAlertmanager, `{"truncatedAlerts":1.5,"alerts":[]}`)},
+		{"AlertmanagerLabelNotString", "alerts[1].labels.severity", "alerts[1].labels.severity must be a string, not number",
+			am(func(p map[string]any) { alertsOf(p)[1]["labels"].(map[string]any)["severity"] = 2 })},
+		{"AlertmanagerLabelNotStringNonASCII", "alerts[0].labels.sévérité", "alerts[0].labels.sévérité must be a string, not number",
+			raw(alerts.ParseAlertmanager, `{"alerts":[{"labels":{"a":"é","sévérité":2}}]}`)},
+		{"AlertmanagerAlertNotObject", "alerts[0]", "alerts[0] must be an object, not string",
+			raw(alerts.ParseAlertmanager, `{"alerts":["x"]}`)},
+		{"AlertmanagerAlertsNotArray", "alerts", "alerts must be an array, not object",
+			raw(alerts.ParseAlertmanager, `{"alerts":{"0":{}}}`)},
 
 		{"GrafanaFutureStartsAt", "alerts[0].startsAt", "alerts[0].startsAt must be a time from 1970 to 2999",
 			grafana(func(p map[string]any) { alertsOf(p)[0]["startsAt"] = future })},
 		{"GrafanaLongGroupKey", "groupKey", "groupKey is 2001 characters long, at most 2000 are allowed",
 			grafana(func(p map[string]any) { p["groupKey"] = strings.Repeat("k", 2001) })},
+		{"GrafanaLabelNotString", "alerts[0].labels.team", "alerts[0].labels.team must be a string, not bool",
+			grafana(func(p map[string]any) { alertsOf(p)[0]["labels"].(map[string]any)["team"] = true })},
 
 		{"PagerDutyPastCreatedAt", "event.data.created_at", "event.data.created_at must be a time from 1970 to 2999",
 			pd("incident.triggered", "wh", func(ev, data map[string]any) { data["created_at"] = past })},
@@ -106,6 +121,8 @@ func TestRefusalsNamePayloadFields(t *testing.T) {
 			pd("incident.triggered", "", func(ev, data map[string]any) { ev["id"] = long })},
 		{"PagerDutyLongWebhookID", "X-Webhook-Id", "X-Webhook-Id is 201 characters long, at most 200 are allowed",
 			pd("incident.triggered", long, func(ev, data map[string]any) {})},
+		{"PagerDutyDataNotString", "event.data.title", "event.data.title must be a string, not number",
+			pd("incident.triggered", "wh", func(ev, data map[string]any) { data["title"] = 5 })},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			storetest.Each(t, func(t *testing.T, s *store.Store) {

@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -242,6 +244,45 @@ func FuzzFastDecode(f *testing.F) {
 			}
 			if !reflect.DeepEqual(fast, std) {
 				t.Fatalf("%T: go-json reads %+v, encoding/json %+v: %q", fast, fast, std, body)
+			}
+		}
+	})
+}
+
+// FuzzValuePath holds valuePath to encoding/json: where encoding/json
+// refuses a value of the wrong type, valuePath names it, and without its
+// indexes the name is the one encoding/json gives, or that and a label's
+// key.
+func FuzzValuePath(f *testing.F) {
+	for _, s := range seedFixtures(f) {
+		f.Add(s)
+	}
+	for _, s := range []string{
+		`{"alerts":[{"labels":{"a":"b"}},{"labels":{"x":"y","severity":2}}]}`,
+		`{"alerts" : [ {} , "x" ] }`,
+		`{"truncatedAlerts":1.5}`,
+		`{"Alerts":[{"Labels":[1]}],"\u0061lerts":[{"labels":{"\u00e9":{}}}]}`,
+		`{"event":{"id":7,"data":{"id":"P1"}}}`,
+		`{"title":"x","at":["2024-01-25T10:00:00Z"]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	indexes := regexp.MustCompile(`\[[0-9]+\]`)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, newValue := range alerts.PayloadTypes {
+			var te *json.UnmarshalTypeError
+			if !errors.As(json.Unmarshal(body, newValue()), &te) || te.Field == "" {
+				continue
+			}
+			path := alerts.ValuePath(body, te.Offset)
+			got := strings.Split(indexes.ReplaceAllString(path, ""), ".")
+			want := strings.Split(te.Field, ".")
+			ok := len(got) >= len(want) // and a label's key, which may hold dots
+			for i := 0; ok && i < len(want); i++ {
+				ok = strings.EqualFold(got[i], want[i])
+			}
+			if !ok {
+				t.Fatalf("valuePath names %q where encoding/json refuses %s (%v): %q", path, te.Field, te, body)
 			}
 		}
 	})
