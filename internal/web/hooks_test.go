@@ -255,6 +255,73 @@ func TestHookRefusals(t *testing.T) {
 	})
 }
 
+// TestHookRefusalsNameSentFields: a payload refused with 400 names the
+// field the sender sent, whichever check refused it (the adapter's, or the
+// store's checks of the alerts made of it), and stores nothing.
+func TestHookRefusalsNameSentFields(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newHookEnv(t, st, web.Config{})
+		long := strings.Repeat("x", 201)
+		// group is a notification of Alertmanager's format; alert is one
+		// of its alerts.
+		alert := func(startsAt, labels string) string {
+			return `{"status":"firing","labels":{"alertname":"A",` + labels + `},"startsAt":"` + startsAt + `","fingerprint":"f` + startsAt[:4] + `"}`
+		}
+		group := func(groupKey string, alerts ...string) string {
+			return `{"version":"4","groupKey":"` + groupKey + `","status":"firing","receiver":"r","alerts":[` + strings.Join(alerts, ",") + `]}`
+		}
+		ok := alert("2024-01-25T10:00:00Z", `"severity":"critical"`)
+		// pd is a PagerDuty event; data the fields of its incident.
+		pd := func(eventType, eventID, occurredAt, data string) string {
+			return `{"event":{"id":"` + eventID + `","event_type":"` + eventType + `","occurred_at":"` + occurredAt + `","data":{` + data + `}}}`
+		}
+		const at = "2024-01-25T10:05:00Z"
+		incidentData := `"id":"P1","title":"Checkout down","urgency":"high","created_at":"2024-01-25T10:00:00Z"`
+		for _, tc := range []struct {
+			name, path, body, webhookID, field string
+		}{
+			{"GenericFutureAt", "/hooks/generic", `{"title":"x","severity":"critical","at":"3001-01-01T00:00:00Z"}`, "", "at"},
+			{"GenericResolvedPastAt", "/hooks/generic", `{"title":"x","status":"resolved","at":"1960-01-01T00:00:00Z"}`, "", "at"},
+			{"GenericLongFingerprint", "/hooks/generic", `{"title":"x","fingerprint":"` + long + `"}`, "", "fingerprint"},
+			{"GenericNULTitle", "/hooks/generic", `{"title":"a\u0000b","severity":"critical"}`, "", "title"},
+			{"AlertmanagerFutureStartsAt", "/hooks/alertmanager", group("g", ok, alert("3001-01-01T00:00:00Z", `"severity":"critical"`)), "", "alerts[1].startsAt"},
+			{"AlertmanagerLongGroupKey", "/hooks/alertmanager", group(strings.Repeat("k", 2001), ok), "", "groupKey"},
+			{"AlertmanagerFractionalInteger", "/hooks/alertmanager", `{"truncatedAlerts":1.5,"alerts":[` + ok + `]}`, "", "truncatedAlerts"},
+			{"AlertmanagerLabelNotString", "/hooks/alertmanager", group("g", alert("2024-01-25T10:00:00Z", `"severity":2`)), "", "alerts[0].labels.severity"},
+			{"AlertmanagerAlertNotObject", "/hooks/alertmanager", `{"alerts":["x"]}`, "", "alerts[0]"},
+			{"GrafanaFutureStartsAt", "/hooks/grafana", group("g", alert("3001-01-01T00:00:00Z", `"severity":"critical"`)), "", "alerts[0].startsAt"},
+			{"GrafanaLongGroupKey", "/hooks/grafana", group(strings.Repeat("k", 2001), ok), "", "groupKey"},
+			{"PagerDutyPastCreatedAt", "/hooks/pagerduty", pd("incident.triggered", "E1", at, `"id":"P1","title":"x","created_at":"1960-01-01T00:00:00Z"`), "wh-1", "event.data.created_at"},
+			{"PagerDutyPastOccurredAt", "/hooks/pagerduty", pd("incident.triggered", "E1", "1960-01-01T00:00:00Z", `"id":"P1","title":"x"`), "wh-1", "event.occurred_at"},
+			{"PagerDutyResolvedFutureOccurredAt", "/hooks/pagerduty", pd("incident.resolved", "E1", "9999-01-01T00:00:00Z", incidentData), "wh-1", "event.occurred_at"},
+			{"PagerDutyAnnotatedFutureOccurredAt", "/hooks/pagerduty", pd("incident.annotated", "E1", "3000-01-01T00:00:00Z", `"content":"note","incident":{"id":"P1"}`), "wh-1", "event.occurred_at"},
+			{"PagerDutyLongIncidentID", "/hooks/pagerduty", pd("incident.triggered", "E1", at, `"id":"`+long+`","title":"x"`), "wh-1", "event.data.id"},
+			{"PagerDutyNULIncidentID", "/hooks/pagerduty", pd("incident.triggered", "E1", at, `"id":"P\u00001","title":"x"`), "wh-1", "event.data.id"},
+			{"PagerDutyLongEventID", "/hooks/pagerduty", pd("incident.triggered", long, at, incidentData), "wh-1", "event.id"},
+			{"PagerDutyLongWebhookID", "/hooks/pagerduty", pd("incident.triggered", "E1", at, incidentData), long, "X-Webhook-Id"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				headers := e.bearer(incident.RoleWebhook)
+				if tc.webhookID != "" {
+					headers["X-Webhook-Id"] = tc.webhookID
+				}
+				w := e.hook(tc.path, tc.body, headers)
+				wantStatus(t, w, 400, "invalid")
+				var got apiError
+				json.Unmarshal(w.Body.Bytes(), &got)
+				if got.Error.Field != tc.field || !strings.HasPrefix(got.Error.Message, tc.field+" ") {
+					t.Errorf("error %+v, want one about %s", got.Error, tc.field)
+				}
+			})
+		}
+		for _, table := range []string{"alerts", "incidents", "alert_groups", "events"} {
+			if n := rowCount(t, st, table); n != 0 {
+				t.Errorf("refused requests stored %d rows in %s", n, table)
+			}
+		}
+	})
+}
+
 func TestHookSignatures(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		now := time.Date(2024, 1, 25, 10, 5, 0, 0, time.UTC)
