@@ -259,13 +259,6 @@ func TestParseGeneric(t *testing.T) {
 		_, err := alerts.ParseGeneric([]byte(`{"title":"x","status":"ok"}`), now, alerts.Rules{})
 		wantErr(t, err, incident.EINVALID, "status")
 	})
-	t.Run("ErrNoteWithoutIncidentOrTime", func(t *testing.T) {
-		// Answered 200, such a note would be lost without a word.
-		_, err := alerts.ParsePagerDuty([]byte(`{"event":{"event_type":"incident.annotated","occurred_at":"2024-01-25T10:00:00Z","data":{"content":"x"}}}`), "", alerts.Rules{})
-		wantErr(t, err, incident.EINVALID, "event.data.incident.id")
-		_, err = alerts.ParsePagerDuty([]byte(`{"event":{"event_type":"incident.annotated","data":{"content":"x","incident":{"id":"Q1"}}}}`), "", alerts.Rules{})
-		wantErr(t, err, incident.EINVALID, "event.occurred_at")
-	})
 	t.Run("ErrWrongType", func(t *testing.T) {
 		_, err := alerts.ParseGeneric([]byte(`{"title":"x","severity":1}`), now, alerts.Rules{})
 		wantErr(t, err, incident.EINVALID, "severity")
