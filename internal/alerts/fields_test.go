@@ -65,6 +65,13 @@ func TestRefusalsNamePayloadFields(t *testing.T) {
 
 		{"AlertmanagerFutureStartsAt", "alerts[1].startsAt", "alerts[1].startsAt must be a time from 1970 to 2999",
 			am(func(p map[string]any) { alertsOf(p)[1]["startsAt"] = future })},
+		// An alert listed twice before it: the index is still the payload's.
+		{"AlertmanagerFutureStartsAtAfterRepeat", "alerts[2].startsAt", "alerts[2].startsAt must be a time from 1970 to 2999",
+			am(func(p map[string]any) {
+				first := alertsOf(p)[0]
+				bad := map[string]any{"status": "firing", "labels": map[string]any{"alertname": "B"}, "startsAt": future, "fingerprint": "f2"}
+				p["alerts"] = []any{first, first, bad}
+			})},
 		{"AlertmanagerFutureEndsAt", "alerts[0].endsAt", "alerts[0].endsAt must be a time from 1970 to 2999",
 			am(func(p map[string]any) { alertsOf(p)[0]["status"], alertsOf(p)[0]["endsAt"] = "resolved", future })},
 		{"AlertmanagerLongGroupKey", "groupKey", "groupKey is 2001 characters long, at most 2000 are allowed",

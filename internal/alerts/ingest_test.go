@@ -391,3 +391,38 @@ func TestIngestPagerDutyNoteAfterResolve(t *testing.T) {
 			"10:30:00 Note in PagerDuty by Ana: Rolled back the cache deploy")
 	})
 }
+
+// The reopening of a PagerDuty incident came first and opened Hindsight's
+// incident, which its commander resolved; then the incident's trigger, or
+// the resolution of its first firing, comes late. Either is of the
+// incident that is over, and opens no second one.
+func TestIngestPagerDutyLateAfterCommanderResolved(t *testing.T) {
+	for _, late := range []string{"incident.triggered", "incident.resolved"} {
+		t.Run(late, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, s *store.Store) {
+				w := newWriter(t, s)
+				deliver := func(body []byte, webhookID string) *incident.IngestResult {
+					t.Helper()
+					return ingest(t, w, must(t)(alerts.ParsePagerDuty(body, webhookID, alerts.Rules{})))
+				}
+				if res := deliver(pdEvent(t, "incident.reopened", "ev1", "2024-01-25T11:00:00Z", ""), "wh-1"); !res.Opened {
+					t.Fatalf("reopened: %+v", res)
+				}
+				d, err := s.IncidentDetail(ctx, "INC-1")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.UpdateIncident(ctx, "INC-1", &incident.Patch{Version: &d.Version, Status: incident.Some(incident.StatusResolved)}); err != nil {
+					t.Fatal(err)
+				}
+				body := fixture(t, "pagerduty-incident-triggered.json")
+				if late == "incident.resolved" {
+					body = pdEvent(t, late, "ev2", "2024-01-25T10:50:00Z", "")
+				}
+				if res := deliver(body, "wh-2"); res.Opened || res.Added != 1 {
+					t.Errorf("%s, late: %+v; want its alert stored, and no incident opened", late, res)
+				}
+			})
+		})
+	}
+}

@@ -161,7 +161,6 @@ func (b *AlertBatch) Normalize(now time.Time) {
 			}
 		}
 	}
-	b.Alerts = mergeRepeats(b.Alerts)
 	for i := range b.Resolve {
 		r := &b.Resolve[i]
 		r.At = r.At.UTC().Truncate(time.Microsecond)
@@ -203,10 +202,12 @@ func (b *AlertBatch) Opening(added []Alert) *Incident {
 	return inc
 }
 
-// mergeRepeats keeps one copy of each occurrence a sender listed more than
-// once, the resolved one if any copy is: the state the copies reach.
+// MergeRepeats keeps one copy of each occurrence the sender listed more
+// than once, the resolved one if any copy is: the state the copies reach.
 // Applied apart, the firing copy was stored and the resolution left to the
 // next delivery of the same payload, which then changed something.
+func (b *AlertBatch) MergeRepeats() { b.Alerts = mergeRepeats(b.Alerts) }
+
 func mergeRepeats(alerts []Alert) []Alert {
 	if len(alerts) < 2 {
 		return alerts

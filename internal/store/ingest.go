@@ -61,7 +61,13 @@ func prepareBatch(b *incident.AlertBatch, now time.Time) error {
 		return incident.Errorf(incident.EINVALID, "no alerts")
 	}
 	b.Normalize(now)
-	return b.Validate()
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	// After Validate, whose errors name the alerts by their index in the
+	// payload.
+	b.MergeRepeats()
+	return nil
 }
 
 // ingestBatches applies prepared batches inside tx with the same outcome
@@ -72,9 +78,10 @@ func prepareBatch(b *incident.AlertBatch, now time.Time) error {
 // group's row, in (source, group key) order; then the counter of refs,
 // when the transaction may open an incident; then the rows it writes for
 // its groups, starting with the new alerts of all of them and then the
-// alerts they end, each in the order of their key (see insertSnapshots and
-// lockEnding); last what changes the incidents themselves, in the order of
-// their ids, with their timeline entries (see settleIncidents).
+// alerts they end or may attach, each in the order of their key (see
+// insertSnapshots and lockEnding); last what changes the incidents
+// themselves, in the order of their ids, with their timeline entries (see
+// settleIncidents).
 func (s *Store) ingestBatches(tx *gorm.DB, deliveries []delivery, now time.Time) ([]*incident.IngestResult, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	results := make([]*incident.IngestResult, len(deliveries))
@@ -136,16 +143,16 @@ const lockCounterSQL = "SELECT 1 FROM counters WHERE name = 'incident_ref' FOR N
 
 // mayOpen reports whether applying the locked groups may open an
 // incident: a group without one has a live batch that opens incidents,
-// with a firing alert.
+// with a firing alert, or any alert when it is OpenResolved.
 func mayOpen(locked []*groupIngest, batches []*incident.AlertBatch) bool {
 	for _, g := range locked {
 		if g.open != nil {
 			continue
 		}
 		for _, i := range g.live {
-			if b := batches[i]; b.Open != nil && slices.ContainsFunc(b.Alerts, func(a incident.Alert) bool {
+			if b := batches[i]; b.Open != nil && (b.OpenResolved && len(b.Alerts) > 0 || slices.ContainsFunc(b.Alerts, func(a incident.Alert) bool {
 				return a.Status == incident.AlertFiring
-			}) {
+			})) {
 				return true
 			}
 		}
@@ -347,7 +354,7 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 		// one resolves more occurrences than the alerts it reports on.
 		res.Duplicates = max(0, res.Received-res.Added-res.Resolved)
 
-		if g.open == nil && b.Open != nil && (anyFiring(added) || b.OpenResolved && len(added) > 0) {
+		if g.open == nil && b.Open != nil && g.opens(b, added) {
 			if inc := b.Opening(domainAlerts(added)); inc != nil {
 				waiting, err := g.waitingAlerts(b, added)
 				if err != nil {
@@ -426,6 +433,27 @@ func (g *groupIngest) mark(added, ended []alertRow) {
 			g.marks = append(g.marks, alertMark{incidentID: *a.IncidentID, alert: a, status: incident.AlertResolved, at: *a.EndsAt})
 		}
 	}
+}
+
+// opens reports whether the alerts b just added to the group, which has no
+// open incident, open one: those that fire, or, for an OpenResolved sender
+// when none does, all of them. Alerts that all started before the
+// incident the group fed last was detected came late: in order, they would
+// have fed that one, and they open no other.
+func (g *groupIngest) opens(b *incident.AlertBatch, added []alertRow) bool {
+	var opening []alertRow
+	for _, a := range added {
+		if a.Status == string(incident.AlertFiring) {
+			opening = append(opening, a)
+		}
+	}
+	if len(opening) == 0 && b.OpenResolved {
+		opening = added
+	}
+	if g.last == nil || g.last.DetectedAt == nil {
+		return len(opening) > 0
+	}
+	return slices.ContainsFunc(opening, func(a alertRow) bool { return !a.StartsAt.Before(*g.last.DetectedAt) })
 }
 
 // waitingAlerts returns the alerts of b's snapshot that fire unattached
@@ -564,15 +592,6 @@ func (g *groupIngest) incidentRow(id int64) (*incidentRow, error) {
 		return nil, nil
 	}
 	return &row, nil
-}
-
-func anyFiring(rows []alertRow) bool {
-	for i := range rows {
-		if rows[i].Status == string(incident.AlertFiring) {
-			return true
-		}
-	}
-	return false
 }
 
 func ids(rows []alertRow) []int64 {

@@ -160,17 +160,21 @@ func (s *Store) insertSnapshots(tx *gorm.DB, locked []*groupIngest, deliveries [
 }
 
 // lockEnding locks, on PostgreSQL, the stored alerts that the live
-// batches of the locked groups report resolved, in the order of their key
-// (compareOccurrences: byte order for text, whatever the database's
-// collation), before any group ends them in apply. Group by group, two
-// transactions that end the same alerts, reported by groups of their own,
-// could take them in opposite orders and deadlock.
+// batches of the locked groups report resolved, and those they report
+// firing where they may open an incident, which unattached ones join (see
+// waitingAlerts), in the order of their key (compareOccurrences: byte
+// order for text, whatever the database's collation), before any group
+// ends or attaches them in apply. Group by group, two transactions that
+// change the same alerts, reported by groups of their own, could take them
+// in opposite orders and deadlock.
 func lockEnding(tx *gorm.DB, locked []*groupIngest, deliveries []delivery) error {
 	var ending []candidate
 	for _, g := range locked {
 		for _, i := range g.live {
-			for j := range deliveries[i].batch.Alerts {
-				if a := &deliveries[i].batch.Alerts[j]; a.Status == incident.AlertResolved {
+			b := deliveries[i].batch
+			mayAttach := g.open == nil && b.Open != nil
+			for j := range b.Alerts {
+				if a := &b.Alerts[j]; a.Status == incident.AlertResolved || mayAttach {
 					ending = append(ending, candidate{alert: a})
 				}
 			}

@@ -714,6 +714,82 @@ func TestIngestLocksCounterBeforeAlerts(t *testing.T) {
 	}
 }
 
+// As TestIngestLocksCounterBeforeAlerts, where the delivery that opens an
+// incident carries only a resolved alert: a PagerDuty resolution that
+// comes before its trigger (OpenResolved).
+func TestIngestLocksCounterBeforeAlertsWhenResolvedOpens(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	s := storetest.Open(t, dsn)
+	other, otx := holdGroup(t, dsn, "b")
+	if _, err := otx.Exec(ctx, `INSERT INTO alert_groups (source, group_key) VALUES ('alertmanager', 'd')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := otx.Exec(ctx, "UPDATE counters SET value = value + 1 WHERE name = 'incident_ref'"); err != nil {
+		t.Fatal(err)
+	}
+	shared := firing("shared", "NodeDown", "node-1", clock("10:00:00"))
+	done := make(chan error, 1)
+	go func() {
+		below := &incident.AlertBatch{Source: "alertmanager", GroupKey: "a", Alerts: []incident.Alert{shared}}
+		end := clock("10:30:00")
+		pd := incident.Alert{Fingerprint: "Q1", Name: "PD", Status: incident.AlertResolved, StartsAt: clock("10:01:00"), EndsAt: &end}
+		pdb := &incident.AlertBatch{Source: "pagerduty", GroupKey: "Q1", DeliveryID: "wh-1", Alerts: []incident.Alert{pd},
+			Resolve: []incident.AlertEnd{{Fingerprint: "Q1", At: end, OnlyStarted: true}},
+			Open:    &incident.Incident{Title: "PD", Severity: incident.SEV1}, OpenResolved: true}
+		_, err := s.IngestTogether(ctx, below, pdb)
+		done <- err
+	}()
+	waitBlockedBy(t, other, "the transaction of groups a and pagerduty Q1")
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := insertOtherAlert(lctx, otx, "d", "shared", shared.StartsAt); err != nil {
+		t.Fatalf("the other replica writes the alert: %v", err)
+	}
+	if err := otx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the transaction of groups a and pagerduty Q1: %v", err)
+	}
+}
+
+// Alerts that waited unattached and join the incident their group opens
+// are locked in key order with those the transaction ends: another
+// transaction that ends both, in key order, does not deadlock with it.
+func TestIngestLocksWaitingAlertsInKeyOrder(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	s := storetest.Open(t, dsn)
+	w := firing("w", "APIErrors", "api-1", clock("09:00:00"))
+	v := firing("v", "APISlow", "api-2", clock("09:30:00"))
+	ingest(t, s, &incident.AlertBatch{Source: "alertmanager", GroupKey: "g1", Alerts: []incident.Alert{w, v}})
+	other, otx := otherTransaction(t, dsn)
+	// The other transaction, a delivery that ends w and v, locks w first.
+	if _, err := otx.Exec(ctx, "SELECT 1 FROM alerts WHERE fingerprint = 'w' FOR NO KEY UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		// v ends, c opens an incident, and w, still firing, joins it.
+		_, err := s.IngestTogether(ctx, group("g1", w, resolved(v, clock("10:01:00")), firing("c", "APIDown", "api-3", clock("10:00:00"))))
+		done <- err
+	}()
+	waitBlockedBy(t, other, "the delivery of g1")
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := otx.Exec(lctx, "SELECT 1 FROM alerts WHERE fingerprint = 'v' FOR NO KEY UPDATE"); err != nil {
+		t.Fatalf("the other transaction locks v: %v", err)
+	}
+	if err := otx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the delivery of g1: %v", err)
+	}
+	if d := detail(t, s, "INC-1"); len(d.Alerts) != 2 {
+		t.Errorf("INC-1 has %d alerts, want w and c", len(d.Alerts))
+	}
+}
+
 // On PostgreSQL, a delivery that joins an entry whose lock it waited for
 // records the text the entry had when the lock came free, not before.
 func TestIngestAlertsEntryTextAfterWait(t *testing.T) {
