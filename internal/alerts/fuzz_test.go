@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -276,7 +277,12 @@ func FuzzValuePath(f *testing.F) {
 			}
 			path := alerts.ValuePath(body, te.Offset)
 			got := strings.Split(indexes.ReplaceAllString(path, ""), ".")
-			want := strings.Split(te.Field, ".")
+			// Go 1.27's encoding/json names an element by its index too
+			// ("alerts.1.labels"), 1.26's does not.
+			want := slices.DeleteFunc(strings.Split(te.Field, "."), func(e string) bool {
+				_, err := strconv.Atoi(e)
+				return err == nil
+			})
 			ok := len(got) >= len(want) // and a label's key, which may hold dots
 			for i := 0; ok && i < len(want); i++ {
 				ok = strings.EqualFold(got[i], want[i])
