@@ -19,10 +19,17 @@ func ParseGrafana(body []byte, r Rules) (*incident.AlertBatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Grafana's group key holds only labels: the same rule in two
-	// organisations must not feed one incident.
+	// Grafana's group key and fingerprints hold only labels: the same rule
+	// in two organisations must not feed one incident, nor its alert in
+	// one be a repeat of the other's. Those of the first organisation are
+	// kept as Grafana makes them, as they were stored before there were
+	// others (migration 0012 prefixed the others' stored fingerprints).
 	if p.OrgID > 1 {
-		b.GroupKey = "org" + strconv.Itoa(p.OrgID) + ":" + b.GroupKey
+		org := "org" + strconv.Itoa(p.OrgID) + ":"
+		b.GroupKey = org + b.GroupKey
+		for i := range b.Alerts {
+			b.Alerts[i].Fingerprint = org + b.Alerts[i].Fingerprint
+		}
 	}
 	return b, nil
 }

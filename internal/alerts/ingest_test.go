@@ -426,3 +426,22 @@ func TestIngestPagerDutyLateAfterCommanderResolved(t *testing.T) {
 		})
 	}
 }
+
+// The same rule in two Grafana organisations fires the same alert, with
+// the same fingerprint and start: each organisation's is its own, and
+// opens its own incident.
+func TestIngestGrafanaOrganisations(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := newWriter(t, s)
+		low := alerts.Rules{OpenAt: incident.SEV4}
+		for org := 1; org <= 2; org++ {
+			body := edit(t, fixture(t, "grafana-firing.json"), func(p map[string]any) { p["orgId"] = org })
+			if res := ingest(t, w, must(t)(alerts.ParseGrafana(body, low))); !res.Opened || res.Added != 1 {
+				t.Fatalf("organisation %d: %+v", org, res)
+			}
+		}
+		for _, ref := range []string{"INC-1", "INC-2"} {
+			wantTimeline(t, s, ref, "10:02:00 CacheMemoryHigh firing on api-cache: Cache memory above 95% on api-cache")
+		}
+	})
+}

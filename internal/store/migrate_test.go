@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"hindsight/internal/alerts"
 	"hindsight/internal/incident"
 	"hindsight/internal/store"
 	"hindsight/internal/store/storetest"
@@ -122,4 +123,56 @@ func alertsAtVersion7(t *testing.T, dsn string, a1, a2 incident.Alert) ([]incide
 		t.Fatal(err)
 	}
 	return allAlerts(t, old), top
+}
+
+// TestMigrateGrafanaOrgFingerprints migrates Grafana alerts of a second
+// organisation, stored with Grafana's fingerprints, to the fingerprints
+// the adapter now gives them: their next notification repeats them, and
+// an alert that flapped still counts once.
+func TestMigrateGrafanaOrgFingerprints(t *testing.T) {
+	const fp = "e3b1f0a94c2d7781"
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		old, err := store.OpenAtVersion(ctx, dsn, 11)
+		if err != nil {
+			t.Fatalf("open at version 11: %v", err)
+		}
+		grafana := func(key string, alerts ...incident.Alert) *incident.AlertBatch {
+			b := group(key, alerts...)
+			b.Source = "grafana"
+			return b
+		}
+		org2 := `org2:{}:{alertname="CacheMemoryHigh"}`
+		a := firing(fp, "CacheMemoryHigh", "api-cache", clock("10:02:00"))
+		again := firing(fp, "CacheMemoryHigh", "api-cache", clock("10:04:00"))
+		ingest(t, old, grafana(org2, a))
+		ingest(t, old, grafana(org2, resolved(a, clock("10:03:00"))))
+		ingest(t, old, grafana(org2, again)) // fires again: an entry that counts it once
+		ingest(t, old, grafana(`{}:{alertname="CacheMemoryHigh"}`, firing(fp, "CacheMemoryHigh", "api-cache", clock("10:05:00"))))
+		old.Close()
+
+		s := storetest.Open(t, dsn)
+		var fps []string
+		for _, al := range allAlerts(t, s) {
+			fps = append(fps, al.GroupKey[:4]+" "+al.Fingerprint)
+		}
+		if want := []string{"org2 org2:" + fp, "org2 org2:" + fp, "{}:{ " + fp}; !reflect.DeepEqual(fps, want) {
+			t.Errorf("fingerprints %q, want %q", fps, want)
+		}
+		var entryFP string
+		if err := s.QueryRow(ctx, "SELECT fingerprint FROM alert_entry_alerts", &entryFP); err != nil || entryFP != "org2:"+fp {
+			t.Errorf("the entry of the alert that fired again stands for %q (%v), want %q", entryFP, err, "org2:"+fp)
+		}
+
+		// Its next notification, from the adapter, repeats it.
+		body := []byte(`{"receiver":"hindsight","status":"firing","orgId":2,"groupKey":"{}:{alertname=\"CacheMemoryHigh\"}",
+			"alerts":[{"status":"firing","labels":{"alertname":"CacheMemoryHigh","service":"api-cache","severity":"critical"},
+			"startsAt":"2024-01-25T10:04:00Z","fingerprint":"` + fp + `"}]}`)
+		b, err := alerts.ParseGrafana(body, alerts.Rules{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := ingest(t, s, b); res.Added != 0 || res.Duplicates != 1 {
+			t.Errorf("the next notification: %+v, want a repeat", res)
+		}
+	})
 }
