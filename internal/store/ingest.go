@@ -528,7 +528,7 @@ const (
 	lockGroupPostgresSQL = `INSERT INTO alert_groups (source, group_key) VALUES (?, ?)
 		ON CONFLICT (source, group_key) DO UPDATE SET group_key = excluded.group_key
 		RETURNING incident_id`
-	openIncidentSQL = "SELECT id, ref, status, detected_at FROM incidents WHERE id = ?"
+	groupIncidentSQL = "SELECT id, ref, status, detected_at FROM incidents WHERE id = ?"
 )
 
 // lockGroup creates the group's row when it is new and returns the
@@ -582,7 +582,7 @@ func timeOrNil(t sql.NullTime) *time.Time {
 func (g *groupIngest) incidentRow(id int64) (*incidentRow, error) {
 	var row incidentRow
 	var detected sql.NullTime
-	found, err := g.s.hot(g.tx).scanOne(openIncidentSQL, []any{id},
+	found, err := g.s.hot(g.tx).scanOne(groupIncidentSQL, []any{id},
 		&row.ID, &row.Ref, &row.Status, &detected)
 	row.DetectedAt = timeOrNil(detected)
 	if err != nil {
