@@ -311,7 +311,8 @@ func TestIngestPagerDutyAnyOrder(t *testing.T) {
 		inOrder, orders [][]pdDelivery
 	}{
 		{"ResolvedFirst", [][]pdDelivery{{trig, ack, note, resolved}},
-			[][]pdDelivery{{resolved, trig, ack, note}, {resolved, ack, note, trig}, {ack, resolved, note, trig}}},
+			[][]pdDelivery{{resolved, trig, ack, note}, {resolved, ack, note, trig}, {ack, resolved, note, trig},
+				{note, trig, ack, resolved}, {note, resolved, ack, trig}}},
 		{"ReopenedFirst", [][]pdDelivery{{trig, ack, resolved, reopened}},
 			[][]pdDelivery{{reopened, trig, ack, resolved}, {reopened, resolved, ack, trig}}},
 	}

@@ -38,3 +38,32 @@ func TestPruneDeliveries(t *testing.T) {
 		}
 	})
 }
+
+// A note kept for an incident its group never opened (one below the
+// open-at severity) is forgotten with the ids of deliveries.
+func TestPruneKeptEntries(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		received := clock("10:00:00")
+		s.Now = func() time.Time { return received }
+		note := &incident.AlertBatch{Source: "pagerduty", GroupKey: "P9", DeliveryID: "n1",
+			Entries: []incident.Event{{At: clock("09:58:00"), Kind: incident.KindNote, Text: "Note in PagerDuty: looking", Author: "pagerduty"}}}
+		if res := ingest(t, s, note); res.IncidentRef != "" {
+			t.Fatalf("result %+v", res)
+		}
+		if n := countRows(t, s, "SELECT COUNT(*) FROM pending_entries"); n != 1 {
+			t.Fatalf("%d entries kept, want the note", n)
+		}
+		if _, err := s.PruneDeliveries(ctx, received.Add(-time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if n := countRows(t, s, "SELECT COUNT(*) FROM pending_entries"); n != 1 {
+			t.Fatalf("%d entries kept after pruning older ones, want the note", n)
+		}
+		if _, err := s.PruneDeliveries(ctx, received.Add(store.DeliveryMemory)); err != nil {
+			t.Fatal(err)
+		}
+		if n := countRows(t, s, "SELECT COUNT(*) FROM pending_entries"); n != 0 {
+			t.Errorf("%d entries kept after pruning", n)
+		}
+	})
+}

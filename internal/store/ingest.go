@@ -369,6 +369,13 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 				}
 				g.last, res.Opened = g.open, true
 				g.mark(waiting, nil)
+				// Only senders that identify their deliveries report
+				// entries (Validate): no other group has any kept.
+				if b.DeliveryID != "" {
+					if err := g.takePending(g.open.ID); err != nil {
+						return err
+					}
+				}
 			}
 		}
 		g.mark(added, ended)
@@ -392,6 +399,10 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 				g.steps = append(g.steps, incidentStep{incidentID: fed.ID, g: g, actor: g.actor, ackAt: b.AcknowledgedAt})
 			}
 			if err := g.addEntries(fed.ID, b.Entries); err != nil {
+				return err
+			}
+		} else if fed == nil && len(b.Entries) > 0 {
+			if err := g.keepPending(b.Entries); err != nil {
 				return err
 			}
 		}
@@ -750,6 +761,56 @@ func (g *groupIngest) addEntries(incidentID int64, entries []incident.Event) err
 	}
 	return g.insertEvents(evs)
 }
+
+// keepPending keeps the entries the sender reports for the group, which
+// has fed no incident yet, for the incident it opens (takePending).
+func (g *groupIngest) keepPending(entries []incident.Event) error {
+	for _, e := range entries {
+		if err := prepareEvent(&e, g.now); err != nil {
+			return err
+		}
+		if err := g.tx.Exec(keepPendingSQL, g.source, g.key, e.At, e.Kind, e.Text, e.Author, g.now).Error; err != nil {
+			return fmt.Errorf("keep entry: %w", err)
+		}
+	}
+	return nil
+}
+
+// takePending adds to the incident the group just opened the entries kept
+// for it, and forgets them.
+func (g *groupIngest) takePending(incidentID int64) error {
+	var kept []struct {
+		ID     int64
+		At     time.Time
+		Kind   incident.EventKind
+		Text   string
+		Author string
+	}
+	if err := g.tx.Raw(pendingSQL, g.source, g.key).Scan(&kept).Error; err != nil {
+		return fmt.Errorf("find kept entries: %w", err)
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	entries, ids := make([]incident.Event, len(kept)), make([]int64, len(kept))
+	for i, k := range kept {
+		entries[i] = incident.Event{At: k.At.UTC(), Kind: k.Kind, Text: k.Text, Author: k.Author, Source: incident.SourceWebhook}
+		ids[i] = k.ID
+	}
+	if err := g.addEntries(incidentID, entries); err != nil {
+		return err
+	}
+	if err := g.tx.Exec("DELETE FROM pending_entries WHERE id IN ?", ids).Error; err != nil {
+		return fmt.Errorf("forget kept entries: %w", err)
+	}
+	return nil
+}
+
+const (
+	keepPendingSQL = `INSERT INTO pending_entries (source, group_key, at, kind, text, author, received_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`
+	pendingSQL = "SELECT id, at, kind, text, author FROM pending_entries WHERE source = ? AND group_key = ? ORDER BY id"
+)
 
 // insertEvents adds timeline entries and records them.
 func (g *groupIngest) insertEvents(evs []incident.Event) error {
