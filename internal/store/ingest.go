@@ -369,9 +369,9 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 				}
 				g.last, res.Opened = g.open, true
 				g.mark(waiting, nil)
-				// Only senders that identify their deliveries report
-				// entries (Validate): no other group has any kept.
-				if b.DeliveryID != "" {
+				// Only senders that identify their deliveries or events
+				// report entries (Validate): no other group has any kept.
+				if b.DeliveryID != "" || b.EventID != "" {
 					if err := g.takePending(g.open.ID); err != nil {
 						return err
 					}
