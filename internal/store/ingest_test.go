@@ -681,75 +681,51 @@ func TestIngestLocksGroupsBeforeCounter(t *testing.T) {
 // On PostgreSQL, one that wrote the alert first and then waited for the
 // counter deadlocked with another replica's transaction that held the
 // counter and came to write the same alert, routed to a group of its own.
+// The group that opens one may do so with a firing alert, or with a
+// resolved one: a PagerDuty resolution that comes before its trigger
+// (OpenResolved).
 func TestIngestLocksCounterBeforeAlerts(t *testing.T) {
-	dsn := storetest.PostgresURL(t)
-	s := storetest.Open(t, dsn)
-	// The other replica holds groups b and d, and opens an incident for b.
-	other, otx := holdGroup(t, dsn, "b")
-	if _, err := otx.Exec(ctx, `INSERT INTO alert_groups (source, group_key) VALUES ('alertmanager', 'd')`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := otx.Exec(ctx, "UPDATE counters SET value = value + 1 WHERE name = 'incident_ref'"); err != nil {
-		t.Fatal(err)
-	}
-	shared := firing("shared", "NodeDown", "node-1", clock("10:00:00"))
-	done := make(chan error, 1)
-	go func() {
-		below := &incident.AlertBatch{Source: "alertmanager", GroupKey: "a", Alerts: []incident.Alert{shared}}
-		_, err := s.IngestTogether(ctx, below, group("c", firing("c1", "QueueBacklog", "mq-1", clock("10:02:00"))))
-		done <- err
-	}()
-	waitBlockedBy(t, other, "the transaction of groups a and c")
-	// The other replica writes the same alert for group d.
-	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := insertOtherAlert(lctx, otx, "d", "shared", shared.StartsAt); err != nil {
-		t.Fatalf("the other replica writes the alert: %v", err)
-	}
-	if err := otx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-done; err != nil {
-		t.Fatalf("the transaction of groups a and c: %v", err)
-	}
-}
-
-// As TestIngestLocksCounterBeforeAlerts, where the delivery that opens an
-// incident carries only a resolved alert: a PagerDuty resolution that
-// comes before its trigger (OpenResolved).
-func TestIngestLocksCounterBeforeAlertsWhenResolvedOpens(t *testing.T) {
-	dsn := storetest.PostgresURL(t)
-	s := storetest.Open(t, dsn)
-	other, otx := holdGroup(t, dsn, "b")
-	if _, err := otx.Exec(ctx, `INSERT INTO alert_groups (source, group_key) VALUES ('alertmanager', 'd')`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := otx.Exec(ctx, "UPDATE counters SET value = value + 1 WHERE name = 'incident_ref'"); err != nil {
-		t.Fatal(err)
-	}
-	shared := firing("shared", "NodeDown", "node-1", clock("10:00:00"))
-	done := make(chan error, 1)
-	go func() {
-		below := &incident.AlertBatch{Source: "alertmanager", GroupKey: "a", Alerts: []incident.Alert{shared}}
-		end := clock("10:30:00")
-		pd := incident.Alert{Fingerprint: "Q1", Name: "PD", Status: incident.AlertResolved, StartsAt: clock("10:01:00"), EndsAt: &end}
-		pdb := &incident.AlertBatch{Source: "pagerduty", GroupKey: "Q1", DeliveryID: "wh-1", Alerts: []incident.Alert{pd},
-			Resolve: []incident.AlertEnd{{Fingerprint: "Q1", At: end, OnlyStarted: true}},
-			Open:    &incident.Incident{Title: "PD", Severity: incident.SEV1}, OpenResolved: true}
-		_, err := s.IngestTogether(ctx, below, pdb)
-		done <- err
-	}()
-	waitBlockedBy(t, other, "the transaction of groups a and pagerduty Q1")
-	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := insertOtherAlert(lctx, otx, "d", "shared", shared.StartsAt); err != nil {
-		t.Fatalf("the other replica writes the alert: %v", err)
-	}
-	if err := otx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-done; err != nil {
-		t.Fatalf("the transaction of groups a and pagerduty Q1: %v", err)
+	end := clock("10:30:00")
+	resolvedFirst := &incident.AlertBatch{Source: "pagerduty", GroupKey: "Q1", DeliveryID: "wh-1",
+		Alerts:  []incident.Alert{{Fingerprint: "Q1", Name: "PD", Status: incident.AlertResolved, StartsAt: clock("10:01:00"), EndsAt: &end}},
+		Resolve: []incident.AlertEnd{{Fingerprint: "Q1", At: end, OnlyStarted: true}},
+		Open:    &incident.Incident{Title: "PD", Severity: incident.SEV1}, OpenResolved: true}
+	for name, opening := range map[string]*incident.AlertBatch{
+		"Firing":   group("c", firing("c1", "QueueBacklog", "mq-1", clock("10:02:00"))),
+		"Resolved": resolvedFirst,
+	} {
+		t.Run(name, func(t *testing.T) {
+			dsn := storetest.PostgresURL(t)
+			s := storetest.Open(t, dsn)
+			// The other replica holds groups b and d, and opens an incident for b.
+			other, otx := holdGroup(t, dsn, "b")
+			if _, err := otx.Exec(ctx, `INSERT INTO alert_groups (source, group_key) VALUES ('alertmanager', 'd')`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := otx.Exec(ctx, "UPDATE counters SET value = value + 1 WHERE name = 'incident_ref'"); err != nil {
+				t.Fatal(err)
+			}
+			shared := firing("shared", "NodeDown", "node-1", clock("10:00:00"))
+			done := make(chan error, 1)
+			go func() {
+				below := &incident.AlertBatch{Source: "alertmanager", GroupKey: "a", Alerts: []incident.Alert{shared}}
+				_, err := s.IngestTogether(ctx, below, opening)
+				done <- err
+			}()
+			waitBlockedBy(t, other, "the transaction of group a and the one that opens")
+			// The other replica writes the same alert for group d.
+			lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			if err := insertOtherAlert(lctx, otx, "d", "shared", shared.StartsAt); err != nil {
+				t.Fatalf("the other replica writes the alert: %v", err)
+			}
+			if err := otx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("the transaction of group a and the one that opens: %v", err)
+			}
+		})
 	}
 }
 

@@ -126,6 +126,23 @@ func alertsAtVersion7(t *testing.T, dsn string, a1, a2 incident.Alert) ([]incide
 	return allAlerts(t, old), top
 }
 
+// grafana is a notification of a Grafana group.
+func grafana(key string, alerts ...incident.Alert) *incident.AlertBatch {
+	b := group(key, alerts...)
+	b.Source = "grafana"
+	return b
+}
+
+// atVersion opens the database of dsn migrated up to version.
+func atVersion(t *testing.T, dsn string, version int) *store.Store {
+	t.Helper()
+	s, err := store.OpenAtVersion(ctx, dsn, version)
+	if err != nil {
+		t.Fatalf("open at version %d: %v", version, err)
+	}
+	return s
+}
+
 // TestMigrateGrafanaOrgFingerprints migrates Grafana alerts of a second
 // organisation, stored with Grafana's fingerprints, to the fingerprints
 // the adapter now gives them: their next notification repeats them, and
@@ -133,15 +150,7 @@ func alertsAtVersion7(t *testing.T, dsn string, a1, a2 incident.Alert) ([]incide
 func TestMigrateGrafanaOrgFingerprints(t *testing.T) {
 	const fp = "e3b1f0a94c2d7781"
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		old, err := store.OpenAtVersion(ctx, dsn, 11)
-		if err != nil {
-			t.Fatalf("open at version 11: %v", err)
-		}
-		grafana := func(key string, alerts ...incident.Alert) *incident.AlertBatch {
-			b := group(key, alerts...)
-			b.Source = "grafana"
-			return b
-		}
+		old := atVersion(t, dsn, 11)
 		org2 := `org2:{}:{alertname="CacheMemoryHigh"}`
 		a := firing(fp, "CacheMemoryHigh", "api-cache", clock("10:02:00"))
 		again := firing(fp, "CacheMemoryHigh", "api-cache", clock("10:04:00"))
@@ -187,15 +196,7 @@ func TestMigrateGrafanaOrgFingerprints(t *testing.T) {
 func TestMigrateGrafanaOrgFingerprintsSharedEntry(t *testing.T) {
 	const fp = "e3b1f0a94c2d7781"
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		old, err := store.OpenAtVersion(ctx, dsn, 11)
-		if err != nil {
-			t.Fatalf("open at version 11: %v", err)
-		}
-		grafana := func(key string, alerts ...incident.Alert) *incident.AlertBatch {
-			b := group(key, alerts...)
-			b.Source = "grafana"
-			return b
-		}
+		old := atVersion(t, dsn, 11)
 		key := `{}:{alertname="CacheMemoryHigh"}`
 		a := firing(fp, "CacheMemoryHigh", "api-cache", clock("10:00:00"))
 		again := firing(fp, "CacheMemoryHigh", "api-cache", clock("10:02:00"))
