@@ -276,16 +276,19 @@ func FuzzValuePath(f *testing.F) {
 			}
 			path := alerts.ValuePath(body, te.Offset)
 			// Go 1.26's encoding/json names no element by its index, nor
-			// a label by its key ("alerts.labels"); Go 1.27's does
+			// a label by its key ("alerts.labels"); Go 1.27's does, with
+			// "~" and "/" escaped as in a JSON pointer
 			// ("alerts.1.labels.severity").
 			undotted := indexes.ReplaceAllString(path, "")
 			dotted := indexes.ReplaceAllStringFunc(path, func(i string) string { return "." + i[1:len(i)-1] })
-			if !namesField(undotted, te.Field) && !namesField(dotted, te.Field) {
+			if !namesField(undotted, te.Field) && !namesField(dotted, pointerUnescaper.Replace(te.Field)) {
 				t.Fatalf("valuePath names %q where encoding/json refuses %s (%v): %q", path, te.Field, te, body)
 			}
 		}
 	})
 }
+
+var pointerUnescaper = strings.NewReplacer("~1", "/", "~0", "~")
 
 // namesField reports whether path begins with field, compared as
 // encoding/json compares names: a label's key after it may hold dots.
