@@ -69,8 +69,9 @@ func checkParsed(t *testing.T, b *incident.AlertBatch, err error) {
 		t.Fatal("no batch and no error")
 	}
 	b.Normalize(time.Date(2024, 1, 25, 12, 0, 0, 0, time.UTC))
-	if err := b.Validate(); err != nil && incident.ErrorCode(err) != incident.EINVALID {
-		t.Fatalf("batch check failed with code %q: %v", incident.ErrorCode(err), err)
+	invalid := b.Validate()
+	if invalid != nil && incident.ErrorCode(invalid) != incident.EINVALID {
+		t.Fatalf("batch check failed with code %q: %v", incident.ErrorCode(invalid), invalid)
 	}
 	if b.Open != nil && !b.Open.Severity.Valid() {
 		t.Fatalf("opens an incident of severity %q", b.Open.Severity)
@@ -83,7 +84,9 @@ func checkParsed(t *testing.T, b *incident.AlertBatch, err error) {
 			t.Fatalf("alert ends %v before it starts %v", a.EndsAt, a.StartsAt)
 		}
 	}
-	if _, err := json.Marshal(b); err != nil {
+	// One the store refuses goes no further (a time of the year 0, in a
+	// zone east of UTC, is of the year -1, which JSON cannot write).
+	if _, err := json.Marshal(b); invalid == nil && err != nil {
 		t.Fatalf("batch does not encode: %v", err)
 	}
 }
