@@ -172,7 +172,10 @@ func lockEnding(tx *gorm.DB, locked []*groupIngest, deliveries []delivery) error
 	for _, g := range locked {
 		for _, i := range g.live {
 			b := deliveries[i].batch
-			mayAttach := g.open == nil && b.Open != nil
+			// Only a batch that added alerts may open the incident that
+			// waiting ones join: a snapshot repeated after the commander
+			// resolved the group's incident locks nothing it does not end.
+			mayAttach := g.open == nil && b.Open != nil && len(g.added[i]) > 0
 			for j := range b.Alerts {
 				if a := &b.Alerts[j]; a.Status == incident.AlertResolved || mayAttach {
 					ending = append(ending, candidate{alert: a})
