@@ -148,18 +148,26 @@ func (s *Store) AttachAlerts(ctx context.Context, refOrIDText string, ids []int6
 			// then stands at the end of the alerts' run, as it would
 			// have had the alert come by webhook.
 			g.mark(rows, nil)
+			var moments []time.Time
 			if since := earliestStart(g.marks); since != nil {
 				dropped, err := g.reviseNotes(inc.ID, *since, true)
 				if err != nil {
 					return err
 				}
 				if ends := endsOf(rows); dropped && len(ends) > 0 {
-					if err := g.noteAllResolved(inc.ID, ends); err != nil {
+					if moments, err = g.quietMoments(inc.ID, ends); err != nil {
 						return err
 					}
 				}
 			}
-			if err := g.writeAlertEntries(g.marks); err != nil {
+			quiet, err := g.quietAround(inc.ID, g.marks, moments)
+			if err != nil {
+				return err
+			}
+			if err := g.writeAlertEntries(g.marks, quiet); err != nil {
+				return err
+			}
+			if err := g.noteResolved(inc.ID, moments); err != nil {
 				return err
 			}
 		}

@@ -174,10 +174,11 @@ type incidentStep struct {
 }
 
 // settleIncidents takes the steps incident by incident, in the order of
-// their ids: first the timeline entries of every group, then the
-// acknowledgements and the look at whether all alerts have resolved. On
-// PostgreSQL, before an acknowledgement or a resolution, it locks the
-// incident as an update would. Deliveries of two groups can end the last
+// their ids: the timeline entries of every group, the acknowledgements,
+// then the notes that all alerts have resolved, which the entries do not
+// reach across (see quietAround). On PostgreSQL, before an
+// acknowledgement or a resolution, it locks the incident as an update
+// would. Deliveries of two groups can end the last
 // alerts of one incident at once, each in a transaction that counts the
 // other's alert as firing, so that neither would say that all have
 // resolved; and each would find no entry for its resolved alerts and add
@@ -210,21 +211,39 @@ func (s *Store) settleIncidents(tx *gorm.DB, steps []incidentStep) error {
 				return fmt.Errorf("lock incident: %w", err)
 			}
 		}
+		// The notes first: an incident that has one to revise is locked
+		// before its entries are written, in the order ingestBatches
+		// gives; and the moments to note are known before the entries.
 		var ended *incidentStep // the last that ended alerts
 		var ends []time.Time    // when the alerts ended
 		for i := range steps[:n] {
 			st := &steps[i]
 			st.g.actor = st.actor
-			if len(st.marks) > 0 {
-				// The notes first: an incident that has one to revise is
-				// locked before its entries are written, in the order
-				// ingestBatches gives.
-				if since := earliestStart(st.marks); since != nil {
-					if _, err := st.g.reviseNotes(id, *since, !entriesOnly); err != nil {
-						return err
-					}
+			if since := earliestStart(st.marks); since != nil {
+				if _, err := st.g.reviseNotes(id, *since, !entriesOnly); err != nil {
+					return err
 				}
-				if err := st.g.writeAlertEntries(st.marks); err != nil {
+			}
+			if st.endedAt != nil {
+				ended, ends = st, append(ends, *st.endedAt)
+			}
+		}
+		var moments []time.Time // when all alerts had resolved, not noted yet
+		if ended != nil {
+			var err error
+			if moments, err = ended.g.quietMoments(id, ends); err != nil {
+				return err
+			}
+		}
+		for i := range steps[:n] {
+			st := &steps[i]
+			st.g.actor = st.actor
+			if len(st.marks) > 0 {
+				quiet, err := st.g.quietAround(id, st.marks, moments)
+				if err != nil {
+					return err
+				}
+				if err := st.g.writeAlertEntries(st.marks, quiet); err != nil {
 					return err
 				}
 			}
@@ -238,12 +257,12 @@ func (s *Store) settleIncidents(tx *gorm.DB, steps []incidentStep) error {
 					return err
 				}
 			}
-			if st.endedAt != nil {
-				ended, ends = st, append(ends, *st.endedAt)
-			}
 		}
-		if ended != nil {
-			if err := ended.g.noteAllResolved(id, ends); err != nil {
+		// After the entries, so that a note stands after the resolutions
+		// of its moment.
+		if len(moments) > 0 {
+			ended.g.actor = ended.actor
+			if err := ended.g.noteResolved(id, moments); err != nil {
 				return err
 			}
 		}

@@ -107,3 +107,50 @@ func TestFlappingAlertCountsOnce(t *testing.T) {
 		wantTimeline(t, detail(t, together, "INC-1"), want...)
 	})
 }
+
+// An alert that fires after every alert of the incident had resolved
+// shows after the entry that says so, even within the collapse window of
+// an earlier entry it would otherwise join: that entry stood before the
+// quiet moment, and joined, the timeline ended on "resolved" while the
+// alert fired. The same holds for a first firing of another instance, in
+// the delivery that resolves the last alert or in a later one.
+func TestAlertFiringAfterAllResolvedShowsAfterTheNote(t *testing.T) {
+	a := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:00:00"))
+	b := firing("fp2", "APIHighLatency", "api-2:8080", clock("10:01:30"))
+	aAgain := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:02:00"))
+	aThird := firing("fp1", "APIHighLatency", "api-1:8080", clock("10:04:00"))
+	deliveries := []*incident.AlertBatch{
+		group("g", a),
+		group("g", resolved(a, clock("10:01:00")), b),
+		group("g", aAgain, b),
+		group("g", resolved(aAgain, clock("10:03:00")), resolved(b, clock("10:03:00"))),
+		group("g", aThird),
+	}
+	// The second firing of api-1 and its resolution have entries of
+	// their own, as an alert firing again does (see
+	// TestAlertFiringAgainIsNotAnotherInstance).
+	want := []string{
+		"10:00:00 APIHighLatency firing on api-1:8080: APIHighLatency is bad",
+		"10:01:00 APIHighLatency resolved on api-1:8080",
+		"10:01:00 The alert of this incident has resolved",
+		"10:01:30 APIHighLatency firing on api-2:8080: APIHighLatency is bad",
+		"10:02:00 APIHighLatency firing on api-1:8080: APIHighLatency is bad",
+		"10:03:00 APIHighLatency resolved on api-2:8080",
+		"10:03:00 APIHighLatency resolved on api-1:8080",
+		"10:03:00 All 3 alerts of this incident have resolved",
+		"10:04:00 APIHighLatency firing on api-1:8080: APIHighLatency is bad",
+	}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		for _, d := range deliveries {
+			ingest(t, s, d)
+		}
+		wantTimeline(t, detail(t, s, "INC-1"), want...)
+
+		together := another(t, s)
+		ingest(t, together, deliveries[0])
+		if _, err := together.IngestTogether(ctx, deliveries[1:]...); err != nil {
+			t.Fatal(err)
+		}
+		wantTimeline(t, detail(t, together, "INC-1"), want...)
+	})
+}

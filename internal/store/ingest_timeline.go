@@ -61,7 +61,12 @@ func compareMarks(a, b alertMark) int {
 // resolves) again within the window goes to an entry of alerts that did
 // so, which other such alerts join, so that "firing on 2 instances" does
 // not become 3 and the second firing shows at its time.
-func (g *groupIngest) writeAlertEntries(marks []alertMark) error {
+//
+// No entry reaches across a moment of quiet, sorted, when all alerts of
+// the incident had resolved (see quietAround): an alert that fires after
+// one stands after its note. Joined to an entry before it, the timeline
+// ended on "resolved" while the alert fired.
+func (g *groupIngest) writeAlertEntries(marks []alertMark, quiet []time.Time) error {
 	if err := g.markAgain(marks); err != nil {
 		return err
 	}
@@ -69,15 +74,73 @@ func (g *groupIngest) writeAlertEntries(marks []alertMark) error {
 	for i := 0; i < len(marks); {
 		first, j := marks[i], i+1
 		for j < len(marks) && marks[j].incidentID == first.incidentID && marks[j].alert.Name == first.alert.Name &&
-			marks[j].entryStatus() == first.entryStatus() && !marks[j].at.After(first.at.Add(CollapseWindow)) {
+			marks[j].entryStatus() == first.entryStatus() && !marks[j].at.After(first.at.Add(CollapseWindow)) &&
+			!quietBetween(quiet, first.at, marks[j].at) {
 			j++
 		}
-		if err := g.mergeAlertEntry(marks[i:j]); err != nil {
+		if err := g.mergeAlertEntry(marks[i:j], quiet); err != nil {
 			return err
 		}
 		i = j
 	}
 	return nil
+}
+
+// quietBetween reports whether a moment of quiet lies from the earlier of
+// a and b up to, not at, the later: the resolution that made a moment
+// joins the entry of those before it, and so do alerts of the same time.
+func quietBetween(quiet []time.Time, a, b time.Time) bool {
+	if b.Before(a) {
+		a, b = b, a
+	}
+	i, _ := slices.BinarySearchFunc(quiet, a, time.Time.Compare)
+	return i < len(quiet) && quiet[i].Before(b)
+}
+
+// entryBounds narrows the window of entries that alerts at t may join,
+// [t-CollapseWindow, t+CollapseWindow], to the moments of quiet around t:
+// an entry joined must start after the last one before t, and by the
+// first one from t on (see quietBetween).
+func entryBounds(quiet []time.Time, t time.Time) (after, from, to time.Time) {
+	from, to = t.Add(-CollapseWindow), t.Add(CollapseWindow)
+	after = from.Add(-time.Nanosecond)
+	i, _ := slices.BinarySearchFunc(quiet, t, time.Time.Compare)
+	if i > 0 && quiet[i-1].After(after) {
+		after = quiet[i-1]
+	}
+	if i < len(quiet) && quiet[i].Before(to) {
+		to = quiet[i]
+	}
+	return after, from, to
+}
+
+// notesBetweenSQL finds the times of an incident's notes, in a span, that
+// all its alerts had resolved: under a storm, none.
+var notesBetweenSQL = "SELECT at FROM events WHERE incident_id = ? AND at >= ? AND at <= ? AND " + isAllResolvedNote + " ORDER BY at"
+
+// quietAround returns the moments of quiet that the entries of marks must
+// not reach across: those noted before, within CollapseWindow of a mark,
+// and the moments this transaction notes after the entries, sorted.
+func (g *groupIngest) quietAround(id int64, marks []alertMark, moments []time.Time) ([]time.Time, error) {
+	if len(marks) == 0 {
+		return moments, nil
+	}
+	from, to := marks[0].at, marks[0].at
+	for _, m := range marks[1:] {
+		if m.at.Before(from) {
+			from = m.at
+		}
+		if m.at.After(to) {
+			to = m.at
+		}
+	}
+	var noted []time.Time
+	if err := g.tx.Raw(notesBetweenSQL, id, from.Add(-CollapseWindow).UTC(), to.Add(CollapseWindow).UTC()).Scan(&noted).Error; err != nil {
+		return nil, fmt.Errorf("find notes: %w", err)
+	}
+	quiet := append(noted, moments...)
+	slices.SortFunc(quiet, time.Time.Compare)
+	return quiet, nil
 }
 
 // resolvedOccurrencesSQL finds, through alerts_incident_resolved, the
@@ -166,7 +229,7 @@ const (
 	// is one, and returns it.
 	joinAlertEntrySQL = `UPDATE alert_entries SET alerts = alerts + ?
 		WHERE event_id = (SELECT event_id FROM alert_entries
-			WHERE incident_id = ? AND name = ? AND status = ? AND first_at >= ? AND first_at <= ?
+			WHERE incident_id = ? AND name = ? AND status = ? AND first_at > ? AND first_at >= ? AND first_at <= ?
 			ORDER BY first_at DESC LIMIT 1)
 		RETURNING event_id, first_at, alerts`
 	// joinAlertEntrySQLite also returns, for the audit trail, the text of
@@ -178,7 +241,7 @@ const (
 	// entry the statement waited for changed it.
 	joinAlertEntrySQLite = `UPDATE alert_entries SET alerts = alerts + ?
 		WHERE event_id = (SELECT event_id FROM alert_entries
-			WHERE incident_id = ? AND name = ? AND status = ? AND first_at >= ? AND first_at <= ?
+			WHERE incident_id = ? AND name = ? AND status = ? AND first_at > ? AND first_at >= ? AND first_at <= ?
 			ORDER BY first_at DESC LIMIT 1)
 		RETURNING event_id, first_at, alerts,
 			COALESCE((SELECT text FROM events WHERE id = alert_entries.event_id), ''),
@@ -194,7 +257,7 @@ const (
 // mergeAlertEntry writes the entry of marks, all of one kind (again or
 // not): it joins the entry of their kind in their window, if there is
 // one, or makes a new one.
-func (g *groupIngest) mergeAlertEntry(marks []alertMark) error {
+func (g *groupIngest) mergeAlertEntry(marks []alertMark, quiet []time.Time) error {
 	tx, now, h := g.tx, g.now, g.s.hot(g.tx)
 	m := marks[0]
 	name, at := m.alert.Name, m.at.UTC()
@@ -202,7 +265,7 @@ func (g *groupIngest) mergeAlertEntry(marks []alertMark) error {
 	if m.again {
 		n = 0 // counted as its alerts join (see addEntryAlerts)
 	}
-	e, before, found, err := g.joinAlertEntry(h, n, m, at)
+	e, before, found, err := g.joinAlertEntry(h, n, m, at, quiet)
 	if err != nil {
 		return err
 	}
@@ -294,8 +357,9 @@ func fingerprints(marks []alertMark) []string {
 
 // joinAlertEntry adds n alerts to the entry of m's window, if there is
 // one, and returns it and its event as they were.
-func (g *groupIngest) joinAlertEntry(h hotTx, n int, m alertMark, at time.Time) (e alertEntryRow, before entryChange, found bool, err error) {
-	args := []any{n, m.incidentID, m.alert.Name, m.entryStatus(), at.Add(-CollapseWindow), at.Add(CollapseWindow)}
+func (g *groupIngest) joinAlertEntry(h hotTx, n int, m alertMark, at time.Time, quiet []time.Time) (e alertEntryRow, before entryChange, found bool, err error) {
+	after, from, to := entryBounds(quiet, at)
+	args := []any{n, m.incidentID, m.alert.Name, m.entryStatus(), after, from, to}
 	if g.s.dialect != SQLite {
 		found, err = h.scanOne(joinAlertEntrySQL, args, &e.EventID, &e.FirstAt, &e.Alerts)
 		if err == nil && found {
@@ -346,7 +410,7 @@ func optional(s string) any {
 	return s
 }
 
-// Statements of noteAllResolved. The status is written out, not bound:
+// Statements of quietMoments and noteResolved. The status is written out, not bound:
 // PostgreSQL's generic plans use a partial index only for a condition
 // they can see.
 const (
@@ -379,21 +443,23 @@ func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") 
 // resolved.
 var notedAtSQL = "SELECT count(*) FROM events WHERE incident_id = ? AND at = ? AND " + isAllResolvedNote
 
-// noteAllResolved adds an entry to the incident for every moment when,
-// alerts having just ended at ends, none of its alerts fired: at the end
-// of the last alert of the run of overlapping alerts that each of them
-// ended. It does not resolve the incident: alerts stop for many reasons,
-// and only the commander knows whether the problem is gone.
+// quietMoments returns, sorted, the moments to note that all alerts of
+// the incident have resolved (noteResolved): every moment when, alerts
+// having just ended at ends, none of its alerts fired, at the end of the
+// last alert of the run of overlapping alerts that each of them ended. A
+// moment already noted is left out. The notes do not resolve the
+// incident: alerts stop for many reasons, and only the commander knows
+// whether the problem is gone.
 //
 // The moments are read from the alerts' times, not from what fires now,
 // so that the timeline does not depend on how deliveries were batched or
 // in which order they came: an alert that started firing after the others
 // had all resolved, in the same transaction as the last resolution or in
-// a later one, does not take the entry away. A moment already noted is
-// not noted again.
-func (g *groupIngest) noteAllResolved(id int64, ends []time.Time) error {
+// a later one, does not take the note away.
+func (g *groupIngest) quietMoments(id int64, ends []time.Time) ([]time.Time, error) {
 	h := g.s.hot(g.tx)
 	slices.SortFunc(ends, time.Time.Compare)
+	var moments []time.Time
 	var seen time.Time // the runs of alerts up to here are looked at
 	for _, t := range ends {
 		if !seen.IsZero() && !t.After(seen) {
@@ -406,11 +472,11 @@ func (g *groupIngest) noteAllResolved(id int64, ends []time.Time) error {
 			var one int
 			if found, err := h.scanOne(firingBySQL, []any{id, t}, &one); err != nil || found {
 				// One fires still: so it does at every later end.
-				return wrapErr("find firing alert", err)
+				return moments, wrapErr("find firing alert", err)
 			}
 			var last time.Time
 			if _, err := h.scanOne(lastEndBySQL, []any{id, t}, &last); err != nil {
-				return wrapErr("find last alert", err)
+				return nil, wrapErr("find last alert", err)
 			}
 			if last = last.UTC(); !last.After(t) {
 				break
@@ -418,6 +484,22 @@ func (g *groupIngest) noteAllResolved(id int64, ends []time.Time) error {
 			t = last
 		}
 		seen = t
+		var noted int64
+		if _, err := h.scanOne(notedAtSQL, []any{id, t}, &noted); err != nil {
+			return nil, wrapErr("find note", err)
+		}
+		if noted == 0 {
+			moments = append(moments, t)
+		}
+	}
+	return moments, nil
+}
+
+// noteResolved writes the entries saying that no alert of the incident
+// fired at the moments (see quietMoments).
+func (g *groupIngest) noteResolved(id int64, moments []time.Time) error {
+	h := g.s.hot(g.tx)
+	for _, t := range moments {
 		if err := g.noteResolvedAt(h, id, t); err != nil {
 			return err
 		}
@@ -426,12 +508,9 @@ func (g *groupIngest) noteAllResolved(id int64, ends []time.Time) error {
 }
 
 // noteResolvedAt writes the entry saying that no alert of the incident
-// fired at t, unless one says so already.
+// fired at t.
 func (g *groupIngest) noteResolvedAt(h hotTx, id int64, t time.Time) error {
-	var noted, total int64
-	if _, err := h.scanOne(notedAtSQL, []any{id, t}, &noted); err != nil || noted > 0 {
-		return wrapErr("find note", err)
-	}
+	var total int64
 	if _, err := h.scanOne(startedBySQL, []any{id, t}, &total); err != nil {
 		return wrapErr("count alerts", err)
 	}
@@ -484,7 +563,7 @@ const (
 // Alertmanager tells of it at the group's next interval, after it may
 // have told that the others had resolved. An alert that fired at such a
 // moment takes its entry away, to come back at the end of the alerts' run
-// (see noteAllResolved); one that had ended by then changes the count.
+// (see quietMoments); one that had ended by then changes the count.
 // Entries someone reworded, highlighted or cited as evidence are left
 // alone. On PostgreSQL it locks the incident, unless locked says the
 // caller has, before it changes an entry. It reports whether it took an
@@ -498,7 +577,7 @@ func (g *groupIngest) reviseNotes(id int64, since time.Time, locked bool) (dropp
 		return false, wrapErr("find note", err)
 	}
 	if g.s.dialect == Postgres && !locked {
-		// As noteAllResolved's caller does: the notes are read, and
+		// As quietMoments's caller does: the notes are read, and
 		// written, one transaction at a time.
 		if err := g.tx.Exec(lockIncidentSQL, id).Error; err != nil {
 			return false, fmt.Errorf("lock incident: %w", err)
