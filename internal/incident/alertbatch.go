@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -240,6 +241,49 @@ func (b *AlertBatch) Validate() error {
 		return RenameField(err, b.PayloadField)
 	}
 	return err
+}
+
+// MaxClockAhead is how far past the server's clock a sender's times may
+// be. Clocks of machines drift by seconds; a time further ahead comes from
+// a clock set wrong (or a time zone given as UTC), and would date the
+// incident, and its time to detect, in the future.
+const MaxClockAhead = time.Hour
+
+// CheckClock refuses a normalized batch whose times are more than
+// MaxClockAhead past now, naming the first such field.
+func (b *AlertBatch) CheckClock(now time.Time) error {
+	err := b.checkClock(now)
+	if err != nil && b.PayloadField != nil {
+		return RenameField(err, b.PayloadField)
+	}
+	return err
+}
+
+func (b *AlertBatch) checkClock(now time.Time) error {
+	ahead := func(field string, t *time.Time) error {
+		if t == nil || !t.After(now.Add(MaxClockAhead)) {
+			return nil
+		}
+		return FieldError(EINVALID, field, "%s is %s ahead of this server's clock (%s UTC); check the sender's clock",
+			field, t.Sub(now).Round(time.Second), now.UTC().Format(time.DateTime))
+	}
+	for i := range b.Alerts {
+		a := &b.Alerts[i]
+		if err := cmp.Or(ahead("starts_at", &a.StartsAt), ahead("ends_at", a.EndsAt)); err != nil {
+			return prefix(err, fmt.Sprintf("alerts[%d].", i))
+		}
+	}
+	for i := range b.Resolve {
+		if err := ahead("at", &b.Resolve[i].At); err != nil {
+			return prefix(err, fmt.Sprintf("resolve[%d].", i))
+		}
+	}
+	for i := range b.Entries {
+		if err := ahead("at", &b.Entries[i].At); err != nil {
+			return prefix(err, fmt.Sprintf("entries[%d].", i))
+		}
+	}
+	return ahead("acknowledged_at", b.AcknowledgedAt)
 }
 
 func (b *AlertBatch) validate() error {

@@ -130,6 +130,40 @@ func TestAlertBatchValidate(t *testing.T) {
 // A batch made of a payload is refused naming the payload's field, in
 // the error's field and message alike; a field the payload has no name for
 // keeps the batch's.
+// Times up to MaxClockAhead past the server's clock pass, for clocks that
+// drift; a time further ahead is refused, naming the first such field.
+func TestAlertBatchCheckClock(t *testing.T) {
+	now := time.Date(2024, 1, 25, 12, 0, 0, 0, time.UTC)
+	ahead := func(d time.Duration) *time.Time { t := now.Add(d); return &t }
+	drift := now.Add(MaxClockAhead)
+	for _, tc := range []struct {
+		name  string
+		b     AlertBatch
+		field string // "" when the batch passes
+	}{
+		{"Drift", AlertBatch{Alerts: []Alert{{StartsAt: drift, EndsAt: &drift}}, Resolve: []AlertEnd{{At: drift}},
+			AcknowledgedAt: &drift, Entries: []Event{{At: drift}}}, ""},
+		{"StartsAt", AlertBatch{Alerts: []Alert{{StartsAt: now}, {StartsAt: *ahead(MaxClockAhead + time.Second)}}}, "alerts[1].starts_at"},
+		{"EndsAt", AlertBatch{Alerts: []Alert{{StartsAt: now, EndsAt: ahead(2 * time.Hour)}}}, "alerts[0].ends_at"},
+		{"Resolve", AlertBatch{Resolve: []AlertEnd{{At: *ahead(2 * time.Hour)}}}, "resolve[0].at"},
+		{"Entry", AlertBatch{Entries: []Event{{At: now}, {At: *ahead(2 * time.Hour)}}}, "entries[1].at"},
+		{"AcknowledgedAt", AlertBatch{AcknowledgedAt: ahead(2 * time.Hour)}, "acknowledged_at"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.b.CheckClock(now)
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("refused within the drift allowed: %v", err)
+				}
+				return
+			}
+			if ErrorCode(err) != EINVALID || ErrorField(err) != tc.field {
+				t.Fatalf("error %v (field %q), want %s on %s", err, ErrorField(err), EINVALID, tc.field)
+			}
+		})
+	}
+}
+
 func TestAlertBatchPayloadField(t *testing.T) {
 	payload := map[string]string{"alerts[1].starts_at": "alerts[1].startsAt"}
 	late := time.Date(3001, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -61,7 +61,7 @@ func prepareBatch(b *incident.AlertBatch, now time.Time) error {
 		return incident.Errorf(incident.EINVALID, "no alerts")
 	}
 	b.Normalize(now)
-	if err := b.Validate(); err != nil {
+	if err := cmp.Or(b.Validate(), b.CheckClock(now)); err != nil {
 		return err
 	}
 	// After Validate, whose errors name the alerts by their index in the
