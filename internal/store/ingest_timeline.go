@@ -422,8 +422,10 @@ const (
 	// had started by a time.
 	lastEndBySQL = "SELECT ends_at FROM alerts WHERE incident_id = ? AND starts_at <= ? AND ends_at IS NOT NULL ORDER BY ends_at DESC LIMIT 1"
 	// startedBySQL counts the alerts of the incident that had started by a
-	// time.
-	startedBySQL = "SELECT count(*) FROM alerts WHERE incident_id = ? AND starts_at <= ?"
+	// time: each once, however often it fired (an alert that flaps is one
+	// alert, as the entries count it).
+	startedBySQL = `SELECT count(*) FROM (SELECT DISTINCT source, fingerprint FROM alerts
+		WHERE incident_id = ? AND starts_at <= ?) AS started`
 )
 
 // isAllResolvedNote is the condition on events that they are entries of
