@@ -138,7 +138,9 @@ func TestRefusalsNamePayloadFields(t *testing.T) {
 			"alerts[1].startsAt is 1h0m1s ahead of this server's clock (2024-01-25 12:00:00 UTC); check the sender's clock",
 			am(func(p map[string]any) { alertsOf(p)[1]["startsAt"] = "2024-01-25T14:00:01+01:00" })},
 		{"GrafanaEndsAtAhead", "alerts[0].endsAt", "alerts[0].endsAt is 24h0m0s ahead",
-			grafana(func(p map[string]any) { alertsOf(p)[0]["status"], alertsOf(p)[0]["endsAt"] = "resolved", "2024-01-26T12:00:00Z" })},
+			grafana(func(p map[string]any) {
+				alertsOf(p)[0]["status"], alertsOf(p)[0]["endsAt"] = "resolved", "2024-01-26T12:00:00Z"
+			})},
 		{"GenericAtAhead", "at", "at is 2h0m0s ahead", generic(`{"title":"x","severity":"critical","at":"2024-01-25T14:00:00Z"}`)},
 		{"PagerDutyAcknowledgedAhead", "event.occurred_at", "event.occurred_at is 3h0m0s ahead",
 			pd("incident.acknowledged", "wh", func(ev, data map[string]any) { ev["occurred_at"] = "2024-01-25T15:00:00Z" })},
