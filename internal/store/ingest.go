@@ -374,11 +374,15 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 		res.Duplicates = max(0, res.Received-res.Added-res.Resolved)
 
 		if g.open == nil && b.Open != nil && g.opens(b, added) {
-			if inc := b.Opening(domainAlerts(added)); inc != nil {
-				waiting, err := g.waitingAlerts(b, added)
+			// Late alerts stay unattached, as they would have had they come
+			// alone: they neither join the incident nor date it.
+			joining := slices.DeleteFunc(slices.Clone(added), g.late)
+			if inc := b.Opening(domainAlerts(joining)); inc != nil {
+				waiting, err := g.waitingAlerts(b, joining)
 				if err != nil {
 					return err
 				}
+				added = joining
 				attach := append(ids(added), ids(waiting)...)
 				for _, j := range live[n+1:] {
 					attach = append(attach, ids(addedBy[j])...) // inserted with the others, before this opened
@@ -480,10 +484,14 @@ func (g *groupIngest) opens(b *incident.AlertBatch, added []alertRow) bool {
 	if len(opening) == 0 && b.OpenResolved {
 		opening = added
 	}
-	if g.last == nil || g.last.DetectedAt == nil {
-		return len(opening) > 0
-	}
-	return slices.ContainsFunc(opening, func(a alertRow) bool { return !a.StartsAt.Before(*g.last.DetectedAt) })
+	return slices.ContainsFunc(opening, func(a alertRow) bool { return !g.late(a) })
+}
+
+// late reports whether alert a of the group, which has no open incident,
+// came late: it started before the incident the group fed last was
+// detected, and in order would have fed that one.
+func (g *groupIngest) late(a alertRow) bool {
+	return g.last != nil && g.last.DetectedAt != nil && a.StartsAt.Before(*g.last.DetectedAt)
 }
 
 // waitingAlerts returns the alerts of b's snapshot that fire unattached
@@ -491,6 +499,7 @@ func (g *groupIngest) opens(b *incident.AlertBatch, added []alertRow) bool {
 // open the group's incident: they join it, and the earliest dates it, as
 // they would have had all come in one delivery (Alertmanager tells of a
 // warning, then at the group's next interval of the critical alert).
+// Late ones (see late) wait on.
 func (g *groupIngest) waitingAlerts(b *incident.AlertBatch, added []alertRow) ([]alertRow, error) {
 	isAdded := make(map[int64]bool, len(added))
 	for i := range added {
@@ -510,7 +519,7 @@ func (g *groupIngest) waitingAlerts(b *incident.AlertBatch, added []alertRow) ([
 	}
 	waiting := rows[:0]
 	for _, r := range rows {
-		if r.IncidentID == nil && !isAdded[r.ID] && firing[occurrenceKey(r.Fingerprint, r.StartsAt)] {
+		if r.IncidentID == nil && !isAdded[r.ID] && firing[occurrenceKey(r.Fingerprint, r.StartsAt)] && !g.late(r) {
 			r.StartsAt = r.StartsAt.UTC()
 			waiting = append(waiting, r)
 		}

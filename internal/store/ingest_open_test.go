@@ -72,6 +72,51 @@ func TestBelowThresholdAlertOpensNothingAfterResolve(t *testing.T) {
 	})
 }
 
+// An alert that started before the group's last incident was detected
+// came late: in order, it would have fed that incident. It opens no new
+// one (TestIngestPagerDutyLateAfterCommanderResolved), and when a new
+// alert of the group opens one, it neither joins it nor dates it, whether
+// it came with that alert or waited from an earlier snapshot.
+func TestLateAlertStaysOutOfTheNextIncident(t *testing.T) {
+	const amLate = `{"status":"firing","labels":{"alertname":"APIDown","job":"api","severity":"critical","instance":"api-0"},
+		"annotations":{"summary":"API is down"},"startsAt":"2024-01-25T09:00:00Z","fingerprint":"c0"}`
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		parse := func(payload string) *incident.AlertBatch {
+			b, err := alerts.ParseAlertmanager(amPayload(payload), alerts.Rules{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		waited, together := s, another(t, s)
+		for _, st := range []*store.Store{waited, together} {
+			ingest(t, st, parse(amCritical))
+			inc := detail(t, st, "INC-1")
+			v := inc.Version
+			if _, err := st.UpdateIncident(ctx, "INC-1", &incident.Patch{Version: &v, Status: incident.Some(incident.StatusResolved)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if res := ingest(t, waited, parse(amCritical+","+amLate)); res.Opened {
+			t.Fatalf("the late alert opened %s", res.IncidentRef)
+		}
+		for name, st := range map[string]*store.Store{"waited": waited, "together": together} {
+			res := ingest(t, st, parse(amCritical+","+amLate+","+amWarning))
+			if !res.Opened {
+				t.Fatalf("%s: the warning alert opened nothing: %+v", name, res)
+			}
+			d := detail(t, st, res.IncidentRef)
+			if !d.DetectedAt.Equal(clock("10:50:00")) || len(d.Alerts) != 1 || d.Alerts[0].Fingerprint != "w1" || d.Severity != incident.SEV3 {
+				t.Errorf("%s: %s detected %v, %s, alerts %v; want detected 10:50, SEV3, with the warning alert w1 alone",
+					name, d.Ref, d.DetectedAt, d.Severity, d.Alerts)
+			}
+			if got := timeline(d); len(got) != 1 || !strings.HasPrefix(got[0], "10:50:00 APIErrors firing") {
+				t.Errorf("%s: timeline %q, want the warning alert's entry alone", name, got)
+			}
+		}
+	})
+}
+
 // A less severe alert that fires first waits unattached. When a severe one
 // of its group opens an incident, it joins it and dates it, as it would
 // have had both come in one snapshot: Alertmanager tells of the new alert
