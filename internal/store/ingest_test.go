@@ -306,6 +306,37 @@ func TestIngestAlertsCollapse(t *testing.T) {
 	})
 }
 
+// Alerts join an entry within CollapseWindow of its start whether they
+// come one to a notification or several: an alert six minutes after the
+// entry's first one starts an entry of its own, also when it comes
+// together with one that joins.
+func TestIngestAlertsCollapseDoesNotDependOnBatching(t *testing.T) {
+	a := firing("a", "APIHighLatency", "api-a:8080", clock("10:00:00"))
+	b := firing("b", "APIHighLatency", "api-b:8080", clock("10:04:59"))
+	c := firing("c", "APIHighLatency", "api-c:8080", clock("10:06:00"))
+	want := []string{
+		"10:00:00 APIHighLatency firing on 2 instances",
+		"10:06:00 APIHighLatency firing on api-c:8080: APIHighLatency is bad",
+	}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		oneByOne, together, inOneTransaction := s, another(t, s), another(t, s)
+		for _, st := range []*store.Store{oneByOne, together, inOneTransaction} {
+			ingest(t, st, group("g", a))
+		}
+		ingest(t, oneByOne, group("g", a, b))
+		ingest(t, oneByOne, group("g", a, b, c))
+		ingest(t, together, group("g", a, b, c))
+		if _, err := inOneTransaction.IngestTogether(ctx, group("g", a, b), group("g", a, b, c)); err != nil {
+			t.Fatal(err)
+		}
+		for name, st := range map[string]*store.Store{"one by one": oneByOne, "together": together, "in one transaction": inOneTransaction} {
+			if got := timeline(detail(t, st, "INC-1")); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%s:\n%s\nwant:\n%s", name, strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		}
+	})
+}
+
 // Alerts that started before an entry's first ones, within its window,
 // join it and move it back to their start.
 func TestIngestAlertsCollapseEarlier(t *testing.T) {

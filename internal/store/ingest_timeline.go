@@ -78,10 +78,11 @@ func (g *groupIngest) writeAlertEntries(marks []alertMark, quiet []time.Time) er
 			!quietBetween(quiet, first.at, marks[j].at) {
 			j++
 		}
-		if err := g.mergeAlertEntry(marks[i:j], quiet); err != nil {
+		k, err := g.mergeAlertEntry(marks[i:j], quiet)
+		if err != nil {
 			return err
 		}
-		i = j
+		i += k
 	}
 	return nil
 }
@@ -255,9 +256,12 @@ const (
 )
 
 // mergeAlertEntry writes the entry of marks, all of one kind (again or
-// not): it joins the entry of their kind in their window, if there is
-// one, or makes a new one.
-func (g *groupIngest) mergeAlertEntry(marks []alertMark, quiet []time.Time) error {
+// not) and sorted by time: it joins the entry of their kind in their
+// window, if there is one, or makes a new one. It returns how many of the
+// marks it wrote: of those that join an entry, only the ones within
+// CollapseWindow of its start, as they would have one by one; the others
+// are left for an entry of their own.
+func (g *groupIngest) mergeAlertEntry(marks []alertMark, quiet []time.Time) (int, error) {
 	tx, now, h := g.tx, g.now, g.s.hot(g.tx)
 	m := marks[0]
 	name, at := m.alert.Name, m.at.UTC()
@@ -267,7 +271,7 @@ func (g *groupIngest) mergeAlertEntry(marks []alertMark, quiet []time.Time) erro
 	}
 	e, before, found, err := g.joinAlertEntry(h, n, m, at, quiet)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if !found {
 		var fps []string
@@ -280,28 +284,45 @@ func (g *groupIngest) mergeAlertEntry(marks []alertMark, quiet []time.Time) erro
 			Text: incident.AlertEntryText(name, m.status, n, &sample), Author: g.source,
 			Source: incident.SourceWebhook, Highlight: false}
 		if err := prepareEvent(&ev, now); err != nil {
-			return err
+			return 0, err
 		}
 		evs := []incident.Event{ev}
 		if err := g.insertEvents(evs); err != nil {
-			return err
+			return 0, err
 		}
 		e = alertEntryRow{EventID: evs[0].ID, IncidentID: m.incidentID, Name: name, Status: m.entryStatus(),
 			FirstAt: at, Alerts: n}
 		if err := tx.Create(&e).Error; err != nil {
-			return fmt.Errorf("insert alert entry: %w", err)
+			return 0, fmt.Errorf("insert alert entry: %w", err)
 		}
 		_, err := g.addEntryAlerts(e.EventID, fps)
-		return err
+		return len(marks), err
+	}
+	// Rare: the marks span more than the entry has left of its window.
+	start := e.FirstAt
+	if at.Before(start) {
+		start = at
+	}
+	if k := len(marks); marks[k-1].at.After(start.Add(CollapseWindow)) {
+		for marks[k-1].at.After(start.Add(CollapseWindow)) {
+			k--
+		}
+		if !m.again {
+			if err := h.exec(countAlertEntrySQL, k-len(marks), e.EventID); err != nil {
+				return 0, fmt.Errorf("update alert entry: %w", err)
+			}
+			e.Alerts -= len(marks) - k
+		}
+		marks = marks[:k]
 	}
 	text := before.Text
 	if m.again {
 		if n, err = g.addEntryAlerts(e.EventID, fingerprints(marks)); err != nil {
-			return err
+			return 0, err
 		}
 		if n > 0 {
 			if err := h.exec(countAlertEntrySQL, n, e.EventID); err != nil {
-				return fmt.Errorf("update alert entry: %w", err)
+				return 0, fmt.Errorf("update alert entry: %w", err)
 			}
 		}
 		e.Alerts += n
@@ -313,17 +334,17 @@ func (g *groupIngest) mergeAlertEntry(marks []alertMark, quiet []time.Time) erro
 		// Rare: these alerts started before the first ones of the entry.
 		e.FirstAt = at
 		if err := h.exec(moveAlertEntrySQL, e.FirstAt, e.EventID); err != nil {
-			return fmt.Errorf("update alert entry: %w", err)
+			return 0, fmt.Errorf("update alert entry: %w", err)
 		}
 	}
 	after := entryChange{Text: text, At: e.FirstAt}
 	if after.Text == before.Text && after.At.Equal(before.At) {
-		return nil // an alert that flaps, counted already
+		return len(marks), nil // an alert that flaps, counted already
 	}
 	if err := h.exec(updateEntryEventSQL, after.Text, after.At, now, e.EventID); err != nil {
-		return fmt.Errorf("update alert entry: %w", err)
+		return 0, fmt.Errorf("update alert entry: %w", err)
 	}
-	return g.recordChanges(m.incidentID, "event", e.EventID, incident.ActionUpdate, before.changes(after))
+	return len(marks), g.recordChanges(m.incidentID, "event", e.EventID, incident.ActionUpdate, before.changes(after))
 }
 
 // addEntryAlerts records that the entry of eventID stands for the alerts
