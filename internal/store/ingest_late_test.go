@@ -76,6 +76,43 @@ func TestLateAlertRevisesAllResolvedNote(t *testing.T) {
 	})
 }
 
+// A late alert that fired over several notes takes them all away; once it
+// resolves, each moment that is quiet again is noted again, the later ones
+// too, as in order: the timeline ended with no note after its last
+// resolution.
+func TestLateAlertGivesBackLaterNotes(t *testing.T) {
+	n1 := firing("fp1", "NoteBug", "n-1", clock("10:00:00"))
+	n2 := firing("fp2", "NoteBug", "n-2", clock("10:20:00"))
+	n3 := firing("fp3", "NoteBug", "n-3", clock("10:05:00"))
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ingest(t, s, group("g", n1))
+		ingest(t, s, group("g", resolved(n1, clock("10:10:00"))))
+		ingest(t, s, group("g", n2))
+		ingest(t, s, group("g", resolved(n2, clock("10:30:00"))))
+		ingest(t, s, group("g", n3))
+		if got := allResolvedNotes(t, s); len(got) != 0 {
+			t.Fatalf("an alert fired from 10:05 on, yet the timeline says:\n%s", strings.Join(got, "\n"))
+		}
+		ingest(t, s, group("g", resolved(n3, clock("10:15:00"))))
+		want := []string{
+			"10:15:00 All 2 alerts of this incident have resolved",
+			"10:30:00 All 3 alerts of this incident have resolved",
+		}
+		if got := allResolvedNotes(t, s); !slices.Equal(got, want) {
+			t.Fatalf("after the late alert resolved: notes %q, want %q", got, want)
+		}
+
+		inOrder := another(t, s)
+		ingest(t, inOrder, group("g", n1, n3))
+		ingest(t, inOrder, group("g", resolved(n1, clock("10:10:00")), resolved(n3, clock("10:15:00"))))
+		ingest(t, inOrder, group("g", n2))
+		ingest(t, inOrder, group("g", resolved(n2, clock("10:30:00"))))
+		if got := allResolvedNotes(t, inOrder); !slices.Equal(got, want) {
+			t.Errorf("in order: notes %q, want %q", got, want)
+		}
+	})
+}
+
 // A batch that is not FireOnce adds its alert even when it shares a
 // transaction with one that is: PagerDuty's reopening fires anew whatever
 // fires still, as it does in a transaction of its own.

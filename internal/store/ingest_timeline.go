@@ -442,6 +442,10 @@ const (
 	// lastEndBySQL finds the latest end of the alerts of the incident that
 	// had started by a time.
 	lastEndBySQL = "SELECT ends_at FROM alerts WHERE incident_id = ? AND starts_at <= ? AND ends_at IS NOT NULL ORDER BY ends_at DESC LIMIT 1"
+	// nextEndSQL finds the first end of the alerts of the incident that
+	// started after a moment when none fired: the end of the next run of
+	// overlapping alerts, or of one within it.
+	nextEndSQL = "SELECT ends_at FROM alerts WHERE incident_id = ? AND starts_at > ? AND ends_at IS NOT NULL ORDER BY ends_at LIMIT 1"
 	// startedBySQL counts the alerts of the incident that had started by a
 	// time: each once, however often it fired (an alert that flaps is one
 	// alert, as the entries count it).
@@ -481,38 +485,59 @@ var notedAtSQL = "SELECT count(*) FROM events WHERE incident_id = ? AND at = ? A
 // a later one, does not take the note away.
 func (g *groupIngest) quietMoments(id int64, ends []time.Time) ([]time.Time, error) {
 	h := g.s.hot(g.tx)
-	slices.SortFunc(ends, time.Time.Compare)
 	var moments []time.Time
-	var seen time.Time // the runs of alerts up to here are looked at
-	for _, t := range ends {
-		if !seen.IsZero() && !t.After(seen) {
-			continue
-		}
-		t = t.UTC()
-		// Walk to the end of the run of overlapping alerts t is in: the
-		// latest end of those that had started by then, until no later.
+	// at walks from t to the end of the run of overlapping alerts t is in,
+	// the latest end of those that had started by then, until no later,
+	// and notes it. It reports false when an alert that fires had started
+	// by then: it fires at every later moment too.
+	at := func(t time.Time) (end time.Time, quiet bool, err error) {
 		for {
 			var one int
 			if found, err := h.scanOne(firingBySQL, []any{id, t}, &one); err != nil || found {
-				// One fires still: so it does at every later end.
-				return moments, wrapErr("find firing alert", err)
+				return t, false, wrapErr("find firing alert", err)
 			}
 			var last time.Time
 			if _, err := h.scanOne(lastEndBySQL, []any{id, t}, &last); err != nil {
-				return nil, wrapErr("find last alert", err)
+				return t, false, wrapErr("find last alert", err)
 			}
 			if last = last.UTC(); !last.After(t) {
 				break
 			}
 			t = last
 		}
-		seen = t
 		var noted int64
 		if _, err := h.scanOne(notedAtSQL, []any{id, t}, &noted); err != nil {
-			return nil, wrapErr("find note", err)
+			return t, false, wrapErr("find note", err)
 		}
 		if noted == 0 {
 			moments = append(moments, t)
+		}
+		return t, true, nil
+	}
+	slices.SortFunc(ends, time.Time.Compare)
+	var seen time.Time // the runs of alerts up to here are looked at
+	for _, t := range ends {
+		if !seen.IsZero() && !t.After(seen) {
+			continue
+		}
+		var quiet bool
+		var err error
+		if seen, quiet, err = at(t.UTC()); err != nil || !quiet {
+			return moments, err
+		}
+	}
+	// The runs after: an alert that came late and fired over their notes,
+	// which reviseNotes took away, has just resolved. In order, the runs
+	// after the last end are none, which one look at the index tells.
+	for !seen.IsZero() {
+		var next time.Time
+		if found, err := h.scanOne(nextEndSQL, []any{id, seen}, &next); err != nil || !found {
+			return moments, wrapErr("find next alert", err)
+		}
+		var quiet bool
+		var err error
+		if seen, quiet, err = at(next.UTC()); err != nil || !quiet {
+			return moments, err
 		}
 	}
 	return moments, nil
