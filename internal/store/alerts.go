@@ -155,7 +155,7 @@ func (s *Store) AttachAlerts(ctx context.Context, refOrIDText string, ids []int6
 					return err
 				}
 				if ends := endsOf(rows); dropped && len(ends) > 0 {
-					if moments, err = g.quietMoments(inc.ID, ends); err != nil {
+					if moments, err = g.quietMoments(inc.ID, ends, true); err != nil {
 						return err
 					}
 				}

@@ -171,6 +171,7 @@ type incidentStep struct {
 	ackAt      *time.Time  // acknowledge at this time
 	detectedAt *time.Time  // detected this early, by an alert
 	endedAt    *time.Time  // an alert of the incident resolved, at this time
+	wasFiring  bool        // it was stored firing before (see quietMoments)
 }
 
 // settleIncidents takes the steps incident by incident, in the order of
@@ -216,6 +217,7 @@ func (s *Store) settleIncidents(tx *gorm.DB, steps []incidentStep) error {
 		// gives; and the moments to note are known before the entries.
 		var ended *incidentStep // the last that ended alerts
 		var ends []time.Time    // when the alerts ended
+		walkOn := false         // one of them was stored firing before
 		for i := range steps[:n] {
 			st := &steps[i]
 			st.g.actor = st.actor
@@ -225,13 +227,13 @@ func (s *Store) settleIncidents(tx *gorm.DB, steps []incidentStep) error {
 				}
 			}
 			if st.endedAt != nil {
-				ended, ends = st, append(ends, *st.endedAt)
+				ended, ends, walkOn = st, append(ends, *st.endedAt), walkOn || st.wasFiring
 			}
 		}
 		var moments []time.Time // when all alerts had resolved, not noted yet
 		if ended != nil {
 			var err error
-			if moments, err = ended.g.quietMoments(id, ends); err != nil {
+			if moments, err = ended.g.quietMoments(id, ends, walkOn); err != nil {
 				return err
 			}
 		}
@@ -443,7 +445,7 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 	}
 	for _, m := range g.marks {
 		if m.status == incident.AlertResolved {
-			g.steps = append(g.steps, incidentStep{incidentID: m.incidentID, g: g, actor: g.actor, endedAt: &m.at})
+			g.steps = append(g.steps, incidentStep{incidentID: m.incidentID, g: g, actor: g.actor, endedAt: &m.at, wasFiring: m.wasFiring})
 		}
 	}
 	return nil
@@ -464,7 +466,8 @@ func (g *groupIngest) mark(added, ended []alertRow) {
 	}
 	for i := range ended {
 		if a := &ended[i]; a.IncidentID != nil {
-			g.marks = append(g.marks, alertMark{incidentID: *a.IncidentID, alert: a, status: incident.AlertResolved, at: *a.EndsAt})
+			g.marks = append(g.marks, alertMark{incidentID: *a.IncidentID, alert: a, status: incident.AlertResolved,
+				at: *a.EndsAt, wasFiring: true})
 		}
 	}
 }

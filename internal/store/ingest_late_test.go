@@ -113,6 +113,47 @@ func TestLateAlertGivesBackLaterNotes(t *testing.T) {
 	})
 }
 
+// Only notes a late alert took away come back when it resolves: one that
+// comes resolved took none, and a later note the commander reworded, which
+// one that fired did not take away, is left alone, not given a twin.
+func TestLateResolutionLeavesLaterNotesAlone(t *testing.T) {
+	n1 := firing("fp1", "NoteBug", "n-1", clock("10:00:00"))
+	n2 := firing("fp2", "NoteBug", "n-2", clock("10:20:00"))
+	n3 := firing("fp3", "NoteBug", "n-3", clock("10:02:00"))
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		t.Run("CameResolved", func(t *testing.T) { lateResolution(t, another(t, s), n1, n2, n3, false) })
+		t.Run("FiredFirst", func(t *testing.T) { lateResolution(t, another(t, s), n1, n2, n3, true) })
+	})
+}
+
+// lateResolution takes the alerts of TestLateResolutionLeavesLaterNotesAlone
+// through it on s, the late one firing first or not.
+func lateResolution(t *testing.T, s *store.Store, n1, n2, n3 incident.Alert, firedFirst bool) {
+	ingest(t, s, group("g", n1))
+	ingest(t, s, group("g", resolved(n1, clock("10:10:00"))))
+	ingest(t, s, group("g", n2))
+	ingest(t, s, group("g", resolved(n2, clock("10:30:00"))))
+	var note int64
+	for _, e := range detail(t, s, "INC-1").Events {
+		if e.At.Equal(clock("10:30:00")) && strings.HasSuffix(e.Text, "have resolved") {
+			note = e.ID
+		}
+	}
+	if _, err := s.UpdateEvent(ctx, "INC-1", note, &incident.EventPatch{Text: incident.Some("Alerts stopped: cache back")}); err != nil {
+		t.Fatal(err)
+	}
+	if firedFirst {
+		ingest(t, s, group("g", n3))
+	}
+	ingest(t, s, group("g", resolved(n3, clock("10:05:00")))) // late, within the first run
+	got := timeline(detail(t, s, "INC-1"))
+	if !slices.Contains(got, "10:30:00 Alerts stopped: cache back") || slices.ContainsFunc(got, func(e string) bool {
+		return strings.HasPrefix(e, "10:30:00 All")
+	}) {
+		t.Errorf("after the late alert resolved:\n%s", strings.Join(got, "\n"))
+	}
+}
+
 // A batch that is not FireOnce adds its alert even when it shares a
 // transaction with one that is: PagerDuty's reopening fires anew whatever
 // fires still, as it does in a transaction of its own.

@@ -36,6 +36,7 @@ type alertMark struct {
 	status     incident.AlertStatus
 	at         time.Time
 	again      bool // the alert did the same within CollapseWindow before, as another occurrence
+	wasFiring  bool // a resolution of an alert stored firing before
 }
 
 // entryStatus is the status of the entry m joins: alerts that fire (or
@@ -467,8 +468,10 @@ var isAllResolvedNote = "kind = 'alert' AND source = 'webhook' AND (text = " + s
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // notedAtSQL counts the entries at a time that say that all alerts have
-// resolved.
-var notedAtSQL = "SELECT count(*) FROM events WHERE incident_id = ? AND at = ? AND " + isAllResolvedNote
+// resolved, in ingest's words or reworded since: entries of the webhook
+// that are not entries of alerts.
+const notedAtSQL = `SELECT count(*) FROM events WHERE incident_id = ? AND at = ? AND source = 'webhook'
+	AND NOT EXISTS (SELECT 1 FROM alert_entries WHERE alert_entries.event_id = events.id)`
 
 // quietMoments returns, sorted, the moments to note that all alerts of
 // the incident have resolved (noteResolved): every moment when, alerts
@@ -483,7 +486,7 @@ var notedAtSQL = "SELECT count(*) FROM events WHERE incident_id = ? AND at = ? A
 // in which order they came: an alert that started firing after the others
 // had all resolved, in the same transaction as the last resolution or in
 // a later one, does not take the note away.
-func (g *groupIngest) quietMoments(id int64, ends []time.Time) ([]time.Time, error) {
+func (g *groupIngest) quietMoments(id int64, ends []time.Time, walkOn bool) ([]time.Time, error) {
 	h := g.s.hot(g.tx)
 	var moments []time.Time
 	// at walks from t to the end of the run of overlapping alerts t is in,
@@ -526,10 +529,11 @@ func (g *groupIngest) quietMoments(id int64, ends []time.Time) ([]time.Time, err
 			return moments, err
 		}
 	}
-	// The runs after: an alert that came late and fired over their notes,
-	// which reviseNotes took away, has just resolved. In order, the runs
-	// after the last end are none, which one look at the index tells.
-	for !seen.IsZero() {
+	// The runs after, when an alert that fired has just resolved: one that
+	// came late may have fired over their notes, which reviseNotes took
+	// away. In order, the runs after the last end are none, which one look
+	// at the index tells.
+	for walkOn && !seen.IsZero() {
 		var next time.Time
 		if found, err := h.scanOne(nextEndSQL, []any{id, seen}, &next); err != nil || !found {
 			return moments, wrapErr("find next alert", err)
