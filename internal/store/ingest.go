@@ -288,6 +288,8 @@ type groupIngest struct {
 	added       map[int][]alertRow // by insertSnapshots: the alerts each batch added
 	open        *incidentRow       // the group's open incident, once known
 	last        *incidentRow       // the incident the group last fed, open or over
+	lateBefore  *time.Time         // alerts that started before came late (see late)
+	lateKnown   bool               // lateBefore is read (see leaveLate)
 	marks       []alertMark        // timeline entries to write at the end
 	steps       []incidentStep     // for settleIncidents
 }
@@ -333,10 +335,15 @@ func (g *groupIngest) lock(batches []*incident.AlertBatch, idx []int, results []
 		return nil
 	}
 	last, err := g.lockGroup()
+	g.last = last
 	if last != nil && incident.Status(last.Status).Open() {
 		g.open = last
+	} else {
+		g.lateKnown = true
+		if last != nil {
+			g.lateBefore = last.DetectedAt
+		}
 	}
-	g.last = last
 	return err
 }
 
@@ -387,7 +394,8 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 				added = joining
 				attach := append(ids(added), ids(waiting)...)
 				for _, j := range live[n+1:] {
-					attach = append(attach, ids(addedBy[j])...) // inserted with the others, before this opened
+					// Inserted with the others, before this opened.
+					attach = append(attach, ids(slices.DeleteFunc(slices.Clone(addedBy[j]), g.late))...)
 				}
 				if g.open, err = g.openIncident(b, inc, append(slices.Clip(added), waiting...), attach); err != nil {
 					return err
@@ -401,6 +409,11 @@ func (g *groupIngest) apply(deliveries []delivery, batches []*incident.AlertBatc
 						return err
 					}
 				}
+			}
+		}
+		if g.open != nil && !res.Opened {
+			if added, err = g.leaveLate(added); err != nil {
+				return err
 			}
 		}
 		g.mark(added, ended)
@@ -490,11 +503,52 @@ func (g *groupIngest) opens(b *incident.AlertBatch, added []alertRow) bool {
 	return slices.ContainsFunc(opening, func(a alertRow) bool { return !g.late(a) })
 }
 
-// late reports whether alert a of the group, which has no open incident,
-// came late: it started before the incident the group fed last was
-// detected, and in order would have fed that one.
+// late reports whether alert a of the group came late: it started before
+// the incident the group fed before its open one (or, with none open, the
+// one it fed last) was detected, and in order would have fed that one.
 func (g *groupIngest) late(a alertRow) bool {
-	return g.last != nil && g.last.DetectedAt != nil && a.StartsAt.Before(*g.last.DetectedAt)
+	return g.lateBefore != nil && a.StartsAt.Before(*g.lateBefore)
+}
+
+// leaveLate returns added without its late alerts, which are left
+// unattached, as they are when they come with no incident open: they
+// neither join the open incident nor date it. Alerts stored while it was
+// open joined it as they were inserted, and are detached.
+//
+// Only an alert that started before the open incident was detected can be
+// late; the group's row tells when the one before was, for those.
+func (g *groupIngest) leaveLate(added []alertRow) ([]alertRow, error) {
+	if !g.lateKnown {
+		if g.open.DetectedAt == nil || !slices.ContainsFunc(added, func(a alertRow) bool { return a.StartsAt.Before(*g.open.DetectedAt) }) {
+			return added, nil
+		}
+		var lateBefore sql.NullTime
+		if _, err := g.s.hot(g.tx).scanOne(lateBeforeSQL, []any{g.source, g.key}, &lateBefore); err != nil {
+			return nil, fmt.Errorf("load alert group: %w", err)
+		}
+		g.lateBefore, g.lateKnown = timeOrNil(lateBefore), true
+	}
+	if !slices.ContainsFunc(added, g.late) {
+		return added, nil
+	}
+	var kept []alertRow
+	var detach []int64
+	for _, a := range added {
+		switch {
+		case !g.late(a):
+			kept = append(kept, a)
+		case a.IncidentID != nil:
+			detach = append(detach, a.ID)
+		}
+	}
+	for len(detach) > 0 {
+		n := min(len(detach), chunkLen)
+		if err := g.tx.Model(&alertRow{}).Where("id IN ?", detach[:n]).Update("incident_id", nil).Error; err != nil {
+			return nil, fmt.Errorf("leave late alerts unattached: %w", err)
+		}
+		detach = detach[n:]
+	}
+	return kept, nil
 }
 
 // waitingAlerts returns the alerts of b's snapshot that fire unattached
@@ -571,6 +625,10 @@ const (
 		ON CONFLICT (source, group_key) DO UPDATE SET group_key = excluded.group_key
 		RETURNING incident_id`
 	groupIncidentSQL = "SELECT id, ref, status, detected_at FROM incidents WHERE id = ?"
+	// lateBeforeSQL and setLateBeforeSQL read and keep, for the group's
+	// open incident, when the one it fed before was detected (see late).
+	lateBeforeSQL    = "SELECT late_before FROM alert_groups WHERE source = ? AND group_key = ?"
+	setLateBeforeSQL = "UPDATE alert_groups SET late_before = ? WHERE source = ? AND group_key = ?"
 )
 
 // lockGroup creates the group's row when it is new and returns the
@@ -695,6 +753,12 @@ func (g *groupIngest) openIncident(b *incident.AlertBatch, open *incident.Incide
 	if err := tx.Exec("UPDATE alert_groups SET incident_id = ? WHERE source = ? AND group_key = ?",
 		inc.ID, b.Source, b.GroupKey).Error; err != nil {
 		return nil, fmt.Errorf("set group incident: %w", err)
+	}
+	// Only a group that fed an incident before has alerts that come late.
+	if g.last != nil {
+		if err := tx.Exec(setLateBeforeSQL, g.lateBefore, b.Source, b.GroupKey).Error; err != nil {
+			return nil, fmt.Errorf("set group incident: %w", err)
+		}
 	}
 	return &incidentRow{ID: inc.ID, Ref: inc.Ref, Status: string(inc.Status), DetectedAt: &detected}, nil
 }

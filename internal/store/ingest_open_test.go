@@ -117,6 +117,44 @@ func TestLateAlertStaysOutOfTheNextIncident(t *testing.T) {
 	})
 }
 
+// A late alert stays out of the group's next incident also when it comes
+// after that incident opened: in a later delivery, or in a later one of
+// the same transaction.
+func TestLateAlertStaysOutOfTheOpenIncident(t *testing.T) {
+	crit := firing("c1", "APIDown", "api-0", clock("10:00:00"))
+	late := firing("c0", "APIDown", "api-9", clock("09:00:00"))
+	next := firing("c2", "APIDown", "api-1", clock("10:50:00"))
+	earlier := firing("c3", "APIDown", "api-2", clock("10:40:00")) // after INC-1 was detected: not late
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		apart, together := s, another(t, s)
+		for _, st := range []*store.Store{apart, together} {
+			ingest(t, st, group("g", crit))
+			inc := detail(t, st, "INC-1")
+			v := inc.Version
+			if _, err := st.UpdateIncident(ctx, "INC-1", &incident.Patch{Version: &v, Status: incident.Some(incident.StatusResolved)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		deliveries := []*incident.AlertBatch{group("g", crit, next), group("g", crit, late, next), group("g", crit, late, next, earlier)}
+		for _, d := range deliveries {
+			ingest(t, apart, d)
+		}
+		if _, err := together.IngestTogether(ctx, deliveries...); err != nil {
+			t.Fatal(err)
+		}
+		for name, st := range map[string]*store.Store{"apart": apart, "together": together} {
+			d := detail(t, st, "INC-2")
+			var fps []string
+			for _, a := range d.Alerts {
+				fps = append(fps, a.Fingerprint)
+			}
+			if !d.DetectedAt.Equal(clock("10:40:00")) || strings.Join(fps, ",") != "c3,c2" {
+				t.Errorf("%s: INC-2 detected %v with alerts %v; want detected 10:40 with c3 and c2", name, d.DetectedAt, fps)
+			}
+		}
+	})
+}
+
 // A less severe alert that fires first waits unattached. When a severe one
 // of its group opens an incident, it joins it and dates it, as it would
 // have had both come in one snapshot: Alertmanager tells of the new alert
