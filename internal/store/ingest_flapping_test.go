@@ -93,19 +93,7 @@ func TestFlappingAlertCountsOnce(t *testing.T) {
 		"10:02:00 APIHighLatency firing on 2 instances",
 		"10:03:00 APIHighLatency resolved on 2 instances",
 	}
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		for _, d := range deliveries {
-			ingest(t, s, d)
-		}
-		wantTimeline(t, detail(t, s, "INC-1"), want...)
-
-		together := another(t, s)
-		ingest(t, together, deliveries[0])
-		if _, err := together.IngestTogether(ctx, deliveries[1:]...); err != nil {
-			t.Fatal(err)
-		}
-		wantTimeline(t, detail(t, together, "INC-1"), want...)
-	})
+	storetest.Each(t, func(t *testing.T, s *store.Store) { wantTimelineApartAndTogether(t, s, deliveries, want) })
 }
 
 // An alert that fires after every alert of the incident had resolved
@@ -141,17 +129,23 @@ func TestAlertFiringAfterAllResolvedShowsAfterTheNote(t *testing.T) {
 		"10:03:00 All 2 alerts of this incident have resolved",
 		"10:04:00 APIHighLatency firing on api-1:8080: APIHighLatency is bad",
 	}
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		for _, d := range deliveries {
-			ingest(t, s, d)
-		}
-		wantTimeline(t, detail(t, s, "INC-1"), want...)
+	storetest.Each(t, func(t *testing.T, s *store.Store) { wantTimelineApartAndTogether(t, s, deliveries, want) })
+}
 
-		together := another(t, s)
-		ingest(t, together, deliveries[0])
-		if _, err := together.IngestTogether(ctx, deliveries[1:]...); err != nil {
-			t.Fatal(err)
-		}
-		wantTimeline(t, detail(t, together, "INC-1"), want...)
-	})
+// wantTimelineApartAndTogether checks that the deliveries give INC-1 the
+// timeline want on s, one transaction each, and on another store, the
+// first alone and the others in one transaction.
+func wantTimelineApartAndTogether(t *testing.T, s *store.Store, deliveries []*incident.AlertBatch, want []string) {
+	t.Helper()
+	for _, d := range deliveries {
+		ingest(t, s, d)
+	}
+	wantTimeline(t, detail(t, s, "INC-1"), want...)
+
+	together := another(t, s)
+	ingest(t, together, deliveries[0])
+	if _, err := together.IngestTogether(ctx, deliveries[1:]...); err != nil {
+		t.Fatal(err)
+	}
+	wantTimeline(t, detail(t, together, "INC-1"), want...)
 }

@@ -16,6 +16,16 @@ func amPayload(alerts string) []byte {
 		"groupLabels":{"job":"api"},"commonLabels":{"job":"api"},"commonAnnotations":{},"alerts":[` + alerts + `]}`)
 }
 
+// parseAM parses amPayload(list).
+func parseAM(t *testing.T, list string) *incident.AlertBatch {
+	t.Helper()
+	b, err := alerts.ParseAlertmanager(amPayload(list), alerts.Rules{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 const (
 	amCritical = `{"status":"firing","labels":{"alertname":"APIDown","job":"api","severity":"critical"},
 		"annotations":{"summary":"API is down"},"startsAt":"2024-01-25T10:00:00Z","fingerprint":"c1"}`
@@ -81,13 +91,7 @@ func TestLateAlertStaysOutOfTheNextIncident(t *testing.T) {
 	const amLate = `{"status":"firing","labels":{"alertname":"APIDown","job":"api","severity":"critical","instance":"api-0"},
 		"annotations":{"summary":"API is down"},"startsAt":"2024-01-25T09:00:00Z","fingerprint":"c0"}`
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		parse := func(payload string) *incident.AlertBatch {
-			b, err := alerts.ParseAlertmanager(amPayload(payload), alerts.Rules{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return b
-		}
+		parse := func(payload string) *incident.AlertBatch { return parseAM(t, payload) }
 		waited, together := s, another(t, s)
 		for _, st := range []*store.Store{waited, together} {
 			ingest(t, st, parse(amCritical))
@@ -161,13 +165,7 @@ func TestLateAlertStaysOutOfTheOpenIncident(t *testing.T) {
 // at the group's next interval.
 func TestWaitingAlertJoinsTheIncidentItsGroupOpens(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		parse := func(payload string) *incident.AlertBatch {
-			b, err := alerts.ParseAlertmanager(amPayload(payload), alerts.Rules{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return b
-		}
+		parse := func(payload string) *incident.AlertBatch { return parseAM(t, payload) }
 		together, apart := s, another(t, s)
 		ingest(t, together, parse(amInfo+","+amWarning))
 		if res := ingest(t, apart, parse(amInfo)); res.Opened {
