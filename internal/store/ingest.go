@@ -179,12 +179,12 @@ type incidentStep struct {
 // then the notes that all alerts have resolved, which the entries do not
 // reach across (see quietAround). On PostgreSQL, before an
 // acknowledgement or a resolution, it locks the incident as an update
-// would. Deliveries of two groups can end the last
-// alerts of one incident at once, each in a transaction that counts the
-// other's alert as firing, so that neither would say that all have
-// resolved; and each would find no entry for its resolved alerts and add
-// one, where one should stand for both. The lock makes the second wait
-// for the first to commit, and read after it. Entries of alerts that
+// would. Deliveries of two groups can end the last alerts of one incident
+// at once, each in a transaction that counts the other's alert as firing,
+// so that neither would say that all have resolved; and each would find
+// no entry for its resolved alerts and add one, where one should stand for
+// both. The lock makes the second wait for the first to commit, and read
+// after it. Entries of alerts that
 // start firing need no lock: only the group of the incident adds those,
 // and its row keeps its transactions apart (AttachAlerts, which adds them
 // by hand, takes that row too).
