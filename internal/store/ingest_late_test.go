@@ -126,6 +126,28 @@ func TestLateResolutionLeavesLaterNotesAlone(t *testing.T) {
 	})
 }
 
+// A note of the sender at the moment all alerts resolve (PagerDuty's, of
+// kind note, or its acknowledgement, of kind alert) is not the note that
+// says so.
+func TestSenderEntryAtQuietMomentLeavesTheNote(t *testing.T) {
+	a := firing("fp1", "APIDown", "api-1", clock("10:00:00"))
+	for _, kind := range []incident.EventKind{incident.KindNote, incident.KindAlert} {
+		t.Run(string(kind), func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, s *store.Store) {
+				ingest(t, s, group("g", a))
+				note := group("g", a)
+				note.DeliveryID = "d-note"
+				note.Entries = []incident.Event{{At: clock("10:30:00"), Kind: kind, Author: "pagerduty", Text: "Rolled back"}}
+				ingest(t, s, note)
+				ingest(t, s, group("g", resolved(a, clock("10:30:00"))))
+				if got := timeline(detail(t, s, "INC-1")); !slices.Contains(got, "10:30:00 The alert of this incident has resolved") {
+					t.Errorf("no note that all alerts resolved:\n%s", strings.Join(got, "\n"))
+				}
+			})
+		})
+	}
+}
+
 // lateResolution takes the alerts of TestLateResolutionLeavesLaterNotesAlone
 // through it on s, the late one firing first or not.
 func lateResolution(t *testing.T, s *store.Store, n1, n2, n3 incident.Alert, firedFirst bool) {

@@ -468,10 +468,17 @@ var isAllResolvedNote = "kind = 'alert' AND source = 'webhook' AND (text = " + s
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // notedAtSQL counts the entries at a time that say that all alerts have
-// resolved, in ingest's words or reworded since: entries of the webhook
-// that are not entries of alerts.
-const notedAtSQL = `SELECT count(*) FROM events WHERE incident_id = ? AND at = ? AND source = 'webhook'
-	AND NOT EXISTS (SELECT 1 FROM alert_entries WHERE alert_entries.event_id = events.id)`
+// resolved. notedLaterAtSQL counts them reworded since as well: entries of
+// kind alert of the webhook that are not entries of alerts. Only the runs
+// after a late alert's need it: reviseNotes keeps a reworded note that
+// the alert fired over, and another one there would be its twin. At the
+// end of the run of an alert that just resolved, where a sender's entry of
+// kind alert (PagerDuty's acknowledgement) may stand, the words tell.
+var (
+	notedAtSQL      = "SELECT count(*) FROM events WHERE incident_id = ? AND at = ? AND " + isAllResolvedNote
+	notedLaterAtSQL = `SELECT count(*) FROM events WHERE incident_id = ? AND at = ? AND kind = 'alert' AND source = 'webhook'
+		AND NOT EXISTS (SELECT 1 FROM alert_entries WHERE alert_entries.event_id = events.id)`
+)
 
 // quietMoments returns, sorted, the moments to note that all alerts of
 // the incident have resolved (noteResolved): every moment when, alerts
@@ -491,9 +498,10 @@ func (g *groupIngest) quietMoments(id int64, ends []time.Time, walkOn bool) ([]t
 	var moments []time.Time
 	// at walks from t to the end of the run of overlapping alerts t is in,
 	// the latest end of those that had started by then, until no later,
-	// and notes it. It reports false when an alert that fires had started
-	// by then: it fires at every later moment too.
-	at := func(t time.Time) (end time.Time, quiet bool, err error) {
+	// and notes it unless the statement noted counts a note there. It
+	// reports false when an alert that fires had started by then: it
+	// fires at every later moment too.
+	at := func(t time.Time, noted string) (end time.Time, quiet bool, err error) {
 		for {
 			var one int
 			if found, err := h.scanOne(firingBySQL, []any{id, t}, &one); err != nil || found {
@@ -508,11 +516,11 @@ func (g *groupIngest) quietMoments(id int64, ends []time.Time, walkOn bool) ([]t
 			}
 			t = last
 		}
-		var noted int64
-		if _, err := h.scanOne(notedAtSQL, []any{id, t}, &noted); err != nil {
+		var n int64
+		if _, err := h.scanOne(noted, []any{id, t}, &n); err != nil {
 			return t, false, wrapErr("find note", err)
 		}
-		if noted == 0 {
+		if n == 0 {
 			moments = append(moments, t)
 		}
 		return t, true, nil
@@ -525,7 +533,7 @@ func (g *groupIngest) quietMoments(id int64, ends []time.Time, walkOn bool) ([]t
 		}
 		var quiet bool
 		var err error
-		if seen, quiet, err = at(t.UTC()); err != nil || !quiet {
+		if seen, quiet, err = at(t.UTC(), notedAtSQL); err != nil || !quiet {
 			return moments, err
 		}
 	}
@@ -540,7 +548,7 @@ func (g *groupIngest) quietMoments(id int64, ends []time.Time, walkOn bool) ([]t
 		}
 		var quiet bool
 		var err error
-		if seen, quiet, err = at(next.UTC()); err != nil || !quiet {
+		if seen, quiet, err = at(next.UTC(), notedLaterAtSQL); err != nil || !quiet {
 			return moments, err
 		}
 	}
