@@ -516,7 +516,7 @@ func (g *groupIngest) late(a alertRow) bool {
 // open joined it as they were inserted, and are detached.
 //
 // Only an alert that started before the open incident was detected can be
-// late; the group's row tells when the one before was, for those.
+// late; the group's row tells which incident it fed before, for those.
 func (g *groupIngest) leaveLate(added []alertRow) ([]alertRow, error) {
 	if !g.lateKnown {
 		if g.open.DetectedAt == nil || !slices.ContainsFunc(added, func(a alertRow) bool { return a.StartsAt.Before(*g.open.DetectedAt) }) {
@@ -625,10 +625,12 @@ const (
 		ON CONFLICT (source, group_key) DO UPDATE SET group_key = excluded.group_key
 		RETURNING incident_id`
 	groupIncidentSQL = "SELECT id, ref, status, detected_at FROM incidents WHERE id = ?"
-	// lateBeforeSQL and setLateBeforeSQL read and keep, for the group's
-	// open incident, when the one it fed before was detected (see late).
-	lateBeforeSQL    = "SELECT late_before FROM alert_groups WHERE source = ? AND group_key = ?"
-	setLateBeforeSQL = "UPDATE alert_groups SET late_before = ? WHERE source = ? AND group_key = ?"
+	// lateBeforeSQL reads, for the group's open incident, when the one it
+	// fed before was detected (see late), as it stands now: its commander
+	// may have moved it. setPreviousSQL keeps which one that was.
+	lateBeforeSQL = `SELECT i.detected_at FROM alert_groups g JOIN incidents i ON i.id = g.previous_incident_id
+		WHERE g.source = ? AND g.group_key = ?`
+	setPreviousSQL = "UPDATE alert_groups SET previous_incident_id = ? WHERE source = ? AND group_key = ?"
 )
 
 // lockGroup creates the group's row when it is new and returns the
@@ -756,7 +758,7 @@ func (g *groupIngest) openIncident(b *incident.AlertBatch, open *incident.Incide
 	}
 	// Only a group that fed an incident before has alerts that come late.
 	if g.last != nil {
-		if err := tx.Exec(setLateBeforeSQL, g.lateBefore, b.Source, b.GroupKey).Error; err != nil {
+		if err := tx.Exec(setPreviousSQL, g.last.ID, b.Source, b.GroupKey).Error; err != nil {
 			return nil, fmt.Errorf("set group incident: %w", err)
 		}
 	}

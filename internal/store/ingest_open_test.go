@@ -159,6 +159,32 @@ func TestLateAlertStaysOutOfTheOpenIncident(t *testing.T) {
 	})
 }
 
+// Whether an alert came late follows the detection of the group's earlier
+// incident as it stands: its commander may move it once the next one is
+// open.
+func TestLateAlertFollowsTheEarlierIncidentsDetection(t *testing.T) {
+	crit := firing("c1", "APIDown", "api-0", clock("10:00:00"))
+	next := firing("c2", "APIDown", "api-1", clock("10:50:00"))
+	mid := firing("c3", "APIDown", "api-2", clock("10:10:00"))
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ingest(t, s, group("g", crit))
+		patch := func(p incident.Patch) {
+			v := detail(t, s, "INC-1").Version
+			p.Version = &v
+			if _, err := s.UpdateIncident(ctx, "INC-1", &p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		patch(incident.Patch{Status: incident.Some(incident.StatusResolved)})
+		ingest(t, s, group("g", crit, next)) // opens INC-2
+		patch(incident.Patch{DetectedAt: incident.Some(clock("10:20:00"))})
+		ingest(t, s, group("g", crit, next, mid))
+		if d := detail(t, s, "INC-2"); !d.DetectedAt.Equal(clock("10:50:00")) || len(d.Alerts) != 1 {
+			t.Errorf("INC-2 detected %v with %d alerts; want 10:50 with c2 alone", d.DetectedAt, len(d.Alerts))
+		}
+	})
+}
+
 // A less severe alert that fires first waits unattached. When a severe one
 // of its group opens an incident, it joins it and dates it, as it would
 // have had both come in one snapshot: Alertmanager tells of the new alert
