@@ -50,6 +50,15 @@ func listItem(marker, md string) string {
 	if md == "" {
 		return marker
 	}
+	if bareMarker(marker) && !strings.Contains(md, "\n") {
+		// A one-line text that reads as a block ("1. Add an alert", a task's
+		// title) stays on the marker's line, escaped: below a bare marker it
+		// would begin the item with a blank line, which cannot interrupt
+		// the paragraph above ("- **Improvements/Fixes:**") and so joins it.
+		if esc, ok := escapeBlockStart(md); ok {
+			md = esc
+		}
+	}
 	var out string
 	if startsBlock(md) {
 		sep := "\n\n"
@@ -126,6 +135,38 @@ func startsBlock(md string) bool {
 		n++
 	}
 	return n > 0 && n <= 9 && n < len(line) && (line[n] == '.' || line[n] == ')') && (n+1 == len(line) || line[n+1] == ' ')
+}
+
+// escapeBlockStart escapes what makes a line of Markdown start a block,
+// so that it reads as text: "1\. Add", "\- x", "\# 3". A fence has no
+// such escape: ok is false for it, and for a line that starts no block.
+func escapeBlockStart(line string) (string, bool) {
+	if !startsBlock(line) || fenceOf(line) != "" {
+		return line, false
+	}
+	n := 0
+	for n < len(line) && isDigit(line[n]) {
+		n++
+	}
+	if n > 0 {
+		return line[:n] + `\` + line[n:], true // before the "." or ")"
+	}
+	return `\` + line, true
+}
+
+// unescapeBlockStart undoes escapeBlockStart: the title of a task, which
+// the export escaped to keep it on its marker's line, comes back as it was.
+func unescapeBlockStart(line string) string {
+	n := 0
+	for n < len(line) && isDigit(line[n]) {
+		n++
+	}
+	if n < len(line) && line[n] == '\\' {
+		if bare := line[:n] + line[n+1:]; startsBlock(bare) && fenceOf(bare) == "" {
+			return bare
+		}
+	}
+	return line
 }
 
 // indent indents every line of md but the blank ones by n spaces.

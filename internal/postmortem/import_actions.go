@@ -81,7 +81,7 @@ func (im *importer) taskList(list ast.Node, sec *section, kind incident.TaskKind
 				from = next.Pos()
 			}
 		}
-		title := im.s.rawFrom(first, from, " ")
+		title := unescapeBlockStart(im.s.rawFrom(first, from, " "))
 		more := ""
 		if c := first.NextSibling(); c != nil {
 			more = im.s.blocks(c, nil)

@@ -85,3 +85,31 @@ func TestLinkedTitleIsItsText(t *testing.T) {
 		t.Errorf("title %q", d.Title)
 	}
 }
+
+// A task whose title reads as the start of a block ("1. Add an alert",
+// "+ plus") is written on its marker's line, escaped, and comes back as
+// one task with its title. Written below a bare marker, the first of them
+// began its item with a blank line, which cannot interrupt the paragraph
+// "**Improvements/Fixes:**": the import made one task of several and the
+// next export differed from the first.
+func TestTaskTitleThatReadsAsABlock(t *testing.T) {
+	titles := []string{"1. Add alert for TTL", "2024. Plan the year", "+ plus leading", "- dash leading", "## hash leading", "> quote leading", "| pipe leading"}
+	for _, kind := range []incident.TaskKind{incident.TaskImprovement, incident.TaskTask} {
+		d := fixtureDetail(t)
+		d.Tasks = nil
+		for _, title := range titles {
+			d.Tasks = append(d.Tasks, incident.Task{Title: title, Kind: kind, Priority: "P3", Status: incident.TaskOpen})
+		}
+		again, out := roundTrip(t, d, "", nil)
+		var got []string
+		for _, tk := range again.Tasks {
+			got = append(got, tk.Title)
+		}
+		if strings.Join(got, "\n") != strings.Join(titles, "\n") {
+			t.Errorf("%s titles came back as\n%q\nwant\n%q\n%s", kind, got, titles, out)
+		}
+		if twice := render(t, newTestRenderer(t), again, "", nil); twice != out {
+			t.Errorf("%s: a second export differs from the first:\n%s\n----\n%s", kind, out, twice)
+		}
+	}
+}
