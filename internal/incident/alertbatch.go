@@ -171,8 +171,7 @@ func (b *AlertBatch) Normalize(now time.Time) {
 	}
 	b.AcknowledgedAt = UTC(b.AcknowledgedAt)
 	if b.Open != nil {
-		// The title comes from an annotation, which may carry anything.
-		b.Open.Title = dropNUL(b.Open.Title)
+		b.Open.foldSent()
 	}
 	for i := range b.Entries {
 		e := &b.Entries[i]
@@ -198,9 +197,18 @@ func (b *AlertBatch) Opening(added []Alert) *Incident {
 	}
 	inc := b.OpenFor(firing)
 	if inc != nil {
-		inc.Title = dropNUL(inc.Title)
+		inc.foldSent()
 	}
 	return inc
+}
+
+// foldSent makes the title and services of an incident a sender opens one
+// line each, and the title free of NUL: they come from annotations and
+// labels, which may carry anything. (A service with NUL is refused, naming
+// the label.)
+func (inc *Incident) foldSent() {
+	inc.Title = OneLine(dropNUL(inc.Title))
+	inc.Services = NormalizeNames(inc.Services)
 }
 
 // MergeRepeats keeps one copy of each occurrence the sender listed more
@@ -265,7 +273,7 @@ func (b *AlertBatch) checkClock(now time.Time) error {
 			return nil
 		}
 		return FieldError(EINVALID, field, "%s is %s ahead of this server's clock (%s UTC); check the sender's clock",
-			field, t.Sub(now).Round(time.Second), now.UTC().Format(time.DateTime))
+			field, aheadBy(*t, now), now.UTC().Format(time.DateTime))
 	}
 	for i := range b.Alerts {
 		a := &b.Alerts[i]
@@ -284,6 +292,15 @@ func (b *AlertBatch) checkClock(now time.Time) error {
 		}
 	}
 	return ahead("acknowledged_at", b.AcknowledgedAt)
+}
+
+// aheadBy says how far t is past now: a duration up to two days, days
+// beyond (from Unix seconds: a time.Duration stops at 292 years).
+func aheadBy(t, now time.Time) string {
+	if d := t.Sub(now); d < 48*time.Hour {
+		return d.Round(time.Second).String()
+	}
+	return fmt.Sprintf("%d days", (t.Unix()-now.Unix())/86400)
 }
 
 func (b *AlertBatch) validate() error {

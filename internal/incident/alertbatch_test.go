@@ -164,6 +164,25 @@ func TestAlertBatchCheckClock(t *testing.T) {
 	}
 }
 
+// How far ahead a time is reads true however far: a time.Duration stops
+// at 292 years, and printed one for the year 2999.
+func TestAlertBatchCheckClockSays(t *testing.T) {
+	now := time.Date(2024, 1, 25, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		at   time.Time
+		says string
+	}{
+		{now.Add(90 * time.Minute), "starts_at is 1h30m0s ahead"},
+		{now.Add(72 * time.Hour), "starts_at is 3 days ahead"},
+		{time.Date(2999, 1, 25, 12, 0, 0, 0, time.UTC), "starts_at is 356112 days ahead"},
+	} {
+		err := (&AlertBatch{Alerts: []Alert{{StartsAt: tc.at}}}).CheckClock(now)
+		if err == nil || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%s: %v, want it to say %q", tc.at, err, tc.says)
+		}
+	}
+}
+
 func TestAlertBatchPayloadField(t *testing.T) {
 	payload := map[string]string{"alerts[1].starts_at": "alerts[1].startsAt"}
 	late := time.Date(3001, 1, 1, 0, 0, 0, 0, time.UTC)
