@@ -77,7 +77,7 @@ func DefaultHighlight(kind EventKind, source EventSource) bool {
 // Normalize trims text and fills defaults.
 func (e *Event) Normalize() {
 	e.Text = strings.TrimSpace(e.Text)
-	e.Author = strings.TrimSpace(e.Author)
+	e.Author = OneLine(e.Author)
 	if e.Kind == "" {
 		e.Kind = KindNote
 	}

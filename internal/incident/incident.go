@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -152,8 +153,8 @@ func (inc *Incident) milestonePtrs() []**time.Time {
 // Normalize trims text, drops empty and duplicate services and puts every
 // time in UTC, so that what is validated is what is stored.
 func (inc *Incident) Normalize() {
-	inc.Title = strings.TrimSpace(inc.Title)
-	inc.Commander = strings.TrimSpace(inc.Commander)
+	inc.Title = OneLine(inc.Title)
+	inc.Commander = OneLine(inc.Commander)
 	inc.Severity = Severity(strings.ToUpper(strings.TrimSpace(string(inc.Severity))))
 	inc.Services = NormalizeNames(inc.Services)
 	for _, p := range inc.milestonePtrs() {
@@ -166,7 +167,7 @@ func NormalizeNames(names []string) []string {
 	out := make([]string, 0, len(names))
 	seen := make(map[string]bool, len(names))
 	for _, n := range names {
-		n = strings.TrimSpace(n)
+		n = OneLine(n)
 		if n == "" || seen[n] {
 			continue
 		}
@@ -174,6 +175,38 @@ func NormalizeNames(names []string) []string {
 		out = append(out, n)
 	}
 	return out
+}
+
+// OneLine trims s and folds each run of line breaks and other control
+// characters in it into one space: a title or a name is one line, in the
+// pages and in the postmortem, where a line break in a title would start a
+// section of its own. Tabs stay. Alert labels and annotations, which titles
+// and services come from, may carry any of these.
+func OneLine(s string) string {
+	if strings.IndexFunc(s, breaksLine) < 0 {
+		return strings.TrimSpace(s)
+	}
+	var b strings.Builder
+	folding := false
+	for _, r := range s {
+		if breaksLine(r) {
+			folding = true
+			continue
+		}
+		if folding {
+			b.WriteByte(' ')
+			folding = false
+		}
+		b.WriteRune(r)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// breaksLine reports whether r is a control character other than a tab
+// or NUL (which Validate refuses), or one of Unicode's line and paragraph
+// separators.
+func breaksLine(r rune) bool {
+	return (unicode.IsControl(r) && r != '\t' && r != 0) || r == '\u2028' || r == '\u2029'
 }
 
 // UTC returns a copy of t in UTC, truncated to microseconds (the precision

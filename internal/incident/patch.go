@@ -3,6 +3,7 @@ package incident
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -22,6 +23,23 @@ func (o *Optional[T]) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	return json.Unmarshal(b, &o.Value)
+}
+
+// refuseNull refuses the first field, in name order, that a patch named
+// as null where null means nothing: a field that always has a value. Left
+// to its zero value, it would silently become the default.
+func refuseNull(nulled map[string]bool) error {
+	names := make([]string, 0, len(nulled))
+	for name, null := range nulled {
+		if null {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	slices.Sort(names)
+	return FieldError(EINVALID, names[0], "%s cannot be null", names[0])
 }
 
 // Some returns an Optional holding v.
@@ -79,10 +97,8 @@ func (p *Patch) Apply(inc *Incident, now time.Time, author string) (*Event, erro
 	if p.StartedAt.Set && p.StartedAt.Null {
 		return nil, FieldError(EINVALID, "started_at", "started_at cannot be cleared")
 	}
-	for field, nulled := range map[string]bool{"title": p.Title.Null, "severity": p.Severity.Null, "status": p.Status.Null, "postmortem_status": p.PostmortemStatus.Null} {
-		if nulled {
-			return nil, FieldError(EINVALID, field, "%s cannot be null", field)
-		}
+	if err := refuseNull(map[string]bool{"title": p.Title.Null, "severity": p.Severity.Null, "status": p.Status.Null, "postmortem_status": p.PostmortemStatus.Null}); err != nil {
+		return nil, err
 	}
 	applyString(&inc.Title, p.Title)
 	if p.Severity.Set {
@@ -140,6 +156,9 @@ func (p *EventPatch) Apply(e *Event, now time.Time) error {
 		}
 		e.At = p.At.Value
 	}
+	if err := refuseNull(map[string]bool{"kind": p.Kind.Null, "highlight": p.Highlight.Null}); err != nil {
+		return err
+	}
 	if p.Kind.Set {
 		e.Kind = p.Kind.Value
 	}
@@ -170,6 +189,9 @@ type TaskPatch struct {
 
 // Apply changes t as the patch says, at now, and validates the result.
 func (p *TaskPatch) Apply(t *Task, now time.Time) error {
+	if err := refuseNull(map[string]bool{"title": p.Title.Null, "kind": p.Kind.Null, "priority": p.Priority.Null, "status": p.Status.Null}); err != nil {
+		return err
+	}
 	applyString(&t.Title, p.Title)
 	if p.Kind.Set {
 		t.Kind = p.Kind.Value
@@ -189,9 +211,6 @@ func (p *TaskPatch) Apply(t *Task, now time.Time) error {
 		}
 	}
 	if p.Status.Set {
-		if p.Status.Null {
-			return FieldError(EINVALID, "status", "status cannot be null")
-		}
 		if !p.Status.Value.Valid() {
 			return FieldError(EINVALID, "status", "status must be one of open, in_progress, done, wont_do")
 		}

@@ -60,7 +60,7 @@ type Task struct {
 // Normalize trims text and fills defaults.
 func (t *Task) Normalize() {
 	t.Title = strings.TrimSpace(t.Title)
-	t.Owner = strings.TrimSpace(t.Owner)
+	t.Owner = OneLine(t.Owner)
 	t.ExternalURL = strings.TrimSpace(t.ExternalURL)
 	t.Priority = Priority(strings.ToUpper(string(t.Priority)))
 	if t.Kind == "" {

@@ -326,6 +326,13 @@ func (s *Store) UpdateIncident(ctx context.Context, refOrIDText string, patch *i
 		if err != nil {
 			return err
 		}
+		changes := incident.Diff(&before, inc)
+		if len(changes) == 0 && ev == nil {
+			// Nothing changed: the version stays, or whoever else holds
+			// it would meet a conflict that no change made.
+			*inc = before
+			return nil
+		}
 		res := tx.Model(&incidentRow{}).Select(incidentColumns).
 			Where("id = ? AND version = ?", inc.ID, oldVersion).Updates(toIncidentRow(inc))
 		if res.Error != nil {
@@ -339,7 +346,7 @@ func (s *Store) UpdateIncident(ctx context.Context, refOrIDText string, patch *i
 				return err
 			}
 		}
-		if err := s.record(ctx, tx, inc.ID, "incident", inc.ID, incident.ActionUpdate, &before, inc); err != nil {
+		if err := s.recordChanges(ctx, tx, inc.ID, "incident", inc.ID, incident.ActionUpdate, changes); err != nil {
 			return err
 		}
 		if ev != nil {

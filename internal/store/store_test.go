@@ -285,6 +285,28 @@ func TestUpdateIncident(t *testing.T) {
 				t.Fatalf("zero values not written: %+v", re)
 			}
 		})
+		t.Run("NoChangeKeepsVersion", func(t *testing.T) {
+			before, _ := s.Incident(ctx, inc.Ref)
+			trail, _ := s.AuditLog(ctx, inc.Ref)
+			for _, p := range []*incident.Patch{
+				{Version: &v},
+				{Version: &v, Status: incident.Some(before.Status), Title: incident.Some(" " + before.Title + " ")},
+				{Version: &v, Services: incident.Optional[[]string]{Set: true, Null: true}, Commander: incident.Some("")},
+			} {
+				got, err := s.UpdateIncident(ctx, inc.Ref, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Version != v || !got.UpdatedAt.Equal(before.UpdatedAt) {
+					t.Fatalf("a patch that changed nothing: version %d (was %d), updated_at %s (was %s)", got.Version, v, got.UpdatedAt, before.UpdatedAt)
+				}
+			}
+			re, _ := s.Incident(ctx, inc.Ref)
+			after, _ := s.AuditLog(ctx, inc.Ref)
+			if re.Version != v || len(after) != len(trail) {
+				t.Fatalf("stored version %d (want %d), audit entries %d (were %d)", re.Version, v, len(after), len(trail))
+			}
+		})
 		t.Run("ErrStaleVersion", func(t *testing.T) {
 			stale := 1
 			_, err := s.UpdateIncident(ctx, inc.Ref, &incident.Patch{Version: &stale, Title: incident.Some("changed")})

@@ -89,3 +89,90 @@ func TestPatchZeroStartedAt(t *testing.T) {
 		}
 	})
 }
+
+// A field that always has a value, named as null in a PATCH, is refused
+// naming it, on events and tasks as on incidents: read as its zero value,
+// a mitigation would silently become a note and a P1 a P3.
+func TestPatchNullRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		e.must(201, "POST", "/api/v1/incidents", `{"title":"Outage"}`, nil)
+		var ev incident.Event
+		e.must(201, "POST", "/api/v1/incidents/INC-1/events", `{"text":"Rolled back","kind":"mitigation","highlight":true}`, &ev)
+		var task incident.Task
+		e.must(201, "POST", "/api/v1/incidents/INC-1/tasks", `{"title":"Fix TTL","kind":"improvement","priority":"P1"}`, &task)
+		for _, c := range []struct{ path, body, field string }{
+			{fmt.Sprintf("/api/v1/incidents/INC-1/events/%d", ev.ID), `{"kind":null}`, "kind"},
+			{fmt.Sprintf("/api/v1/incidents/INC-1/events/%d", ev.ID), `{"highlight":null}`, "highlight"},
+			{fmt.Sprintf("/api/v1/tasks/%d", task.ID), `{"priority":null}`, "priority"},
+			{fmt.Sprintf("/api/v1/tasks/%d", task.ID), `{"kind":null}`, "kind"},
+			{fmt.Sprintf("/api/v1/tasks/%d", task.ID), `{"title":null}`, "title"},
+		} {
+			w := e.do(incident.RoleEditor, "PATCH", c.path, c.body)
+			var got apiError
+			json.Unmarshal(w.Body.Bytes(), &got)
+			if w.Code != 400 || got.Error.Field != c.field {
+				t.Errorf("PATCH %s %s: %d %.200s, want 400 naming %s", c.path, c.body, w.Code, w.Body, c.field)
+			}
+		}
+		var d incident.Detail
+		e.must(200, "GET", "/api/v1/incidents/INC-1", "", &d)
+		if len(d.Events) != 1 || d.Events[0].Kind != incident.KindMitigation || !d.Events[0].Highlight {
+			t.Errorf("after refused patches the entry is %+v", d.Events)
+		}
+		if len(d.Tasks) != 1 || d.Tasks[0].Priority != "P1" || d.Tasks[0].Kind != "improvement" || d.Tasks[0].Title != "Fix TTL" {
+			t.Errorf("after refused patches the task is %+v", d.Tasks)
+		}
+	})
+}
+
+// The list of incidents reads its parameters as the other lists and the
+// incidents themselves do: a limit past the most a page holds is refused,
+// not cut down unsaid, and a severity in lower case is the same severity.
+func TestIncidentListParameters(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		e.must(201, "POST", "/api/v1/incidents", `{"title":"Outage","severity":"sev1"}`, nil)
+		e.must(201, "POST", "/api/v1/incidents", `{"title":"Blip","severity":"SEV4"}`, nil)
+		for _, limit := range []string{"0", "501", "x"} {
+			w := e.do(incident.RoleViewer, "GET", "/api/v1/incidents?limit="+limit, "")
+			var got apiError
+			json.Unmarshal(w.Body.Bytes(), &got)
+			if w.Code != 400 || got.Error.Field != "limit" {
+				t.Errorf("limit=%s: %d %.200s, want 400 naming limit", limit, w.Code, w.Body)
+			}
+		}
+		var page struct{ Items []incident.Incident }
+		e.must(200, "GET", "/api/v1/incidents?severity=sev1&limit=500", "", &page)
+		if len(page.Items) != 1 || page.Items[0].Title != "Outage" {
+			t.Errorf("severity=sev1 lists %+v, want the SEV1 outage alone", page.Items)
+		}
+	})
+}
+
+// A title or a name is one line: line breaks and other control characters
+// in it, from a client or an alert's annotations and labels, are folded
+// into spaces. Kept, a line break in a title wrote a section of its own
+// into the postmortem, and an import of it lost the rest of the title.
+func TestOneLineFieldsFolded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		var inc incident.Incident
+		e.must(201, "POST", "/api/v1/incidents", `{"title":"Outage\n## Timeline\r\n- **10:00 AM (UTC):** injected","commander":"ana\u2028bob","services":["api\ncache"]}`, &inc)
+		if inc.Title != "Outage ## Timeline - **10:00 AM (UTC):** injected" || inc.Commander != "ana bob" || len(inc.Services) != 1 || inc.Services[0] != "api cache" {
+			t.Fatalf("stored %q, commander %q, services %q", inc.Title, inc.Commander, inc.Services)
+		}
+		w := e.do(incident.RoleViewer, "GET", "/api/v1/incidents/INC-1/postmortem.md", "")
+		if n := strings.Count(w.Body.String(), "\n## Timeline\n"); w.Code != 200 || n != 1 || !strings.HasPrefix(w.Body.String(), "# Postmortem: Outage ## Timeline - ") {
+			t.Fatalf("postmortem (%d, %d timeline sections):\n%.300s", w.Code, n, w.Body)
+		}
+		if w := e.do(incident.RoleWebhook, "POST", "/hooks/generic", `{"title":"Disk\nfilling","severity":"critical","fingerprint":"disk-1","service":"db\n1"}`); w.Code != 200 {
+			t.Fatalf("generic alert: %d %s", w.Code, w.Body)
+		}
+		var opened incident.Incident
+		e.must(200, "GET", "/api/v1/incidents/INC-2", "", &opened)
+		if opened.Title != "Disk filling" || len(opened.Services) != 1 || opened.Services[0] != "db 1" {
+			t.Fatalf("opened by the webhook: title %q, services %q", opened.Title, opened.Services)
+		}
+	})
+}

@@ -90,13 +90,13 @@ func column(t *testing.T, rows [][]string, name string) int {
 func TestCSVExport(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st)
-		tricky := "Cache \"hot\", then cold;\nsecond line"
+		tricky := "Cache \"hot\", then cold; again"
 		body, _ := json.Marshal(map[string]any{"title": tricky, "severity": "SEV2", "services": []string{"api", "cache"},
 			"started_at": "2024-01-25T10:00:00Z", "impact": "=HYPERLINK(\"http://evil\")"})
 		e.must(201, "POST", "/api/v1/incidents", string(body), nil)
 		e.must(201, "POST", "/api/v1/incidents", `{"title":"Second","started_at":"2024-01-26T10:00:00Z"}`, nil)
 		e.must(201, "POST", "/api/v1/incidents", `{"title":"Third","started_at":"2024-01-27T10:00:00Z"}`, nil)
-		e.must(201, "POST", "/api/v1/incidents/INC-1/tasks", `{"title":"Fix, then test","owner":"ana","due_at":"2020-02-01T00:00:00Z","priority":"P1"}`, nil)
+		e.must(201, "POST", "/api/v1/incidents/INC-1/tasks", `{"title":"Fix, then\ntest","owner":"ana","due_at":"2020-02-01T00:00:00Z","priority":"P1"}`, nil)
 
 		t.Run("Incidents", func(t *testing.T) {
 			rows := readCSV(t, e.do(incident.RoleViewer, "GET", "/api/v1/incidents?format=csv", ""), "incidents")
@@ -129,7 +129,7 @@ func TestCSVExport(t *testing.T) {
 				t.Fatalf("rows %q", rows)
 			}
 			r := rows[1]
-			if r[column(t, rows, "title")] != "Fix, then test" || r[column(t, rows, "incident_ref")] != "INC-1" ||
+			if r[column(t, rows, "title")] != "Fix, then\ntest" || r[column(t, rows, "incident_ref")] != "INC-1" ||
 				r[column(t, rows, "overdue")] != "true" || r[column(t, rows, "due_at")] != "2020-02-01T00:00:00Z" ||
 				r[column(t, rows, "priority")] != "P1" || r[column(t, rows, "completed_at")] != "" {
 				t.Errorf("task row %q", r)

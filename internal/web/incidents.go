@@ -2,7 +2,7 @@ package web
 
 import (
 	"net/http"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -118,7 +118,7 @@ func (s *Server) exportIncidents(c *gin.Context, f incident.Filter) error {
 func incidentFilter(c *gin.Context) (incident.Filter, error) {
 	f := incident.Filter{
 		Status:   incident.Status(c.Query("status")),
-		Severity: incident.Severity(c.Query("severity")),
+		Severity: incident.Severity(strings.ToUpper(c.Query("severity"))), // as incidents and /stats take it
 		Service:  c.Query("service"),
 		Query:    c.Query("q"),
 		Cursor:   c.Query("cursor"),
@@ -129,14 +129,9 @@ func incidentFilter(c *gin.Context) (incident.Filter, error) {
 	if f.Severity != "" && !f.Severity.Valid() {
 		return f, incident.FieldError(incident.EINVALID, "severity", "severity must be one of SEV1, SEV2, SEV3, SEV4")
 	}
-	if l := c.Query("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 {
-			return f, incident.FieldError(incident.EINVALID, "limit", "limit must be a whole number from 1 to %d", incident.MaxPageLen)
-		}
-		f.Limit = n
-	}
-	return f, nil
+	var err error
+	f.Limit, err = queryLimit(c, 0) // 0: the store's default
+	return f, err
 }
 
 // auditLog answers the incident's history of changes. The trail has no
