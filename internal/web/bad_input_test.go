@@ -176,3 +176,30 @@ func TestOneLineFieldsFolded(t *testing.T) {
 		}
 	})
 }
+
+// A body that names a field twice, or is not UTF-8, is refused: read as
+// encoding/json reads it, the last value would win where a check in front
+// may have read the first, and each bad byte would be stored as U+FFFD.
+func TestBodyRepeatsOrBadUTF8Refused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		e.must(201, "POST", "/api/v1/incidents", `{"title":"Outage"}`, nil)
+		for _, c := range []struct{ method, path, body, field string }{
+			{"POST", "/api/v1/incidents", `{"title":"x","severity":"SEV1","title":"y"}`, "title"},
+			{"PATCH", "/api/v1/incidents/INC-1", `{"version":1,"version":99,"title":"z"}`, "version"},
+			{"POST", "/api/v1/incidents", "{\"title\":\"bad \xff\xfe utf8\"}", ""},
+		} {
+			w := e.do(incident.RoleEditor, c.method, c.path, c.body)
+			var got apiError
+			json.Unmarshal(w.Body.Bytes(), &got)
+			if w.Code != 400 || got.Error.Field != c.field {
+				t.Errorf("%s %s %q: %d %.200s, want 400 naming %q", c.method, c.path, c.body, w.Code, w.Body, c.field)
+			}
+		}
+		var page struct{ Items []incident.Incident }
+		e.must(200, "GET", "/api/v1/incidents", "", &page)
+		if len(page.Items) != 1 || page.Items[0].Title != "Outage" || page.Items[0].Version != 1 {
+			t.Errorf("after refused requests: %+v", page.Items)
+		}
+	})
+}

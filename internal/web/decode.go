@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -79,6 +80,15 @@ func decodeStrict(body []byte, dst any) error {
 	if fields == nil {
 		return incident.Errorf(incident.EINVALID, "request body must be a JSON object")
 	}
+	if !utf8.Valid(body) {
+		// encoding/json would store each bad byte as U+FFFD.
+		return incident.Errorf(incident.EINVALID, "request body is not valid UTF-8")
+	}
+	if name := repeatedKey(body); name != "" {
+		// encoding/json keeps the last; a proxy or a check in front of
+		// Hindsight may have read the first.
+		return incident.FieldError(incident.EINVALID, name, "%s is given more than once", name)
+	}
 	v := reflect.ValueOf(dst).Elem()
 	byName := jsonFields(v.Type())
 	for name, raw := range fields {
@@ -91,6 +101,31 @@ func decodeStrict(body []byte, dst any) error {
 		}
 	}
 	return nil
+}
+
+// repeatedKey returns a name that the JSON object body gives twice, or "".
+func repeatedKey(body []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.Token(); err != nil { // {
+		return ""
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		name, _ := t.(string)
+		if seen[name] {
+			return name
+		}
+		seen[name] = true
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return ""
+		}
+	}
+	return ""
 }
 
 // jsonFields maps the JSON names of a struct's fields to their index.
