@@ -274,10 +274,13 @@ func (inc *Incident) Validate() error {
 			}
 		}
 	}
-	return checkMilestoneOrder(inc.Milestones())
+	return checkMilestoneOrder(inc.Milestones(), nil)
 }
 
-func checkMilestoneOrder(ms []Milestone) error {
+// checkMilestoneOrder refuses milestones out of order, naming the later of
+// the two unless only the earlier is among those given (the fields a
+// client sent; nil for none).
+func checkMilestoneOrder(ms []Milestone, given map[string]bool) error {
 	var prev *Milestone
 	for i := range ms {
 		m := &ms[i]
@@ -285,8 +288,12 @@ func checkMilestoneOrder(ms []Milestone) error {
 			continue
 		}
 		if prev != nil && m.At.Before(*prev.At) {
+			if given[prev.Field] && !given[m.Field] {
+				return FieldError(EUNPROCESSABLE, prev.Field, "%s (%s) is after %s (%s)",
+					prev.Field, prev.At.Format(time.RFC3339Nano), m.Field, m.At.Format(time.RFC3339Nano))
+			}
 			return FieldError(EUNPROCESSABLE, m.Field, "%s (%s) is before %s (%s)",
-				m.Field, m.At.Format(time.RFC3339), prev.Field, prev.At.Format(time.RFC3339))
+				m.Field, m.At.Format(time.RFC3339Nano), prev.Field, prev.At.Format(time.RFC3339Nano))
 		}
 		prev = m
 	}

@@ -121,6 +121,12 @@ func (p *Patch) Apply(inc *Incident, now time.Time, author string) (*Event, erro
 	applyTime(&inc.AcknowledgedAt, p.AcknowledgedAt)
 	applyTime(&inc.MitigatedAt, p.MitigatedAt)
 	applyTime(&inc.ResolvedAt, p.ResolvedAt)
+	// The milestones as given, before a status change fills others around
+	// them: a conflict is named by a field the patch sent, not by one
+	// filled in between.
+	if err := checkMilestoneOrder(inc.Milestones(), p.givenMilestones()); err != nil {
+		return nil, err
+	}
 	// The status goes last, so that it fills only the milestones the patch
 	// left empty, around the ones it gave.
 	var ev *Event
@@ -137,6 +143,12 @@ func (p *Patch) Apply(inc *Incident, now time.Time, author string) (*Event, erro
 	inc.Version++
 	inc.UpdatedAt = now.UTC().Truncate(time.Microsecond)
 	return ev, nil
+}
+
+// givenMilestones returns the milestones the patch sets.
+func (p *Patch) givenMilestones() map[string]bool {
+	return map[string]bool{"started_at": p.StartedAt.Set, "detected_at": p.DetectedAt.Set,
+		"acknowledged_at": p.AcknowledgedAt.Set, "mitigated_at": p.MitigatedAt.Set, "resolved_at": p.ResolvedAt.Set}
 }
 
 // EventPatch is a partial update of a timeline entry.

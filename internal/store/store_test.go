@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -324,6 +325,35 @@ func TestUpdateIncident(t *testing.T) {
 				t.Fatalf("a refused patch changed the incident: %+v", re)
 			}
 		})
+	})
+}
+
+// A patch whose milestones are out of order is refused naming a field it
+// sent, not one the status filled in between or one stored before, and
+// says the times to the microsecond: to the second, two times that differ
+// read as the same.
+func TestUpdateIncidentMilestoneOrderNamesWhatWasSent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		inc := declare(t, s, "API down")
+		v := inc.Version
+		_, err := s.UpdateIncident(ctx, inc.Ref, &incident.Patch{Version: &v, Status: incident.Some(incident.StatusResolved), ResolvedAt: incident.Some(*at("09:00"))})
+		wantCode(t, err, incident.EUNPROCESSABLE, "resolved_at")
+
+		ack := at("11:00").Add(500 * time.Millisecond)
+		got, err := s.UpdateIncident(ctx, inc.Ref, &incident.Patch{Version: &v, AcknowledgedAt: incident.Some(ack)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v = got.Version
+		_, err = s.UpdateIncident(ctx, inc.Ref, &incident.Patch{Version: &v, StartedAt: incident.Some(at("11:00").Add(900 * time.Millisecond))})
+		wantCode(t, err, incident.EUNPROCESSABLE, "started_at")
+		if want := "started_at (2024-01-25T11:00:00.9Z) is after acknowledged_at (2024-01-25T11:00:00.5Z)"; !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q, want it to say %q", err, want)
+		}
+		re, _ := s.Incident(ctx, inc.Ref)
+		if re.Version != v || !re.StartedAt.Equal(*at("10:00")) || re.ResolvedAt != nil {
+			t.Fatalf("a refused patch changed the incident: %+v", re)
+		}
 	})
 }
 
