@@ -1,6 +1,7 @@
 package postmortem
 
 import (
+	"cmp"
 	"net/url"
 	"strings"
 
@@ -96,7 +97,14 @@ func (im *importer) taskList(list ast.Node, sec *section, kind incident.TaskKind
 // addTask adds a task from the first paragraph of an item (its trailing
 // "(owner: ...; due: ...)" read as fields) and the blocks after it.
 func (im *importer) addTask(title, more string, kind incident.TaskKind, status *incident.TaskStatus, line int) bool {
+	return im.addTaskWith(title, taskMeta{}, more, kind, status, line)
+}
+
+// addTaskWith is addTask with fields read elsewhere (a table's columns),
+// which win over those of the title's trailing group.
+func (im *importer) addTaskWith(title string, given taskMeta, more string, kind incident.TaskKind, status *incident.TaskStatus, line int) bool {
 	title, meta := im.splitTaskMeta(title)
+	meta.fill(given)
 	if title == "" {
 		return false
 	}
@@ -184,40 +192,43 @@ func (im *importer) taskTable(t *east.Table, sec *section, kind incident.TaskKin
 		var extra []string
 		var st *incident.TaskStatus
 		k := kind
-		meta := []string{}
+		var meta taskMeta
 		for i, cell := range row.cells {
 			cell = strings.TrimSpace(cell)
 			if cell == "" || i == tc {
 				continue
 			}
 			plain := plainText(cell)
+			read := true
 			switch roles[i] {
 			case owner:
-				meta = append(meta, "owner: "+plain)
+				read = meta.read("owner: " + plain)
 			case due:
-				meta = append(meta, "due: "+plain)
-			case status:
-				if s, ok := parseTaskStatus(plain); ok {
-					st = &s
-					continue
-				}
-				extra = append(extra, header[i]+": "+cell)
+				read = meta.read("due: " + plain)
 			case priority:
-				meta = append(meta, "priority: "+plain)
+				read = meta.read("priority: " + plain)
+			case status:
+				var s incident.TaskStatus
+				if s, read = parseTaskStatus(plain); read {
+					st = &s
+				}
 			case typ:
-				if tk, ok := parseTaskKind(plain); ok {
+				var tk incident.TaskKind
+				if tk, read = parseTaskKind(plain); read {
 					k = tk
-					continue
 				}
-				extra = append(extra, header[i]+": "+cell)
 			case link:
-				if u := linkIn(cell); u != "" {
-					meta = append(meta, "link: "+u)
-					continue
-				}
-				extra = append(extra, header[i]+": "+cell)
+				read = meta.read("link: " + cell)
 			default:
 				extra = append(extra, header[i]+": "+cell)
+				continue
+			}
+			if !read {
+				// Kept where a reader sees it, not in another field.
+				extra = append(extra, header[i]+": "+cell)
+				if text != "" {
+					im.warn(row.line, "%s %q is not one Hindsight reads: kept in the task's title", header[i], plain)
+				}
 			}
 		}
 		var b strings.Builder // a row may have thousands of columns
@@ -225,11 +236,7 @@ func (im *importer) taskTable(t *east.Table, sec *section, kind incident.TaskKin
 		for _, e := range extra {
 			b.WriteString(" (" + e + ")")
 		}
-		if len(meta) > 0 {
-			b.WriteString(" (" + strings.Join(meta, "; ") + ")")
-		}
-		full := b.String()
-		if text == "" || !im.addTask(full, "", k, st, row.line) {
+		if text == "" || !im.addTaskWith(b.String(), meta, "", k, st, row.line) {
 			kept = append(kept, row.md)
 		}
 	}
@@ -283,10 +290,16 @@ func (im *importer) splitTaskMeta(title string) (string, taskMeta) {
 		return title, meta
 	}
 	// Split at ";" as Hindsight writes the group, so that an owner or a
-	// link may hold a comma; else at "," ("(@ana, due 2024-02-01)").
+	// link may hold a comma; a group without one at "," first ("(owner:
+	// bob, due 2024-03-01)": not an owner "bob, due 2024-03-01"), then
+	// whole ("(owner: Ana, Bob)").
 	inner := body[open+1 : len(body)-1]
-	if meta = readTaskMeta(inner, ";"); !meta.ok {
-		if meta = readTaskMeta(inner, ","); !meta.ok {
+	seps := []string{";", ","}
+	if !strings.Contains(inner, ";") {
+		seps = []string{",", ";"}
+	}
+	if meta = readTaskMeta(inner, seps[0]); !meta.ok {
+		if meta = readTaskMeta(inner, seps[1]); !meta.ok {
 			return title, taskMeta{}
 		}
 	}
@@ -308,6 +321,18 @@ func readTaskMeta(inner, sep string) taskMeta {
 	}
 	meta.ok = true
 	return meta
+}
+
+// fill sets the fields that other sets.
+func (m *taskMeta) fill(other taskMeta) {
+	m.owner = cmp.Or(other.owner, m.owner)
+	if other.due != nil {
+		m.due = other.due
+	}
+	m.status = cmp.Or(other.status, m.status)
+	m.priority = cmp.Or(other.priority, m.priority)
+	m.link = cmp.Or(other.link, m.link)
+	m.kind = cmp.Or(other.kind, m.kind)
 }
 
 // read applies one part of a task's field group; it reports false for a
@@ -384,7 +409,12 @@ func (m *taskMeta) read(part string) bool {
 }
 
 func parseTaskStatus(v string) (incident.TaskStatus, bool) {
-	switch strings.ToLower(strings.Trim(strings.TrimSpace(v), "*_`")) {
+	v = strings.Trim(strings.TrimSpace(v), "*_`")
+	// "✅ Done": a check mark before the word says nothing more.
+	if rest := strings.TrimLeft(v, "✅✔✓☑\ufe0f "); rest != v && rest != "" {
+		v = rest
+	}
+	switch strings.ToLower(v) {
 	case "done", "complete", "completed", "closed", "fixed", "resolved", "finished", "shipped", "✅", "yes", "x", "[x]":
 		return incident.TaskDone, true
 	case "in progress", "in_progress", "in-progress", "wip", "doing", "ongoing", "started", "in review":
