@@ -445,3 +445,20 @@ func TestTaskTableCellNotRead(t *testing.T) {
 		}
 	}
 }
+
+// A zone given only on the summary's labelled times is the document's:
+// the bare times of the timeline are read in it. Read as UTC, the entries
+// came two hours late, the resolution before them was left out, and the
+// incident was imported as still open.
+func TestLabelledTimeZoneSpeaksForTheTimeline(t *testing.T) {
+	doc := "# Postmortem: Checkout down\n\n## Summary\n- **Started:** 2024-05-10 08:00 CEST\n" +
+		"- **Resolved:** 2024-05-10 09:30 CEST\n\n## Timeline\n- 08:00 Alert fired\n- 08:20 Rolled back\n- 09:30 Recovered\n"
+	d, warnings := mustImport(t, []byte(doc))
+	wantEvents(t, d, "2024-05-10 06:00 | Alert fired", "2024-05-10 06:20 | Rolled back", "2024-05-10 07:30 | Recovered")
+	wantTime(t, "resolved_at", d.ResolvedAt, "2024-05-10 07:30")
+	for _, w := range warnings {
+		if strings.Contains(w.Message, "zone") {
+			t.Errorf("warning %q: the labels name the zone", w)
+		}
+	}
+}

@@ -106,6 +106,13 @@ func (im *importer) defaultZone() *time.Location {
 			return it.zone
 		}
 	}
+	// "- **Started:** 2024-05-10 08:00 CEST" above a timeline of bare
+	// times: the summary's zone is the document's.
+	for _, l := range []label{labelStarted, labelDetected, labelResolvedAt} {
+		if st, ok := im.labelTimes[l]; ok && st.loc != nil {
+			return st.loc
+		}
+	}
 	if len(im.timeline) > 0 || len(im.duration) > 0 || len(im.labelTimes) > 0 {
 		im.warn(0, "the document names no time zone: times are read as UTC")
 	}
