@@ -462,3 +462,20 @@ func TestLabelledTimeZoneSpeaksForTheTimeline(t *testing.T) {
 		}
 	}
 }
+
+// A line of its own above the timeline that gives the date, with or
+// without a zone, dates the entries below it, as a date heading does.
+// Before, the date was dropped with the zone, or not read, and the
+// entries were dated the day of the import.
+func TestDateLineAboveTheTimeline(t *testing.T) {
+	for _, line := range []string{"2015-10-21 (all times UTC)", "All times in UTC, 2015-10-21.", "October 21, 2015 (UTC)", "Date: 2015-10-21"} {
+		doc := "# Postmortem: Sonnet\n\n## Timeline\n\n" + line + "\n\n- 14:51 News reports\n- 16:07 Outage ends\n"
+		d, warnings := mustImport(t, []byte(doc))
+		wantEvents(t, d, "2015-10-21 14:51 | News reports", "2015-10-21 16:07 | Outage ends")
+		for _, w := range warnings {
+			if strings.Contains(w.Message, "gives no date") {
+				t.Errorf("%q: warning %q", line, w)
+			}
+		}
+	}
+}

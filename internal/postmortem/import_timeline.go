@@ -64,12 +64,29 @@ func (im *importer) timelineSection(sec *section) {
 				continue
 			}
 			if text := im.s.plain(n); len(strings.Fields(text)) <= 8 {
-				if z := zoneStatement(text); z != nil {
+				// "2015-10-21 (all times UTC)", "Date: 2015-10-21",
+				// "October 21, 2015 (UTC)": the date of the entries below.
+				date, dated := dateIn(text)
+				if st, k, ok := scanStamp(text); ok && (st.hasTime || strings.TrimSpace(text[k:]) == "") {
+					dated = false // an entry, or a date alone: timelineParagraph reads them
+				}
+				z := zoneStatement(text)
+				if dated && z == nil {
+					z = zoneIn(text)
+				}
+				if dated {
+					im.addDate(date, im.lineOf(n))
+				}
+				if z != nil {
 					// The export writes the zone on the times themselves,
 					// in whatever zone the reader asks for: a sentence
 					// naming this one would then be wrong.
 					zone = z
 					im.warn(im.lineOf(n), "%q is replaced by the zone written on the times", text)
+					continue
+				}
+				if dated {
+					im.keep(sec.heading, im.s.block(n))
 					continue
 				}
 			}
