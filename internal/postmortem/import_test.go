@@ -479,3 +479,16 @@ func TestDateLineAboveTheTimeline(t *testing.T) {
 		}
 	}
 }
+
+// A timeline written newest first is not taken past midnight: its entries
+// stay on the day of the Duration, within it or not.
+func TestNewestFirstTimeline(t *testing.T) {
+	for _, summary := range []string{"- **Duration:** The outage occurred on January 25, 2024, from 10:00 AM to 2:00 PM (UTC).\n", "- **Date:** January 25, 2024\n"} {
+		doc := "# Postmortem: Newest first\n\n## Issue Summary\n" + summary + "\n## Timeline\n" +
+			"- **2:00 PM (UTC):** Service fully restored.\n- **1:00 PM:** Rollback initiated.\n" +
+			"- **12:00 PM:** Root cause identified.\n- **10:00 AM:** Issue detected.\n"
+		d, _ := mustImport(t, []byte(doc))
+		wantEvents(t, d, "2024-01-25 10:00 | Issue detected.", "2024-01-25 12:00 | Root cause identified.",
+			"2024-01-25 13:00 | Rollback initiated.", "2024-01-25 14:00 | Service fully restored.")
+	}
+}

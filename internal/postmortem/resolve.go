@@ -30,6 +30,7 @@ func (im *importer) resolveTimes() {
 		item timelineItem
 	}
 	var entries []timed
+	newestFirst := im.newestFirst()
 	for _, it := range im.timeline {
 		if it.isDate {
 			curDate = im.withYear(it.st, curDate)
@@ -55,7 +56,8 @@ func (im *importer) resolveTimes() {
 		}
 		st.year, st.month, st.day, st.loc = date.year, date.month, date.day, loc
 		at := st.at()
-		if !explicit && prev != nil && at.Before(prev.Add(-time.Hour)) {
+		within := start != nil && end != nil && !at.Before(*start) && !at.After(*end)
+		if !explicit && prev != nil && at.Before(prev.Add(-time.Hour)) && !newestFirst && !within {
 			// 11:50 PM then 12:10 AM: the timeline went past midnight.
 			at = at.AddDate(0, 0, 1)
 			im.warn(it.line, "%s is earlier than the entry before it: read as the next day", at.Format("15:04"))
@@ -117,6 +119,25 @@ func (im *importer) defaultZone() *time.Location {
 		im.warn(0, "the document names no time zone: times are read as UTC")
 	}
 	return time.UTC
+}
+
+// newestFirst reports whether the timeline lists its entries newest first:
+// at least three, none dated, each no later than the one before. An
+// earlier time then does not mean the next day.
+func (im *importer) newestFirst() bool {
+	n, prev := 0, -1
+	for _, it := range im.timeline {
+		if it.isDate || it.st.hasDate {
+			return false
+		}
+		t := (it.st.hour*60+it.st.min)*60 + it.st.sec
+		if prev >= 0 && t > prev {
+			return false
+		}
+		prev = t
+		n++
+	}
+	return n >= 3
 }
 
 // baseDate is the date of entries above which no date is written.
