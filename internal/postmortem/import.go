@@ -321,6 +321,10 @@ func (im *importer) section(sec *section) {
 		im.causesSection(sec)
 	case meaningActions:
 		im.actionsSection(sec)
+	case meaningDetection:
+		if !im.detectionSentence(sec) {
+			im.keepSection(sec)
+		}
 	default:
 		if sec.meaning == meaningOther && len(sec.nodes) > 0 {
 			im.warn(sec.line, "section %q maps onto no field: kept as it is", sec.title)

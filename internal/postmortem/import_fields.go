@@ -102,6 +102,26 @@ func (im *importer) durationSentence(p ast.Node) bool {
 	return im.setDuration(text, im.lineOf(p))
 }
 
+// detectionSentence reads a Detection section that holds the export's
+// sentence alone ("The incident was detected at 3:28 PM (UTC), 37 minutes
+// after it began."): its time is the detection's, from which the export
+// writes the sentence again. Kept as text, it would stay as it was when
+// the detection moved or the reader asked for another zone.
+func (im *importer) detectionSentence(sec *section) bool {
+	if len(sec.nodes) != 1 {
+		return false
+	}
+	p, ok := sec.nodes[0].(*ast.Paragraph)
+	if !ok {
+		return false
+	}
+	text := im.s.plain(p)
+	if !strings.HasPrefix(text, "The incident was detected ") || strings.Count(text, ". ") > 0 {
+		return false
+	}
+	return im.applyLabel(labelDetected, text, im.lineOf(p), sec.meaning)
+}
+
 // setDuration reads the stamps of a Duration value; it reports false when
 // it holds no time.
 func (im *importer) setDuration(text string, line int) bool {

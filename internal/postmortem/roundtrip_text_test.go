@@ -113,3 +113,28 @@ func TestTaskTitleThatReadsAsABlock(t *testing.T) {
 		}
 	}
 }
+
+// The sre template's Detection sentence is written from the detection
+// time, and read back as that time, not kept as text: kept, it stayed as
+// it was when the detection moved or another zone was asked for, and the
+// default template gained a Detection section.
+func TestDetectionSentenceComesBackAsTheTime(t *testing.T) {
+	d := fixtureDetail(t)
+	detected := d.StartedAt.Add(37 * time.Minute)
+	d.DetectedAt = &detected
+	again, out := roundTrip(t, d, "sre", nil)
+	if !strings.Contains(out, "The incident was detected at 10:37 AM (UTC), 37 minutes after it began.") {
+		t.Fatalf("no Detection sentence in the export:\n%s", out)
+	}
+	if again.DetectedAt == nil || !again.DetectedAt.Equal(detected) {
+		t.Errorf("detected_at came back %v, want %v", again.DetectedAt, detected)
+	}
+	if strings.Contains(again.Extra, "detected") {
+		t.Errorf("the sentence was kept as text: %q", again.Extra)
+	}
+	moved := detected.Add(time.Hour)
+	again.DetectedAt = &moved
+	if out := render(t, newTestRenderer(t), again, "sre", nil); !strings.Contains(out, "detected at 11:37 AM (UTC), 1 hour 37 minutes after") {
+		t.Errorf("the sentence does not follow the detection:\n%s", out)
+	}
+}
