@@ -106,6 +106,12 @@ type importer struct {
 	duration   []stamp        // the stamps of the Duration sentence
 	durLine    int
 	labelTimes map[label]stamp // Started:, Detected:, Resolved: lines
+	// The first date, and zone beside a time, in the summary's prose ("On
+	// January 25, 2024, between 10:00 and 14:00 UTC, ..."): the last
+	// resort, before the day of the import and UTC.
+	proseDate *stamp
+	proseZone *time.Location
+	proseLine int
 	timeline   []timelineItem
 	dues       []pendingDue
 }

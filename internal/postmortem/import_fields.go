@@ -24,6 +24,7 @@ func (im *importer) fields(sec *section) {
 			im.keep(sec.heading, strings.Join(kept, "\n"))
 		case *ast.Paragraph:
 			if !im.labelledParagraph(n, sec) && !im.durationSentence(n) {
+				im.proseTime(n)
 				im.keep(sec.heading, im.s.block(n))
 			}
 		default:
@@ -100,6 +101,26 @@ func (im *importer) durationSentence(p ast.Node) bool {
 		return false // more than the one sentence
 	}
 	return im.setDuration(text, im.lineOf(p))
+}
+
+// proseTime notes the first date with a year, and the first zone written
+// beside a time, in a paragraph of the summary.
+func (im *importer) proseTime(p ast.Node) {
+	if im.proseDate != nil && im.proseZone != nil {
+		return
+	}
+	text := im.s.plain(p)
+	timed := false
+	for _, st := range findStamps(text) {
+		if st.hasDate && st.year != 0 && im.proseDate == nil {
+			st := st
+			im.proseDate, im.proseLine = &st, im.lineOf(p)
+		}
+		timed = timed || st.hasTime
+	}
+	if timed && im.proseZone == nil {
+		im.proseZone = zoneIn(text)
+	}
 }
 
 // detectionSentence reads a Detection section that holds the export's

@@ -1,6 +1,7 @@
 package postmortem
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -490,5 +491,19 @@ func TestNewestFirstTimeline(t *testing.T) {
 		d, _ := mustImport(t, []byte(doc))
 		wantEvents(t, d, "2024-01-25 10:00 | Issue detected.", "2024-01-25 12:00 | Root cause identified.",
 			"2024-01-25 13:00 | Rollback initiated.", "2024-01-25 14:00 | Service fully restored.")
+	}
+}
+
+// When nothing else dates or zones the document, the summary's prose does
+// ("On January 25, 2024, between 10:00 and 14:00 UTC, ..."), with a
+// warning that says so, rather than the day of the import.
+func TestSummaryProseDatesTheTimeline(t *testing.T) {
+	doc := "# Postmortem: Logins failed\n\n## Summary\n\nOn January 25, 2024, between 10:00 and 14:00 CET, about 30% of users could not log in. We rolled back.\n\n" +
+		"## Timeline\n\n- 10:00 Alert fired\n- 14:00 Recovered\n"
+	d, warnings := mustImport(t, []byte(doc))
+	wantEvents(t, d, "2024-01-25 09:00 | Alert fired", "2024-01-25 13:00 | Recovered")
+	said := fmt.Sprint(warnings)
+	if !strings.Contains(said, "the first date of the summary's text") || !strings.Contains(said, "the zone the summary's text names") {
+		t.Errorf("warnings %s do not say where the date and zone came from", said)
 	}
 }

@@ -115,6 +115,10 @@ func (im *importer) defaultZone() *time.Location {
 			return st.loc
 		}
 	}
+	if im.proseZone != nil {
+		im.warn(im.proseLine, "times without a zone are read in %s, the zone the summary's text names", im.proseZone)
+		return im.proseZone
+	}
 	if len(im.timeline) > 0 || len(im.duration) > 0 || len(im.labelTimes) > 0 {
 		im.warn(0, "the document names no time zone: times are read as UTC")
 	}
@@ -159,6 +163,12 @@ func (im *importer) baseDate() stamp {
 		if it.st.hasDate {
 			return im.withYear(it.st, im.nowDate())
 		}
+	}
+	if im.proseDate != nil {
+		if len(im.timeline) > 0 || len(im.duration) > 0 || len(im.labelTimes) > 0 {
+			im.warn(im.proseLine, "times without a date are dated %04d-%02d-%02d, the first date of the summary's text", im.proseDate.year, im.proseDate.month, im.proseDate.day)
+		}
+		return *im.proseDate
 	}
 	if len(im.timeline) > 0 || len(im.duration) > 0 || len(im.labelTimes) > 0 {
 		im.warn(0, "the document gives no date: times are dated %s, the day of the import", im.now.Format("2006-01-02"))
