@@ -427,15 +427,17 @@ func parseTaskStatus(v string) (incident.TaskStatus, bool) {
 	return "", false
 }
 
+// parsePriority reads P0 to P4 and, as parseSeverity reads severities,
+// the words trackers use: critical, high, medium, low.
 func parsePriority(v string) (incident.Priority, bool) {
 	switch strings.ToUpper(strings.TrimSpace(v)) {
-	case "P0", "P1":
+	case "P0", "P1", "CRITICAL", "BLOCKER", "HIGHEST", "URGENT":
 		return "P1", true
-	case "P2":
+	case "P2", "HIGH", "MAJOR":
 		return "P2", true
-	case "P3":
+	case "P3", "MEDIUM", "MODERATE", "NORMAL", "MINOR":
 		return "P3", true
-	case "P4":
+	case "P4", "LOW", "LOWEST", "TRIVIAL":
 		return "P4", true
 	}
 	return "", false

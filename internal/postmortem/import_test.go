@@ -414,21 +414,22 @@ func TestImportSections(t *testing.T) {
 }
 
 // A cell of an action-items table that Hindsight cannot read (a priority
-// of "High", a due date of "Q2") stays in the task's title, with a warning
+// of "Soon", a due date of "Q2") stays in the task's title, with a warning
 // that names its line, and the row's other cells still fill their fields.
 // Before, such a cell turned the owner into "bob; priority: High; due:
-// 2024-02-15" and the due date into the default.
+// 2024-02-15" and the due date into the default. A priority of "High"
+// reads as P2, as a severity of "high" reads as SEV2.
 func TestTaskTableCellNotRead(t *testing.T) {
 	doc := "# Postmortem: Cache outage\n\n## Timeline\n\n- **2024-01-25 10:00 UTC:** Start.\n\n## Action Items\n\n" +
 		"| Action | Owner | Priority | Due | Status |\n| --- | --- | --- | --- | --- |\n" +
 		"| Add alert | ana | P1 | 2024-02-01 | ✅ Done |\n" +
-		"| Fix TTL default | bob | High | 2024-02-15 | in progress |\n" +
-		"| Write runbook | carol | P2 | Q2 | open |\n\n" +
+		"| Fix TTL default | bob | Soon | 2024-02-15 | in progress |\n" +
+		"| Write runbook | carol | High | Q2 | open |\n\n" +
 		"- Rotate the keys (owner: dan, due 2024-03-01)\n- Train the on-call (owner: Eve, Finn)\n"
 	d, warnings := mustImport(t, []byte(doc))
 	wantTasks(t, d,
 		wantTask{"Add alert", incident.TaskTask, incident.TaskDone, "ana", "2024-02-01"},
-		wantTask{"Fix TTL default (Priority: High)", incident.TaskTask, incident.TaskInProgress, "bob", "2024-02-15"},
+		wantTask{"Fix TTL default (Priority: Soon)", incident.TaskTask, incident.TaskInProgress, "bob", "2024-02-15"},
 		wantTask{"Write runbook (Due: Q2)", incident.TaskTask, incident.TaskOpen, "carol", ""},
 		wantTask{"Rotate the keys", incident.TaskTask, incident.TaskOpen, "dan", "2024-03-01"},
 		wantTask{"Train the on-call", incident.TaskTask, incident.TaskOpen, "Eve, Finn", ""},
@@ -440,7 +441,7 @@ func TestTaskTableCellNotRead(t *testing.T) {
 	for _, w := range warnings {
 		said = append(said, w.String())
 	}
-	for _, want := range []string{`line 12: Priority "High" is not one Hindsight reads`, `line 13: Due "Q2" is not one Hindsight reads`} {
+	for _, want := range []string{`line 12: Priority "Soon" is not one Hindsight reads`, `line 13: Due "Q2" is not one Hindsight reads`} {
 		if !strings.Contains(strings.Join(said, "\n"), want) {
 			t.Errorf("warnings %q, want one saying %q", said, want)
 		}

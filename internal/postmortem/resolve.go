@@ -316,8 +316,13 @@ func (im *importer) milestones(start, end *time.Time, base stamp, zone *time.Loc
 			continue
 		}
 		if last != nil && (*p).Before(*last) {
-			if i == len(ms)-1 {
+			switch {
+			case i == len(ms)-1:
 				im.warn(im.durLine, "the end time is before other times of the incident: left out")
+			case i == 1 && im.labelTimes != nil:
+				if _, given := im.labelTimes[labelDetected]; given {
+					im.warn(0, "the detection time is before the start: left out")
+				}
 			}
 			*p = nil
 			continue
