@@ -105,8 +105,11 @@ func (p DuePolicy) DefaultDue(sev Severity, now time.Time) *time.Time {
 	if d <= 0 {
 		return nil
 	}
-	y, m, day := now.Add(d).Date()
-	t := time.Date(y, m, day+1, 0, 0, 0, 0, now.Location()).Add(-time.Second).UTC()
+	// Whole days are counted on the calendar: 111 days of 24 hours from
+	// late evening before a change to summer time end a day late.
+	at := now.AddDate(0, 0, int(d/day)).Add(d % day)
+	y, m, dd := at.Date()
+	t := time.Date(y, m, dd+1, 0, 0, 0, 0, now.Location()).Add(-time.Second).UTC()
 	return &t
 }
 

@@ -202,3 +202,27 @@ func TestDefaultHighlight(t *testing.T) {
 		}
 	}
 }
+
+// A default due date counts whole days on the team's calendar: across a
+// change of daylight saving time, days of 24 hours landed a day late when
+// a task was made in the last hour before summer time, a day early in the
+// first hour before winter time.
+func TestDefaultDueCountsCalendarDays(t *testing.T) {
+	london, _ := time.LoadLocation("Europe/London")
+	newYork, _ := time.LoadLocation("America/New_York")
+	for _, c := range []struct {
+		days int
+		now  time.Time
+		want string // the last second of the due day, in the team's zone
+	}{
+		{111, time.Date(2026, 12, 7, 23, 48, 0, 0, london), "2027-03-28 23:59:59 BST"},
+		{2, time.Date(2026, 10, 31, 0, 30, 0, 0, newYork), "2026-11-02 23:59:59 EST"},
+		{14, time.Date(2026, 6, 1, 12, 0, 0, 0, london), "2026-06-15 23:59:59 BST"},
+	} {
+		p := incident.DuePolicy{incident.SEV3: time.Duration(c.days) * 24 * time.Hour}
+		got := p.DefaultDue(incident.SEV3, c.now)
+		if got == nil || got.In(c.now.Location()).Format("2006-01-02 15:04:05 MST") != c.want {
+			t.Errorf("%d days from %s: due %v, want %s", c.days, c.now, got, c.want)
+		}
+	}
+}
