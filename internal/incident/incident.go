@@ -345,6 +345,11 @@ func (inc *Incident) SetStatus(s Status, now time.Time, author string) *Event {
 	old := inc.Status
 	inc.Status = s
 	now = now.UTC().Truncate(time.Microsecond)
+	if s.Open() && !old.Open() {
+		// Reopened: the next resolution is measured. Between open
+		// statuses the resolution stays, as one recorded after the fact.
+		inc.ResolvedAt = nil
+	}
 	fill := func(p **time.Time) { inc.fill(p, now) }
 	switch s {
 	case StatusIdentified:
@@ -356,9 +361,6 @@ func (inc *Incident) SetStatus(s Status, now time.Time, author string) *Event {
 		fill(&inc.AcknowledgedAt)
 		fill(&inc.MitigatedAt)
 		fill(&inc.ResolvedAt)
-	}
-	if s.Open() {
-		inc.ResolvedAt = nil
 	}
 	return &Event{
 		At:     now,
@@ -396,7 +398,8 @@ func (inc *Incident) fill(p **time.Time, now time.Time) {
 func Ref(n int64) string { return fmt.Sprintf("INC-%d", n) }
 
 // PrepareNew fills the defaults of an incident being declared at now:
-// investigating, SEV3 when no severity is given, a draft postmortem. An
+// investigating (resolved when given resolved_at), SEV3 when no severity
+// is given, a draft postmortem. An
 // incident declared without a start time starts, and is detected, now; one
 // given a start time is being recorded after the fact, and gets no detection
 // time it was not told.
@@ -405,6 +408,10 @@ func (inc *Incident) PrepareNew(now time.Time) {
 	inc.Normalize()
 	if inc.Status == "" {
 		inc.Status = StatusInvestigating
+		if inc.ResolvedAt != nil {
+			// Recorded after the fact, with its resolution.
+			inc.Status = StatusResolved
+		}
 	}
 	if inc.Severity == "" {
 		inc.Severity = SEV3

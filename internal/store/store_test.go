@@ -357,6 +357,42 @@ func TestUpdateIncidentMilestoneOrderNamesWhatWasSent(t *testing.T) {
 	})
 }
 
+// An incident recorded after the fact with its resolution is resolved, and
+// moving an open incident between open statuses keeps a resolution it was
+// given: only reopening clears it. Before, investigating to monitoring
+// erased it, and the figures lost the incident's time to resolve.
+func TestStatusKeepsAResolutionUnlessReopened(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		after := declare(t, s, "Recorded later", func(inc *incident.Incident) { inc.ResolvedAt = at("14:00") })
+		if after.Status != incident.StatusResolved {
+			t.Errorf("declared with resolved_at: status %s, want resolved", after.Status)
+		}
+		open := declare(t, s, "Still open", func(inc *incident.Incident) {
+			inc.Status = incident.StatusInvestigating
+			inc.ResolvedAt = at("14:00")
+		})
+		v := open.Version
+		got, err := s.UpdateIncident(ctx, open.Ref, &incident.Patch{Version: &v, Status: incident.Some(incident.StatusMonitoring)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ResolvedAt == nil || !got.ResolvedAt.Equal(*at("14:00")) {
+			t.Errorf("investigating to monitoring: resolved_at %v, want 14:00 kept", got.ResolvedAt)
+		}
+		v = got.Version
+		if got, err = s.UpdateIncident(ctx, open.Ref, &incident.Patch{Version: &v, Status: incident.Some(incident.StatusResolved)}); err != nil {
+			t.Fatal(err)
+		}
+		v = got.Version
+		if got, err = s.UpdateIncident(ctx, open.Ref, &incident.Patch{Version: &v, Status: incident.Some(incident.StatusIdentified)}); err != nil {
+			t.Fatal(err)
+		}
+		if got.ResolvedAt != nil {
+			t.Errorf("reopened: resolved_at %v, want it cleared", got.ResolvedAt)
+		}
+	})
+}
+
 func TestEvents(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		a := declare(t, s, "A")
