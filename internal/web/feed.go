@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
@@ -116,7 +117,13 @@ func writeTaskEvent(w *icalWriter, t *incident.Task, loc *time.Location) {
 	w.text("DESCRIPTION", fmt.Sprintf("Follow-up task %d of %s\nOwner: %s\nPriority: %s\nStatus: %s\nDue: %s",
 		t.ID, t.IncidentRef, owner, t.Priority, t.Status, due.Format("2006-01-02 15:04 MST")))
 	if t.ExternalURL != "" {
-		w.prop("URL", t.ExternalURL) // validated as http(s) when stored
+		// Validated as http(s) when stored; written as a URI, which holds
+		// no space ("https://x.example/a b" is "…/a%20b").
+		u := t.ExternalURL
+		if p, err := url.Parse(u); err == nil {
+			u = p.String()
+		}
+		w.prop("URL", u)
 	}
 	w.text("CATEGORIES", string(t.Priority))
 	w.prop("TRANSP", "TRANSPARENT") // a due date does not make anyone busy
