@@ -331,6 +331,41 @@ func TestIncidentCommanderInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("EntriesTypedWhileSaving", func(t *testing.T) {
+		// On a slow connection the commander types the next entry while
+		// the last is being saved, and presses Enter twice: each entry is
+		// saved once, whole, in order. Before, what was typed meanwhile
+		// was erased when the save came back, and a second Enter saved
+		// the entry twice.
+		do(t, ctx, "slow the connection", chromedp.Evaluate[chromedp.Void](`(() => {
+			const f = window.fetch;
+			window.fetch = (...a) => new Promise(r => setTimeout(r, 400)).then(() => f(...a));
+		})()`))
+		texts := []string{"Paged the database on-call engineer", "Failover to the replica started", "Error rate dropping after failover"}
+		do(t, ctx, "focus", chromedp.Focus(chromedp.ID("entry-text")))
+		for _, e := range texts {
+			do(t, ctx, "type quickly", chromedp.KeyEvent(e), press("Enter", "Enter", 13), press("Enter", "Enter", 13))
+		}
+		counts := `(() => { const n = {}; document.querySelectorAll("#timeline .entry-text").forEach(e => { const t = e.textContent.trim(); n[t] = (n[t] || 0) + 1; }); return n; })()`
+		waitFor(t, ctx, "all three appear", fmt.Sprintf(`(() => { const n = %s; return %q.split("|").every(t => n[t] >= 1); })()`, counts, strings.Join(texts, "|")), 15*time.Second)
+		time.Sleep(time.Second) // a twin would come after its first
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[map[string]int](counts))
+		for _, e := range texts {
+			if got[e] != 1 {
+				t.Errorf("%q is on the timeline %d times", e, got[e])
+			}
+		}
+		for k, n := range got {
+			if n > 0 && strings.Contains(k, "ropping") && k != texts[2] {
+				t.Errorf("a mangled entry: %q", k)
+			}
+		}
+		if box, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("entry-text").value`)); box != "" {
+			t.Errorf("the entry box still holds %q", box)
+		}
+		do(t, ctx, "back to speed", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("entry-text")))
+	})
+
 	t.Run("EntryKeptWhenSessionEnded", func(t *testing.T) {
 		// The session ends (signed out in another tab) while an entry is
 		// typed: the box keeps the text and says why it was not saved.

@@ -132,26 +132,42 @@
         entryForm.requestSubmit();
       }
     });
-    entryForm.addEventListener("submit", function (e) {
-      if (e.defaultPrevented) { return; }
-      e.preventDefault();
-      if (!text.value.trim()) { return; }
-      var data = new URLSearchParams(new FormData(entryForm));
-      var button = entryForm.querySelector("button[type=submit]");
-      button.disabled = true;
-      fetch(entryForm.action, { method: "POST", body: data, redirect: "manual", credentials: "same-origin" })
+    // An entry leaves the box as it is sent, so that the next one can be
+    // typed at once; entries are sent one at a time, in order. One that
+    // is refused comes back into the box, with those queued after it,
+    // ahead of what was typed since, beside the reason.
+    var at = document.getElementById("entry-at");
+    var queue = [], sending = false;
+    var clearErrors = function () { entryForm.querySelectorAll(".error").forEach(function (n) { n.remove(); }); };
+    var giveBack = function () {
+      var texts = queue.map(function (q) { return q.text; });
+      if (text.value.trim()) { texts.push(text.value); }
+      text.value = texts.join("\n");
+      if (!at.value && queue.length) { at.value = queue[0].at; }
+      queue = [];
+    };
+    var say = function (message) {
+      var msg = document.createElement("p");
+      msg.className = "error";
+      msg.setAttribute("role", "alert");
+      msg.textContent = message;
+      text.closest(".field").appendChild(msg);
+    };
+    var send = function () {
+      if (sending || !queue.length) { return; }
+      sending = true;
+      fetch(entryForm.action, { method: "POST", body: queue[0].data, redirect: "manual", credentials: "same-origin" })
         .then(function (r) {
           if (r.type === "opaqueredirect" || (r.status >= 200 && r.status < 400)) {
-            text.value = "";
-            document.getElementById("entry-at").value = "";
-            entryForm.querySelectorAll(".error").forEach(function (n) { n.remove(); });
+            queue.shift();
             refresh();
             return;
           }
           return r.text().then(function (html) {
+            giveBack();
+            clearErrors();
             var doc = new DOMParser().parseFromString(html, "text/html");
             var fresh = doc.getElementById("entry-form");
-            entryForm.querySelectorAll(".error").forEach(function (n) { n.remove(); });
             if (fresh) {
               fresh.querySelectorAll(".error").forEach(function (err) {
                 var field = err.closest(".field");
@@ -164,15 +180,29 @@
             // Not the page with the form: an ended session, a refusal or
             // a failure. Its message goes beside the text, which stays.
             var said = doc.querySelector("main p, section p");
-            var msg = document.createElement("p");
-            msg.className = "error";
-            msg.setAttribute("role", "alert");
-            msg.textContent = (said && said.textContent.trim()) || ("Not saved: the server answered " + r.status + ".");
-            text.closest(".field").appendChild(msg);
+            say((said && said.textContent.trim()) || ("Not saved: the server answered " + r.status + "."));
           });
         })
-        .catch(function () { entryForm.submit(); })
-        .then(function () { button.disabled = false; text.focus(); });
+        .catch(function () {
+          giveBack();
+          clearErrors();
+          say("Not saved: the server could not be reached. Press Enter to try again.");
+        })
+        .then(function () {
+          sending = false;
+          send();
+        });
+    };
+    entryForm.addEventListener("submit", function (e) {
+      if (e.defaultPrevented) { return; }
+      e.preventDefault();
+      if (!text.value.trim()) { return; }
+      clearErrors();
+      queue.push({ data: new URLSearchParams(new FormData(entryForm)), text: text.value, at: at.value });
+      text.value = "";
+      at.value = "";
+      text.focus();
+      send();
     });
   }
 })();
