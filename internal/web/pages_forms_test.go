@@ -135,23 +135,49 @@ func TestSignInNextStaysOnThisSite(t *testing.T) {
 	}
 }
 
-// After a version conflict the details form comes back with what the user
-// typed, ready to be saved over the change the message names; it came
-// back with the version it was sent with, refused again at every save.
+// The details form saves the fields the user changed, and only those:
+// someone else's change to other fields meanwhile stays. Before, the form
+// sent every field as it showed them, and saving it again after the
+// conflict put back the severity and impact the other had just changed.
+func TestDetailsFormKeepsOthersChanges(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	c := e.signIn("ana@example.com", incident.RoleEditor)
+	e.must(201, "POST", "/api/v1/incidents", `{"title":"Checkout down","severity":"SEV2","started_at":"2024-01-25T10:00:00Z"}`, nil)
+	typed := formValues(t, e.get(c, "/incidents/INC-1").Body.String(), "/incidents/INC-1")
+	// Someone else, meanwhile: escalates, states the impact, and moves
+	// the status, which fills a milestone the form shows empty.
+	e.must(200, "PATCH", "/api/v1/incidents/INC-1", `{"version":1,"severity":"SEV1","impact":"All EU customers down","status":"identified"}`, nil)
+
+	typed.Set("commander", "ana")
+	if w := e.form(c, "/incidents/INC-1", typed); w.Code != http.StatusSeeOther {
+		t.Fatalf("saving a field nobody else changed: %d", w.Code)
+	}
+	inc, _ := e.store.Incident(context.Background(), "INC-1")
+	if inc.Commander != "ana" || inc.Severity != incident.SEV1 || inc.Impact != "All EU customers down" ||
+		inc.Status != incident.StatusIdentified || inc.AcknowledgedAt == nil {
+		t.Errorf("after the save: commander %q, severity %s, impact %q, status %s, acknowledged %v: want ana's commander and everything else the other saved",
+			inc.Commander, inc.Severity, inc.Impact, inc.Status, inc.AcknowledgedAt)
+	}
+}
+
+// A field that the user changed and someone else changed meanwhile is not
+// overwritten unseen: the form comes back with what the user typed and a
+// message saying what the field now holds; saving it again replaces it.
 func TestDetailsConflictCanBeSavedAgain(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t))
 	c := e.signIn("ana@example.com", incident.RoleEditor)
 	e.must(201, "POST", "/api/v1/incidents", `{"title":"Checkout down","severity":"SEV2","started_at":"2024-01-25T10:00:00Z"}`, nil)
 	typed := formValues(t, e.get(c, "/incidents/INC-1").Body.String(), "/incidents/INC-1")
-	e.must(200, "PATCH", "/api/v1/incidents/INC-1", `{"version":1,"status":"identified"}`, nil) // someone else, meanwhile
+	e.must(200, "PATCH", "/api/v1/incidents/INC-1", `{"version":1,"impact":"Some card payments failed","status":"identified"}`, nil) // someone else, meanwhile
 
 	typed.Set("impact", "All card payments failed for 20 minutes")
 	w := e.form(c, "/incidents/INC-1", typed)
-	if w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "All card payments failed") ||
-		!strings.Contains(w.Body.String(), `class="card edit-details" open`) {
-		t.Fatalf("stale save: %d, or the form is not shown open with the typed impact", w.Code)
+	body := w.Body.String()
+	if w.Code != http.StatusConflict || !strings.Contains(body, "All card payments failed for 20 minutes") ||
+		!strings.Contains(body, `class="card edit-details" open`) || !strings.Contains(body, "Some card payments failed") {
+		t.Fatalf("stale save: %d, or the form is not shown open with the typed impact and the other's", w.Code)
 	}
-	again := formValues(t, w.Body.String(), "/incidents/INC-1")
+	again := formValues(t, body, "/incidents/INC-1")
 	if w = e.form(c, "/incidents/INC-1", again); w.Code != http.StatusSeeOther {
 		t.Fatalf("saving the form shown after the conflict: %d", w.Code)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -83,6 +84,12 @@ func (s *Server) changeStatus(c *gin.Context) error {
 	return nil
 }
 
+// editIncident saves what the user changed in the details form, and only
+// that: each field typed differently from what the form showed. A field
+// someone else changed meanwhile is not overwritten unseen; the form comes
+// back showing its new value, and saving again replaces it. Fields the
+// user left alone keep whatever others saved, so two people editing
+// different fields both keep their changes.
 func (s *Server) editIncident(c *gin.Context) error {
 	ctx := c.Request.Context()
 	cur, err := s.store.Incident(ctx, c.Param("ref"))
@@ -90,37 +97,83 @@ func (s *Server) editIncident(c *gin.Context) error {
 		return err
 	}
 	loc := formZone(c)
-	was := detailsFormOf(cur, loc)
+	now := detailsFormOf(cur, loc)
 	f := detailsForm{Version: c.PostForm("version"), Title: c.PostForm("title"), Severity: c.PostForm("severity"),
 		Commander: c.PostForm("commander"), Services: c.PostForm("services"), Impact: c.PostForm("impact"),
 		RootCause: c.PostForm("root_cause"), Resolution: c.PostForm("resolution"), Conclusion: c.PostForm("conclusion"),
 		StartedAt: c.PostForm("started_at"), DetectedAt: c.PostForm("detected_at"), AcknowledgedAt: c.PostForm("acknowledged_at"),
 		MitigatedAt: c.PostForm("mitigated_at"), ResolvedAt: c.PostForm("resolved_at")}
-	version, _ := strconv.Atoi(f.Version)
-	patch := &incident.Patch{Version: &version, Title: incident.Some(f.Title), Severity: incident.Some(incident.Severity(f.Severity)),
-		Commander: incident.Some(f.Commander), Services: incident.Some(splitServices(f.Services)), Impact: incident.Some(strings.TrimSpace(f.Impact)),
-		RootCause: incident.Some(strings.TrimSpace(f.RootCause)), Resolution: incident.Some(strings.TrimSpace(f.Resolution)),
-		Conclusion: incident.Some(strings.TrimSpace(f.Conclusion))}
+	shown := now // a form that does not say what it showed: as it is now
+	if raw := c.PostForm("shown"); raw != "" {
+		var sf detailsForm
+		if json.Unmarshal([]byte(raw), &sf) == nil {
+			shown = sf
+		}
+	}
+	patch := &incident.Patch{Version: &cur.Version}
+	var changed, conflict string
+	text := func(name, typed, was, is string, dst *incident.Optional[string]) {
+		typed = strings.TrimSpace(normalizeNewlines(typed))
+		if typed == strings.TrimSpace(normalizeNewlines(was)) {
+			return
+		}
+		changed = name
+		if strings.TrimSpace(normalizeNewlines(is)) != strings.TrimSpace(normalizeNewlines(was)) && conflict == "" {
+			conflict = name
+		}
+		*dst = incident.Some(typed)
+	}
+	var title, severity, services incident.Optional[string]
+	text("title", f.Title, shown.Title, now.Title, &title)
+	text("severity", f.Severity, shown.Severity, now.Severity, &severity)
+	text("commander", f.Commander, shown.Commander, now.Commander, &patch.Commander)
+	text("services", strings.Join(splitServices(f.Services), ", "), strings.Join(splitServices(shown.Services), ", "), now.Services, &services)
+	text("impact", f.Impact, shown.Impact, now.Impact, &patch.Impact)
+	text("root_cause", f.RootCause, shown.RootCause, now.RootCause, &patch.RootCause)
+	text("resolution", f.Resolution, shown.Resolution, now.Resolution, &patch.Resolution)
+	text("conclusion", f.Conclusion, shown.Conclusion, now.Conclusion, &patch.Conclusion)
+	patch.Title = title
+	if severity.Set {
+		patch.Severity = incident.Some(incident.Severity(severity.Value))
+	}
+	if services.Set {
+		patch.Services = incident.Some(splitServices(services.Value))
+	}
 	// A milestone left as shown is left alone, so that its seconds survive
 	// a form that shows minutes.
 	for _, m := range []struct {
-		field, now, was string
-		dst             *incident.Optional[time.Time]
-	}{{"started_at", f.StartedAt, was.StartedAt, &patch.StartedAt}, {"detected_at", f.DetectedAt, was.DetectedAt, &patch.DetectedAt},
-		{"acknowledged_at", f.AcknowledgedAt, was.AcknowledgedAt, &patch.AcknowledgedAt},
-		{"mitigated_at", f.MitigatedAt, was.MitigatedAt, &patch.MitigatedAt}, {"resolved_at", f.ResolvedAt, was.ResolvedAt, &patch.ResolvedAt}} {
-		typed := strings.TrimSpace(m.now)
-		switch {
-		case typed == m.was:
-		case typed == "":
-			*m.dst = incident.Optional[time.Time]{Set: true, Null: true}
-		default:
-			at, perr := parseWhen(m.field, typed, s.cfg.Now(), loc)
-			if perr != nil {
-				err = perr
-			}
-			*m.dst = incident.Some(at)
+		field, typed, was, is string
+		dst                   *incident.Optional[time.Time]
+	}{{"started_at", f.StartedAt, shown.StartedAt, now.StartedAt, &patch.StartedAt},
+		{"detected_at", f.DetectedAt, shown.DetectedAt, now.DetectedAt, &patch.DetectedAt},
+		{"acknowledged_at", f.AcknowledgedAt, shown.AcknowledgedAt, now.AcknowledgedAt, &patch.AcknowledgedAt},
+		{"mitigated_at", f.MitigatedAt, shown.MitigatedAt, now.MitigatedAt, &patch.MitigatedAt},
+		{"resolved_at", f.ResolvedAt, shown.ResolvedAt, now.ResolvedAt, &patch.ResolvedAt}} {
+		typed := strings.TrimSpace(m.typed)
+		if typed == strings.TrimSpace(m.was) {
+			continue
 		}
+		changed = m.field
+		if m.is != m.was && conflict == "" {
+			conflict = m.field
+		}
+		if typed == "" {
+			*m.dst = incident.Optional[time.Time]{Set: true, Null: true}
+			continue
+		}
+		at, perr := parseWhen(m.field, typed, s.cfg.Now(), loc)
+		if perr != nil && err == nil {
+			err = perr
+		}
+		*m.dst = incident.Some(at)
+	}
+	if conflict != "" {
+		err = incident.FieldError(incident.ECONFLICT, conflict, "someone else changed %s meanwhile%s: save again to replace it with yours",
+			humanField(conflict), nowReads(now, conflict))
+	}
+	if err == nil && changed == "" {
+		c.Redirect(http.StatusSeeOther, "/incidents/"+cur.Ref)
+		return nil
 	}
 	var inc *incident.Incident
 	if err == nil {
@@ -133,15 +186,42 @@ func (s *Server) editIncident(c *gin.Context) error {
 		return s.rerender(c, err, "details", "title", func(p *incidentView) {
 			p.Details, p.DetailsOpen = f, true
 			if incident.ErrorCode(err) == incident.ECONFLICT {
-				// What was typed stays, to be saved over the change the
-				// message names once the user has looked at it.
-				p.Details.Version = strconv.Itoa(p.Inc.Version)
+				// What was typed stays; the form now shows, as what it
+				// showed, the incident as it is, so that saving again
+				// replaces only what the user changed.
+				p.Shown = detailsFormOf(&p.Inc, loc)
 			}
 		})
 	}
 	s.notify(inc.ID, ChangeIncident, 0)
 	c.Redirect(http.StatusSeeOther, "/incidents/"+inc.Ref)
 	return nil
+}
+
+// humanField names a form field as its label does.
+func humanField(field string) string {
+	switch field {
+	case "root_cause":
+		return "the root cause"
+	case "started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at":
+		return "the " + strings.TrimSuffix(field, "_at") + " time"
+	}
+	return "the " + field
+}
+
+// nowReads says what a field someone else changed now holds.
+func nowReads(now detailsForm, field string) string {
+	v := map[string]string{"title": now.Title, "severity": now.Severity, "commander": now.Commander,
+		"services": now.Services, "impact": now.Impact, "root_cause": now.RootCause, "resolution": now.Resolution,
+		"conclusion": now.Conclusion, "started_at": now.StartedAt, "detected_at": now.DetectedAt,
+		"acknowledged_at": now.AcknowledgedAt, "mitigated_at": now.MitigatedAt, "resolved_at": now.ResolvedAt}[field]
+	if v == "" {
+		return " (it is now empty)"
+	}
+	if r := []rune(v); len(r) > 120 {
+		v = string(r[:120]) + "…"
+	}
+	return " (it now reads “" + v + "”)"
 }
 
 func (s *Server) addRootCause(c *gin.Context) error {
