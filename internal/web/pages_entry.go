@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
 	"strings"
@@ -58,31 +59,51 @@ func shownEntry(e *incident.Event, loc *time.Location) entryForm {
 }
 
 func (s *Server) editEvent(c *gin.Context) error {
+	f := entryForm{At: c.PostForm("at"), Kind: c.PostForm("kind"), Text: c.PostForm("text"), Highlight: c.PostForm("highlight") != ""}
 	inc, e, err := s.loadEvent(c)
+	if incident.ErrorCode(err) == incident.ENOTFOUND && inc != nil {
+		// Deleted while it was being edited: what was typed goes into the
+		// incident's new entry box rather than away.
+		return s.rerender(c, incident.FieldError(incident.ENOTFOUND, "text",
+			"the entry you edited was deleted meanwhile; your text is here: add it again if it should stay"), "entry", "text",
+			func(p *incidentView) { p.Entry.Text = f.Text })
+	}
 	if err != nil {
 		return err
 	}
 	loc := formZone(c)
-	f := entryForm{At: c.PostForm("at"), Kind: c.PostForm("kind"), Text: c.PostForm("text"), Highlight: c.PostForm("highlight") != ""}
-	shown := shownEntry(e, loc) // a form without what it showed: as it is now
+	now := shownEntry(e, loc)
+	shown := now // a form without what it showed: as it is now
 	if _, ok := c.GetPostForm("shown_kind"); ok {
 		shown = entryForm{At: c.PostForm("shown_at"), Kind: c.PostForm("shown_kind"), Text: c.PostForm("shown_text"),
 			Highlight: c.PostForm("shown_highlight") != ""}
 	}
+	// A field the user changed that someone else changed meanwhile is not
+	// overwritten unseen: the form comes back saying what it now holds.
+	conflict := ""
 	patch := &incident.EventPatch{}
 	if f.Kind != shown.Kind {
 		patch.Kind = incident.Some(incident.EventKind(f.Kind))
+		conflict = cmp.Or(conflict, changedMeanwhile("kind", now.Kind != shown.Kind))
 	}
 	if normalizeNewlines(f.Text) != normalizeNewlines(shown.Text) {
 		patch.Text = incident.Some(f.Text)
+		conflict = cmp.Or(conflict, changedMeanwhile("text", normalizeNewlines(now.Text) != normalizeNewlines(shown.Text)))
 	}
 	if f.Highlight != shown.Highlight {
 		patch.Highlight = incident.Some(f.Highlight)
+		conflict = cmp.Or(conflict, changedMeanwhile("highlight", now.Highlight != shown.Highlight))
 	}
 	if strings.TrimSpace(f.At) != strings.TrimSpace(shown.At) {
 		at, perr := parseWhen("at", f.At, s.cfg.Now(), loc)
 		err = perr
 		patch.At = incident.Some(at)
+		conflict = cmp.Or(conflict, changedMeanwhile("at", now.At != shown.At))
+	}
+	if conflict != "" && err == nil {
+		err = incident.FieldError(incident.ECONFLICT, conflict, "someone else changed this entry meanwhile; it now reads “%s” (%s, %s): save again to replace it with yours",
+			clip(now.Text, 200), now.At, now.Kind)
+		shown = now
 	}
 	if err == nil {
 		_, err = s.store.UpdateEvent(c.Request.Context(), inc.Ref, e.ID, patch)
@@ -125,4 +146,20 @@ func firstLine(s string) string {
 
 // normalizeNewlines makes a form's line breaks, which browsers send as
 // CRLF, comparable with the text as stored.
+// changedMeanwhile returns field when it changed since the form showed it.
+func changedMeanwhile(field string, changed bool) string {
+	if changed {
+		return field
+	}
+	return ""
+}
+
+// clip shortens s to n characters, marking the cut.
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
 func normalizeNewlines(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }

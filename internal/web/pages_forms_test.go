@@ -293,6 +293,58 @@ func TestEditEntryKeepsAConcurrentChange(t *testing.T) {
 	}
 }
 
+// Two people rewrite the same entry: the second save does not silently
+// undo the first. Its form comes back with what was typed and what the
+// entry now reads; saving it again replaces it.
+func TestEditEntrySameFieldConflict(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	c := e.signIn("ana@example.com", incident.RoleEditor)
+	e.must(201, "POST", "/api/v1/incidents", `{"title":"Outage","started_at":"2024-01-25T10:00:00Z"}`, nil)
+	var ev incident.Event
+	e.must(201, "POST", "/api/v1/incidents/INC-1/events", `{"text":"Paged","at":"2024-01-25T10:05:00Z"}`, &ev)
+	path := "/incidents/INC-1/events/" + itoa(ev.ID)
+	v := formValues(t, e.get(c, path).Body.String(), path)
+	e.must(200, "PATCH", "/api/v1/incidents/INC-1/events/"+itoa(ev.ID), `{"text":"Paged the DBA (Bob's version)"}`, nil)
+
+	v.Set("text", "Paged the DBA and the SRE (Ana's version)")
+	w := e.form(c, path, v)
+	body := w.Body.String()
+	if w.Code != http.StatusConflict || !strings.Contains(body, "Ana&#39;s version") || !strings.Contains(body, "Bob&#39;s version") {
+		t.Fatalf("second save: %d, want 409 showing both versions\n%.2000s", w.Code, body)
+	}
+	got, _ := e.store.Event(context.Background(), ev.IncidentID, ev.ID)
+	if got.Text != "Paged the DBA (Bob's version)" {
+		t.Fatalf("the refused save changed the entry to %q", got.Text)
+	}
+	if w = e.form(c, path, formValues(t, body, path)); w.Code != http.StatusSeeOther {
+		t.Fatalf("saving again: %d", w.Code)
+	}
+	got, _ = e.store.Event(context.Background(), ev.IncidentID, ev.ID)
+	if got.Text != "Paged the DBA and the SRE (Ana's version)" {
+		t.Errorf("after saving again: %q", got.Text)
+	}
+}
+
+// Saving an entry someone deleted meanwhile keeps what was typed: it comes
+// back in the incident's new entry box, saying why.
+func TestEditDeletedEntryKeepsTheText(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	c := e.signIn("ana@example.com", incident.RoleEditor)
+	e.must(201, "POST", "/api/v1/incidents", `{"title":"Outage","started_at":"2024-01-25T10:00:00Z"}`, nil)
+	var ev incident.Event
+	e.must(201, "POST", "/api/v1/incidents/INC-1/events", `{"text":"Paged","at":"2024-01-25T10:05:00Z"}`, &ev)
+	path := "/incidents/INC-1/events/" + itoa(ev.ID)
+	v := formValues(t, e.get(c, path).Body.String(), path)
+	e.must(204, "DELETE", "/api/v1/incidents/INC-1/events/"+itoa(ev.ID), "", nil)
+
+	v.Set("text", "A long rewrite of what happened when we paged the DBA")
+	w := e.form(c, path, v)
+	body := w.Body.String()
+	if !strings.Contains(body, `id="entry-text"`) || !strings.Contains(body, "A long rewrite of what happened") || !strings.Contains(body, "deleted meanwhile") {
+		t.Fatalf("saving a deleted entry: %d, want the incident page with the text in the entry box\n%.2000s", w.Code, body)
+	}
+}
+
 // A clock time typed during the hour that repeats when summer time ends
 // is the one that has passed: "02:40" typed at the first 02:50 of the
 // night is ten minutes ago, not fifty minutes ahead. One in the hour the

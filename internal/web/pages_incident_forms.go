@@ -218,10 +218,7 @@ func nowReads(now detailsForm, field string) string {
 	if v == "" {
 		return " (it is now empty)"
 	}
-	if r := []rune(v); len(r) > 120 {
-		v = string(r[:120]) + "…"
-	}
-	return " (it now reads “" + v + "”)"
+	return " (it now reads “" + clip(v, 120) + "”)"
 }
 
 func (s *Server) addRootCause(c *gin.Context) error {
