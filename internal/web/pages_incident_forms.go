@@ -73,6 +73,17 @@ func (s *Server) changeStatus(c *gin.Context) error {
 		return incident.FieldError(incident.EINVALID, "status", "status must be one of investigating, identified, monitoring, resolved, closed")
 	}
 	inc, err := s.store.UpdateIncident(c.Request.Context(), c.Param("ref"), &incident.Patch{Version: &version, Status: incident.Some(st)})
+	if incident.ErrorCode(err) == incident.ECONFLICT {
+		// A button pressed on a page that had not caught up: back to the
+		// page as it is, saying so, rather than a page at this form's
+		// address that a reload would post again.
+		if cur, lerr := s.store.Incident(c.Request.Context(), c.Param("ref")); lerr == nil {
+			s.setFlash(c, flash{Error: true, Message: fmt.Sprintf("%s was changed meanwhile and is now %s: it was not moved to %s. Press %s again if it should be.",
+				cur.Ref, cur.Status, st, st)})
+			c.Redirect(http.StatusSeeOther, "/incidents/"+cur.Ref)
+			return nil
+		}
+	}
 	if err != nil {
 		if !isInputError(err) {
 			return err
