@@ -463,7 +463,8 @@ func TestIncidentCommanderInBrowser(t *testing.T) {
 		hook.call("POST", "/hooks/alertmanager", payload(first, alert("checkout-2:8080", "0718a1b2c3d4e5f6", now.Add(-time.Minute))), &res)
 		waitFor(t, ctx, "the new alert shows without reload",
 			`window.sameDocument === true && document.getElementById("timeline").textContent.includes("CheckoutErrorBudgetBurn firing on 2 instances")
-				&& document.getElementById("alerts").textContent.includes("checkout-2:8080")`, 3*time.Second)
+				&& document.getElementById("alerts").textContent.includes("checkout-2:8080")
+				&& document.getElementById("sections").textContent.includes("Alerts (2)")`, 3*time.Second)
 		t.Logf("alert from Alertmanager shown after %v", time.Since(posted).Round(time.Millisecond))
 	})
 
