@@ -86,12 +86,15 @@ func BenchmarkGetIncident5000Events(b *testing.B) {
 
 // pageBench signs a viewer in and returns a function that GETs a page
 // with the session cookie, failing on any status but 200.
-func pageBench(b *testing.B, e *env) func(path string) {
+func pageBench(b *testing.B, e *env) func(path string, acceptEncoding ...string) {
 	c := e.signIn("ana@example.com", incident.RoleEditor)
-	return func(path string) {
+	return func(path string, acceptEncoding ...string) {
 		req, cancel := serverRequest("GET", path, nil)
 		defer cancel()
 		req.AddCookie(c)
+		for _, enc := range acceptEncoding {
+			req.Header.Set("Accept-Encoding", enc)
+		}
 		w := httptest.NewRecorder()
 		e.server.ServeHTTP(w, req)
 		if w.Code != 200 {
@@ -123,9 +126,16 @@ func BenchmarkIncidentPage2000(b *testing.B) {
 		b.Fatal(err)
 	}
 	get := pageBench(b, e)
-	for b.Loop() {
-		get("/incidents/INC-1")
-	}
+	b.Run("plain", func(b *testing.B) {
+		for b.Loop() {
+			get("/incidents/INC-1")
+		}
+	})
+	b.Run("gzip", func(b *testing.B) { // as browsers ask for it
+		for b.Loop() {
+			get("/incidents/INC-1", "gzip, deflate, br")
+		}
+	})
 }
 
 // BenchmarkIncidentList10000 renders the first page of the list over

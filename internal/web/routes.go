@@ -15,7 +15,7 @@ const hooksPrefix = "/hooks/"
 // routes lists every route of the server.
 func (s *Server) routes() {
 	r := s.engine
-	r.Use(s.observe, s.recoverPanics, securityHeaders, s.limitBody, s.refuseBadQuery)
+	r.Use(s.observe, s.recoverPanics, securityHeaders, compress, s.limitBody, s.refuseBadQuery)
 	r.NoRoute(s.notFoundAny)
 	r.NoMethod(s.handle(methodNotAllowed))
 
