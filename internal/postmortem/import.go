@@ -112,8 +112,8 @@ type importer struct {
 	proseDate *stamp
 	proseZone *time.Location
 	proseLine int
-	timeline   []timelineItem
-	dues       []pendingDue
+	timeline  []timelineItem
+	dues      []pendingDue
 }
 
 // A note is text of the document that maps onto no field, under the
