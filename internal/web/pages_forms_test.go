@@ -293,10 +293,10 @@ func TestEditEntryKeepsAConcurrentChange(t *testing.T) {
 	}
 }
 
-// Two people rewrite the same entry: the second save does not silently
-// undo the first. Its form comes back with what was typed and what the
-// entry now reads; saving it again replaces it.
-func TestEditEntrySameFieldConflict(t *testing.T) {
+// openEntryForm signs an editor in and opens the edit form of the one entry
+// of an incident.
+func openEntryForm(t *testing.T) (*env, *http.Cookie, incident.Event, string, url.Values) {
+	t.Helper()
 	e := newEnv(t, storetest.SQLite(t))
 	c := e.signIn("ana@example.com", incident.RoleEditor)
 	e.must(201, "POST", "/api/v1/incidents", `{"title":"Outage","started_at":"2024-01-25T10:00:00Z"}`, nil)
@@ -304,6 +304,14 @@ func TestEditEntrySameFieldConflict(t *testing.T) {
 	e.must(201, "POST", "/api/v1/incidents/INC-1/events", `{"text":"Paged","at":"2024-01-25T10:05:00Z"}`, &ev)
 	path := "/incidents/INC-1/events/" + itoa(ev.ID)
 	v := formValues(t, e.get(c, path).Body.String(), path)
+	return e, c, ev, path, v
+}
+
+// Two people rewrite the same entry: the second save does not silently
+// undo the first. Its form comes back with what was typed and what the
+// entry now reads; saving it again replaces it.
+func TestEditEntrySameFieldConflict(t *testing.T) {
+	e, c, ev, path, v := openEntryForm(t)
 	e.must(200, "PATCH", "/api/v1/incidents/INC-1/events/"+itoa(ev.ID), `{"text":"Paged the DBA (Bob's version)"}`, nil)
 
 	v.Set("text", "Paged the DBA and the SRE (Ana's version)")
@@ -328,13 +336,7 @@ func TestEditEntrySameFieldConflict(t *testing.T) {
 // Saving an entry someone deleted meanwhile keeps what was typed: it comes
 // back in the incident's new entry box, saying why.
 func TestEditDeletedEntryKeepsTheText(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t))
-	c := e.signIn("ana@example.com", incident.RoleEditor)
-	e.must(201, "POST", "/api/v1/incidents", `{"title":"Outage","started_at":"2024-01-25T10:00:00Z"}`, nil)
-	var ev incident.Event
-	e.must(201, "POST", "/api/v1/incidents/INC-1/events", `{"text":"Paged","at":"2024-01-25T10:05:00Z"}`, &ev)
-	path := "/incidents/INC-1/events/" + itoa(ev.ID)
-	v := formValues(t, e.get(c, path).Body.String(), path)
+	e, c, ev, path, v := openEntryForm(t)
 	e.must(204, "DELETE", "/api/v1/incidents/INC-1/events/"+itoa(ev.ID), "", nil)
 
 	v.Set("text", "A long rewrite of what happened when we paged the DBA")
