@@ -12,12 +12,16 @@ import (
 // viewer's zone unless it names one.
 var timeLayouts = []string{"2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02T15:04:05"}
 
+// clockLayouts are the times of day a typed time may be, on a 24-hour or
+// a 12-hour clock ("6:40 PM", "6:40pm", "6 pm"), read in upper case.
+var clockLayouts = []string{"15:04", "15:04:05", "3:04 PM", "3:04PM", "3:04:05 PM", "3:04:05PM", "3 PM", "3PM"}
+
 // parseWhen reads a time typed in a form by a viewer in zone loc at now:
 //
 //	""  or "now"                   now
 //	"-5m", "-1h30m", "-90s"        that long ago
-//	"10:15", "10:15:30", "9:05"    that time today, or yesterday when
-//	                               today's would be more than an hour ahead
+//	"10:15", "10:15:30", "9:05",   that time today, or yesterday when
+//	"6:40 PM", "6pm"               today's would be more than an hour ahead
 //	"2024-01-25 10:15", RFC 3339   that time
 func parseWhen(field, s string, now time.Time, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
@@ -32,8 +36,8 @@ func parseWhen(field, s string, now time.Time, loc *time.Location) (time.Time, e
 		}
 		return now.Add(-d), nil
 	}
-	for _, layout := range []string{"15:04", "15:04:05"} {
-		if t, err := time.Parse(layout, s); err == nil {
+	for _, layout := range clockLayouts {
+		if t, err := time.Parse(layout, strings.ToUpper(s)); err == nil {
 			at, ok := pickWall(now, wallClock(now, t, loc))
 			// Today's, or yesterday's when today's would be more than an
 			// hour ahead, or does not exist and would be.

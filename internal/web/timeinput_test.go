@@ -19,6 +19,11 @@ func TestParseWhen(t *testing.T) {
 		{"10:15", "2024-01-25T09:15:00Z"},
 		{"15:45", "2024-01-25T14:45:00Z"}, // ahead of the clock, within the hour
 		{"23:50", "2024-01-24T22:50:00Z"}, // later today means yesterday
+		{"2:40 PM", "2024-01-25T13:40:00Z"}, // a 12-hour clock, as typed in the US
+		{"2:40pm", "2024-01-25T13:40:00Z"},
+		{"9 am", "2024-01-25T08:00:00Z"},
+		{"12:05 AM", "2024-01-24T23:05:00Z"},
+		{"11:50 PM", "2024-01-24T22:50:00Z"}, // later today means yesterday
 		{"2024-01-20 08:00", "2024-01-20T07:00:00Z"},
 		{"2024-01-20T08:00:00Z", "2024-01-20T08:00:00Z"},
 	} {
@@ -27,7 +32,7 @@ func TestParseWhen(t *testing.T) {
 			t.Errorf("parseWhen(%q) = %v, %v; want %s", tc.in, got.UTC(), err, tc.want)
 		}
 	}
-	for _, bad := range []string{"soon", "-x", "25:00", "10.15"} {
+	for _, bad := range []string{"soon", "-x", "25:00", "10.15", "13:00 PM"} {
 		if _, err := parseWhen("at", bad, now, berlin); err == nil {
 			t.Errorf("parseWhen(%q) accepted", bad)
 		}
