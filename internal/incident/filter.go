@@ -1,15 +1,47 @@
 package incident
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Filter selects incidents for a list, newest first.
 type Filter struct {
-	Status   Status
+	Status   Status // a status, or StatusAnyOpen
 	Severity Severity
-	Service  string
-	Query    string // text in the title or the impact
+	Service  string // a service, in any case
+	Query    string // text in the title or the impact, or a ref ("INC-5")
 	Limit    int
 	Cursor   string // opaque; from the previous page's NextCursor
+}
+
+// StatusAnyOpen, as a Filter's status, selects the incidents in any open
+// status: those still being worked on.
+const StatusAnyOpen Status = "open"
+
+// OpenStatuses are the statuses of an incident still being worked on.
+func OpenStatuses() []Status {
+	var out []Status
+	for _, s := range Statuses {
+		if s.Open() {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// IsRef reports whether s is an incident's ref, in any case: "INC-5".
+func IsRef(s string) bool {
+	n, ok := strings.CutPrefix(strings.ToUpper(s), "INC-")
+	if !ok || n == "" || len(n) > 18 {
+		return false
+	}
+	for _, c := range n {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // PageLimit returns the page size the filter asks for, within bounds.

@@ -236,14 +236,18 @@ func (s *Store) ListIncidents(ctx context.Context, f incident.Filter) ([]inciden
 func (s *Store) listIncidents(db *gorm.DB, f incident.Filter) ([]incident.Incident, string, error) {
 	limit := f.PageLimit()
 	q := db.Model(&incidentRow{})
-	if f.Status != "" {
+	switch f.Status {
+	case "":
+	case incident.StatusAnyOpen:
+		q = q.Where("status IN ?", incident.OpenStatuses())
+	default:
 		q = q.Where("status = ?", f.Status)
 	}
 	if f.Severity != "" {
 		q = q.Where("severity = ?", f.Severity)
 	}
 	if f.Service != "" {
-		q = q.Where("EXISTS (SELECT 1 FROM incident_services s WHERE s.incident_id = incidents.id AND s.name = ?)", f.Service)
+		q = q.Where("EXISTS (SELECT 1 FROM incident_services s WHERE s.incident_id = incidents.id AND LOWER(s.name) = LOWER(?))", f.Service)
 	}
 	if f.Query != "" {
 		like := "%" + escapeLike(f.Query) + "%"
@@ -251,7 +255,11 @@ func (s *Store) listIncidents(db *gorm.DB, f incident.Filter) ([]incident.Incide
 		if s.dialect == Postgres {
 			op = "ILIKE"
 		}
-		q = q.Where(fmt.Sprintf(`(title %[1]s ? ESCAPE '\' OR impact %[1]s ? ESCAPE '\')`, op), like, like)
+		ref := "" // matches none
+		if incident.IsRef(f.Query) {
+			ref = strings.ToUpper(f.Query)
+		}
+		q = q.Where(fmt.Sprintf(`(title %[1]s ? ESCAPE '\' OR impact %[1]s ? ESCAPE '\' OR ref = ?)`, op), like, like, ref)
 	}
 	if f.Cursor != "" {
 		at, id, err := decodeCursor(f.Cursor)

@@ -244,6 +244,29 @@ func TestListIncidents(t *testing.T) {
 				t.Errorf("resolved: %d, want 0", n)
 			}
 		})
+		t.Run("OpenRefAndServiceCase", func(t *testing.T) {
+			declare(t, s, "Recorded later", func(inc *incident.Incident) { inc.StartedAt = at("08:00"); inc.ResolvedAt = at("08:30") })
+			titles := func(f incident.Filter) string {
+				items, _, err := s.ListIncidents(ctx, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []string
+				for _, it := range items {
+					out = append(out, it.Title)
+				}
+				return strings.Join(out, ", ")
+			}
+			if got := titles(incident.Filter{Status: incident.StatusAnyOpen, Limit: 100}); strings.Contains(got, "Recorded later") || strings.Count(got, ", ") != 7 {
+				t.Errorf("status open lists %s: want the 8 open ones", got)
+			}
+			if got := titles(incident.Filter{Query: "inc-2"}); got != "Cache outage 1" {
+				t.Errorf("q=inc-2 lists %q, want INC-2", got)
+			}
+			if got := titles(incident.Filter{Service: "DB", Severity: incident.SEV1, Limit: 1}); got != "Cache outage 6" {
+				t.Errorf("service DB lists %q, want those of db", got)
+			}
+		})
 		t.Run("ErrBadCursor", func(t *testing.T) {
 			_, _, err := s.ListIncidents(ctx, incident.Filter{Cursor: "not-a-cursor"})
 			wantCode(t, err, incident.EINVALID, "cursor")

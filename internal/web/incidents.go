@@ -123,8 +123,8 @@ func incidentFilter(c *gin.Context) (incident.Filter, error) {
 		Query:    c.Query("q"),
 		Cursor:   c.Query("cursor"),
 	}
-	if f.Status != "" && !f.Status.Valid() {
-		return f, incident.FieldError(incident.EINVALID, "status", "status must be one of investigating, identified, monitoring, resolved, closed")
+	if f.Status != "" && f.Status != incident.StatusAnyOpen && !f.Status.Valid() {
+		return f, incident.FieldError(incident.EINVALID, "status", "status must be one of investigating, identified, monitoring, resolved, closed, or open for any of the first three")
 	}
 	if f.Severity != "" && !f.Severity.Valid() {
 		return f, incident.FieldError(incident.EINVALID, "severity", "severity must be one of SEV1, SEV2, SEV3, SEV4")

@@ -17,8 +17,8 @@ func TestParseWhen(t *testing.T) {
 		{"-5m", "2024-01-25T13:55:00Z"},
 		{"-1h30m", "2024-01-25T12:30:00Z"},
 		{"10:15", "2024-01-25T09:15:00Z"},
-		{"15:45", "2024-01-25T14:45:00Z"}, // ahead of the clock, within the hour
-		{"23:50", "2024-01-24T22:50:00Z"}, // later today means yesterday
+		{"15:45", "2024-01-25T14:45:00Z"},   // ahead of the clock, within the hour
+		{"23:50", "2024-01-24T22:50:00Z"},   // later today means yesterday
 		{"2:40 PM", "2024-01-25T13:40:00Z"}, // a 12-hour clock, as typed in the US
 		{"2:40pm", "2024-01-25T13:40:00Z"},
 		{"9 am", "2024-01-25T08:00:00Z"},
