@@ -78,32 +78,39 @@ func (s *Server) editEvent(c *gin.Context) error {
 		shown = entryForm{At: c.PostForm("shown_at"), Kind: c.PostForm("shown_kind"), Text: c.PostForm("shown_text"),
 			Highlight: c.PostForm("shown_highlight") != ""}
 	}
-	// A field the user changed that someone else changed meanwhile is not
-	// overwritten unseen: the form comes back saying what it now holds.
+	// A field the user changed is sent, unless it already holds what was
+	// typed; one that someone else changed meanwhile is not overwritten
+	// unseen: the form comes back saying what the entry now holds, with
+	// the fields the user left alone as they now are.
 	conflict := ""
 	patch := &incident.EventPatch{}
-	if f.Kind != shown.Kind {
+	form := now
+	if f.Kind != shown.Kind && f.Kind != now.Kind {
 		patch.Kind = incident.Some(incident.EventKind(f.Kind))
+		form.Kind = f.Kind
 		conflict = cmp.Or(conflict, changedMeanwhile("kind", now.Kind != shown.Kind))
 	}
-	if normalizeNewlines(f.Text) != normalizeNewlines(shown.Text) {
+	if text := normalizeNewlines(f.Text); text != normalizeNewlines(shown.Text) && text != normalizeNewlines(now.Text) {
 		patch.Text = incident.Some(f.Text)
+		form.Text = f.Text
 		conflict = cmp.Or(conflict, changedMeanwhile("text", normalizeNewlines(now.Text) != normalizeNewlines(shown.Text)))
 	}
-	if f.Highlight != shown.Highlight {
+	if f.Highlight != shown.Highlight && f.Highlight != now.Highlight {
 		patch.Highlight = incident.Some(f.Highlight)
+		form.Highlight = f.Highlight
 		conflict = cmp.Or(conflict, changedMeanwhile("highlight", now.Highlight != shown.Highlight))
 	}
-	if strings.TrimSpace(f.At) != strings.TrimSpace(shown.At) {
-		at, perr := parseWhen("at", f.At, s.cfg.Now(), loc)
+	if at := strings.TrimSpace(f.At); at != strings.TrimSpace(shown.At) && at != now.At {
+		t, perr := parseWhen("at", f.At, s.cfg.Now(), loc)
 		err = perr
-		patch.At = incident.Some(at)
+		patch.At = incident.Some(t)
+		form.At = f.At
 		conflict = cmp.Or(conflict, changedMeanwhile("at", now.At != shown.At))
 	}
 	if conflict != "" && err == nil {
 		err = incident.FieldError(incident.ECONFLICT, conflict, "someone else changed this entry meanwhile; it now reads “%s” (%s, %s): save again to replace it with yours",
 			clip(now.Text, 200), now.At, now.Kind)
-		shown = now
+		f, shown = form, now
 	}
 	if err == nil {
 		_, err = s.store.UpdateEvent(c.Request.Context(), inc.Ref, e.ID, patch)

@@ -168,7 +168,7 @@ func TestDetailsConflictCanBeSavedAgain(t *testing.T) {
 	c := e.signIn("ana@example.com", incident.RoleEditor)
 	e.must(201, "POST", "/api/v1/incidents", `{"title":"Checkout down","severity":"SEV2","started_at":"2024-01-25T10:00:00Z"}`, nil)
 	typed := formValues(t, e.get(c, "/incidents/INC-1").Body.String(), "/incidents/INC-1")
-	e.must(200, "PATCH", "/api/v1/incidents/INC-1", `{"version":1,"impact":"Some card payments failed","status":"identified"}`, nil) // someone else, meanwhile
+	e.must(200, "PATCH", "/api/v1/incidents/INC-1", `{"version":1,"impact":"Some card payments failed","severity":"SEV1","status":"identified"}`, nil) // someone else, meanwhile
 
 	typed.Set("impact", "All card payments failed for 20 minutes")
 	w := e.form(c, "/incidents/INC-1", typed)
@@ -182,8 +182,62 @@ func TestDetailsConflictCanBeSavedAgain(t *testing.T) {
 		t.Fatalf("saving the form shown after the conflict: %d", w.Code)
 	}
 	inc, _ := e.store.Incident(context.Background(), "INC-1")
-	if inc.Impact != "All card payments failed for 20 minutes" || inc.Status != incident.StatusIdentified {
-		t.Errorf("impact %q, status %s: want the typed impact and the other's status", inc.Impact, inc.Status)
+	if inc.Impact != "All card payments failed for 20 minutes" || inc.Status != incident.StatusIdentified ||
+		inc.Severity != incident.SEV1 || inc.AcknowledgedAt == nil {
+		t.Errorf("impact %q, status %s, severity %s, acknowledged %v: want the typed impact and the other's status, severity and acknowledgement",
+			inc.Impact, inc.Status, inc.Severity, inc.AcknowledgedAt)
+	}
+}
+
+// A details form refused for a bad time comes back with the fields the
+// user did not touch as they now are, and saved again keeps what someone
+// else changed meanwhile.
+func TestDetailsRefusedThenSavedKeepsOthersChanges(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	c := e.signIn("ana@example.com", incident.RoleEditor)
+	e.must(201, "POST", "/api/v1/incidents", `{"title":"Checkout down","severity":"SEV2","started_at":"2024-01-25T10:00:00Z"}`, nil)
+	typed := formValues(t, e.get(c, "/incidents/INC-1").Body.String(), "/incidents/INC-1")
+	e.must(200, "PATCH", "/api/v1/incidents/INC-1", `{"version":1,"severity":"SEV1"}`, nil) // someone else, meanwhile
+
+	typed.Set("commander", "ana")
+	typed.Set("detected_at", "soon")
+	w := e.form(c, "/incidents/INC-1", typed)
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `value="SEV1" selected`) {
+		t.Fatalf("bad time: %d, or the form does not show the severity as it now is", w.Code)
+	}
+	again := formValues(t, w.Body.String(), "/incidents/INC-1")
+	again.Set("detected_at", "2024-01-25 10:05")
+	if w = e.form(c, "/incidents/INC-1", again); w.Code != http.StatusSeeOther {
+		t.Fatalf("saving the corrected form: %d", w.Code)
+	}
+	inc, _ := e.store.Incident(context.Background(), "INC-1")
+	if inc.Severity != incident.SEV1 || inc.Commander != "ana" || inc.DetectedAt == nil {
+		t.Errorf("severity %s, commander %q, detected %v: want the other's severity and ana's changes", inc.Severity, inc.Commander, inc.DetectedAt)
+	}
+}
+
+// Two people who make the same change meet no conflict; a form that does
+// not say what it showed (a page older than the server) is held to its
+// version.
+func TestDetailsSameChangeAndFormWithoutShown(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	c := e.signIn("ana@example.com", incident.RoleEditor)
+	e.must(201, "POST", "/api/v1/incidents", `{"title":"Checkout down","severity":"SEV2","started_at":"2024-01-25T10:00:00Z"}`, nil)
+	typed := formValues(t, e.get(c, "/incidents/INC-1").Body.String(), "/incidents/INC-1")
+	e.must(200, "PATCH", "/api/v1/incidents/INC-1", `{"version":1,"severity":"SEV1"}`, nil)
+	typed.Set("severity", "SEV1")
+	if w := e.form(c, "/incidents/INC-1", typed); w.Code != http.StatusSeeOther {
+		t.Errorf("the same change as the other's: %d", w.Code)
+	}
+	old := formValues(t, e.get(c, "/incidents/INC-1").Body.String(), "/incidents/INC-1")
+	old.Del("shown")
+	e.must(200, "PATCH", "/api/v1/incidents/INC-1", `{"version":2,"impact":"All checkouts fail"}`, nil)
+	old.Set("commander", "ana")
+	if w := e.form(c, "/incidents/INC-1", old); w.Code != http.StatusConflict {
+		t.Errorf("a stale form without what it showed: %d, want 409", w.Code)
+	}
+	if inc, _ := e.store.Incident(context.Background(), "INC-1"); inc.Impact != "All checkouts fail" || inc.Commander != "" {
+		t.Errorf("impact %q, commander %q after the refused save", inc.Impact, inc.Commander)
 	}
 }
 
@@ -312,7 +366,7 @@ func openEntryForm(t *testing.T) (*env, *http.Cookie, incident.Event, string, ur
 // entry now reads; saving it again replaces it.
 func TestEditEntrySameFieldConflict(t *testing.T) {
 	e, c, ev, path, v := openEntryForm(t)
-	e.must(200, "PATCH", "/api/v1/incidents/INC-1/events/"+itoa(ev.ID), `{"text":"Paged the DBA (Bob's version)"}`, nil)
+	e.must(200, "PATCH", "/api/v1/incidents/INC-1/events/"+itoa(ev.ID), `{"text":"Paged the DBA (Bob's version)","kind":"escalation"}`, nil)
 
 	v.Set("text", "Paged the DBA and the SRE (Ana's version)")
 	w := e.form(c, path, v)
@@ -328,8 +382,8 @@ func TestEditEntrySameFieldConflict(t *testing.T) {
 		t.Fatalf("saving again: %d", w.Code)
 	}
 	got, _ = e.store.Event(context.Background(), ev.IncidentID, ev.ID)
-	if got.Text != "Paged the DBA and the SRE (Ana's version)" {
-		t.Errorf("after saving again: %q", got.Text)
+	if got.Text != "Paged the DBA and the SRE (Ana's version)" || got.Kind != incident.KindEscalation {
+		t.Errorf("after saving again: %q, %s: want Ana's text and Bob's kind", got.Text, got.Kind)
 	}
 }
 

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -37,9 +36,9 @@ type incidentView struct {
 
 	Entry   entryForm
 	Details detailsForm
-	// Shown is the incident as the details form showed it, sent back with
-	// the form: a field typed as shown is left alone.
-	Shown     detailsForm
+	// Shown fingerprints the fields as the details form showed them, sent
+	// back with the form: a field typed as shown is left alone.
+	Shown     shownFields
 	Cause     causeForm
 	Task      taskForm
 	Errors    map[string]string // by form field, e.g. "entry.text"
@@ -147,12 +146,6 @@ var priorities = []incident.Priority{"P1", "P2", "P3", "P4"}
 
 var taskStates = []incident.TaskStatus{incident.TaskOpen, incident.TaskInProgress, incident.TaskDone, incident.TaskWontDo}
 
-// Encoded is the form as JSON, for a hidden field.
-func (f detailsForm) Encoded() string {
-	b, _ := json.Marshal(f)
-	return string(b)
-}
-
 func detailsFormOf(inc *incident.Incident, loc *time.Location) detailsForm {
 	t := func(p *time.Time) string {
 		if p == nil {
@@ -201,7 +194,7 @@ func (p *incidentView) build(d *incident.Detail, now time.Time) {
 	p.Categories, p.Priorities, p.TaskStates = incident.Categories, priorities, taskStates
 	p.Entry = entryForm{Kind: string(incident.KindNote), Highlight: true}
 	p.Details = detailsFormOf(&d.Incident, loc)
-	p.Shown = p.Details
+	p.Shown = shownOf(p.Details)
 	p.Cause = causeForm{Category: string(incident.CategoryUnknown)}
 	p.Task = taskForm{Kind: string(incident.TaskTask), Priority: "P3"}
 	p.Errors = map[string]string{}

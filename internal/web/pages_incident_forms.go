@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -114,75 +113,58 @@ func (s *Server) editIncident(c *gin.Context) error {
 		RootCause: c.PostForm("root_cause"), Resolution: c.PostForm("resolution"), Conclusion: c.PostForm("conclusion"),
 		StartedAt: c.PostForm("started_at"), DetectedAt: c.PostForm("detected_at"), AcknowledgedAt: c.PostForm("acknowledged_at"),
 		MitigatedAt: c.PostForm("mitigated_at"), ResolvedAt: c.PostForm("resolved_at")}
-	shown := now // a form that does not say what it showed: as it is now
-	if raw := c.PostForm("shown"); raw != "" {
-		var sf detailsForm
-		if json.Unmarshal([]byte(raw), &sf) == nil {
-			shown = sf
-		}
+	shown := parseShown(c.PostForm("shown"))
+	edit := diffDetails(f, now, shown)
+	// Fields left alone are not sent, so whatever others saved in them
+	// stays: the version need not match. A form that does not say what it
+	// showed is held to the version it was rendered with.
+	version := cur.Version
+	if shown == nil {
+		version, _ = strconv.Atoi(f.Version)
 	}
-	patch := &incident.Patch{Version: &cur.Version}
-	var changed, conflict string
-	text := func(name, typed, was, is string, dst *incident.Optional[string]) {
-		typed = strings.TrimSpace(normalizeNewlines(typed))
-		if typed == strings.TrimSpace(normalizeNewlines(was)) {
-			return
-		}
-		changed = name
-		if strings.TrimSpace(normalizeNewlines(is)) != strings.TrimSpace(normalizeNewlines(was)) && conflict == "" {
-			conflict = name
-		}
-		*dst = incident.Some(typed)
-	}
-	var title, severity, services incident.Optional[string]
-	text("title", f.Title, shown.Title, now.Title, &title)
-	text("severity", f.Severity, shown.Severity, now.Severity, &severity)
-	text("commander", f.Commander, shown.Commander, now.Commander, &patch.Commander)
-	text("services", strings.Join(splitServices(f.Services), ", "), strings.Join(splitServices(shown.Services), ", "), now.Services, &services)
-	text("impact", f.Impact, shown.Impact, now.Impact, &patch.Impact)
-	text("root_cause", f.RootCause, shown.RootCause, now.RootCause, &patch.RootCause)
-	text("resolution", f.Resolution, shown.Resolution, now.Resolution, &patch.Resolution)
-	text("conclusion", f.Conclusion, shown.Conclusion, now.Conclusion, &patch.Conclusion)
-	patch.Title = title
-	if severity.Set {
-		patch.Severity = incident.Some(incident.Severity(severity.Value))
-	}
-	if services.Set {
-		patch.Services = incident.Some(splitServices(services.Value))
-	}
-	// A milestone left as shown is left alone, so that its seconds survive
-	// a form that shows minutes.
-	for _, m := range []struct {
-		field, typed, was, is string
-		dst                   *incident.Optional[time.Time]
-	}{{"started_at", f.StartedAt, shown.StartedAt, now.StartedAt, &patch.StartedAt},
-		{"detected_at", f.DetectedAt, shown.DetectedAt, now.DetectedAt, &patch.DetectedAt},
-		{"acknowledged_at", f.AcknowledgedAt, shown.AcknowledgedAt, now.AcknowledgedAt, &patch.AcknowledgedAt},
-		{"mitigated_at", f.MitigatedAt, shown.MitigatedAt, now.MitigatedAt, &patch.MitigatedAt},
-		{"resolved_at", f.ResolvedAt, shown.ResolvedAt, now.ResolvedAt, &patch.ResolvedAt}} {
-		typed := strings.TrimSpace(m.typed)
-		if typed == strings.TrimSpace(m.was) {
+	patch := &incident.Patch{Version: &version}
+	for _, fd := range detailsFields {
+		name := fd.name
+		typed, ok := edit.changed[name]
+		if !ok {
 			continue
 		}
-		changed = m.field
-		if m.is != m.was && conflict == "" {
-			conflict = m.field
+		switch name {
+		case "title":
+			patch.Title = incident.Some(typed)
+		case "severity":
+			patch.Severity = incident.Some(incident.Severity(typed))
+		case "commander":
+			patch.Commander = incident.Some(typed)
+		case "services":
+			patch.Services = incident.Some(splitServices(typed))
+		case "impact":
+			patch.Impact = incident.Some(typed)
+		case "root_cause":
+			patch.RootCause = incident.Some(typed)
+		case "resolution":
+			patch.Resolution = incident.Some(typed)
+		case "conclusion":
+			patch.Conclusion = incident.Some(typed)
+		default: // a milestone; one left as shown keeps its seconds
+			dst := map[string]*incident.Optional[time.Time]{"started_at": &patch.StartedAt, "detected_at": &patch.DetectedAt,
+				"acknowledged_at": &patch.AcknowledgedAt, "mitigated_at": &patch.MitigatedAt, "resolved_at": &patch.ResolvedAt}[name]
+			if typed == "" {
+				*dst = incident.Optional[time.Time]{Set: true, Null: true}
+				continue
+			}
+			at, perr := parseWhen(name, typed, s.cfg.Now(), loc)
+			if perr != nil && err == nil {
+				err = perr
+			}
+			*dst = incident.Some(at)
 		}
-		if typed == "" {
-			*m.dst = incident.Optional[time.Time]{Set: true, Null: true}
-			continue
-		}
-		at, perr := parseWhen(m.field, typed, s.cfg.Now(), loc)
-		if perr != nil && err == nil {
-			err = perr
-		}
-		*m.dst = incident.Some(at)
 	}
-	if conflict != "" {
-		err = incident.FieldError(incident.ECONFLICT, conflict, "someone else changed %s meanwhile%s: save again to replace it with yours",
-			humanField(conflict), nowReads(now, conflict))
+	if edit.conflict != "" {
+		err = incident.FieldError(incident.ECONFLICT, edit.conflict, "someone else changed %s meanwhile%s: save again to replace it with yours",
+			humanField(edit.conflict), nowReads(now, edit.conflict))
 	}
-	if err == nil && changed == "" {
+	if err == nil && len(edit.changed) == 0 {
 		c.Redirect(http.StatusSeeOther, "/incidents/"+cur.Ref)
 		return nil
 	}
@@ -195,13 +177,9 @@ func (s *Server) editIncident(c *gin.Context) error {
 			return err
 		}
 		return s.rerender(c, err, "details", "title", func(p *incidentView) {
-			p.Details, p.DetailsOpen = f, true
-			if incident.ErrorCode(err) == incident.ECONFLICT {
-				// What was typed stays; the form now shows, as what it
-				// showed, the incident as it is, so that saving again
-				// replaces only what the user changed.
-				p.Shown = detailsFormOf(&p.Inc, loc)
-			}
+			conflict := incident.ErrorCode(err) == incident.ECONFLICT
+			p.Details, p.Shown = edit.again(f, detailsFormOf(&p.Inc, loc), shown, conflict)
+			p.DetailsOpen = true
 		})
 	}
 	s.notify(inc.ID, ChangeIncident, 0)

@@ -1,0 +1,120 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+)
+
+// detailsFields are the fields of the details form, by their names in the
+// form and the API, with where a detailsForm holds each.
+var detailsFields = []struct {
+	name string
+	of   func(*detailsForm) *string
+}{
+	{"title", func(f *detailsForm) *string { return &f.Title }},
+	{"severity", func(f *detailsForm) *string { return &f.Severity }},
+	{"commander", func(f *detailsForm) *string { return &f.Commander }},
+	{"services", func(f *detailsForm) *string { return &f.Services }},
+	{"impact", func(f *detailsForm) *string { return &f.Impact }},
+	{"root_cause", func(f *detailsForm) *string { return &f.RootCause }},
+	{"resolution", func(f *detailsForm) *string { return &f.Resolution }},
+	{"conclusion", func(f *detailsForm) *string { return &f.Conclusion }},
+	{"started_at", func(f *detailsForm) *string { return &f.StartedAt }},
+	{"detected_at", func(f *detailsForm) *string { return &f.DetectedAt }},
+	{"acknowledged_at", func(f *detailsForm) *string { return &f.AcknowledgedAt }},
+	{"mitigated_at", func(f *detailsForm) *string { return &f.MitigatedAt }},
+	{"resolved_at", func(f *detailsForm) *string { return &f.ResolvedAt }},
+}
+
+// normalField is a field's value as compared: trimmed, with a browser's
+// line ends, and services as a list.
+func normalField(name, v string) string {
+	v = strings.TrimSpace(normalizeNewlines(v))
+	if name == "services" {
+		v = strings.Join(splitServices(v), ", ")
+	}
+	return v
+}
+
+// shownFields fingerprints each field of a details form as it was shown.
+// Fingerprints rather than the texts: a form of four long texts sent
+// twice would pass the limit of a request's body.
+type shownFields map[string]string
+
+func fingerprint(name, v string) string {
+	sum := sha256.Sum256([]byte(normalField(name, v)))
+	return hex.EncodeToString(sum[:12])
+}
+
+// shownOf fingerprints the fields of f.
+func shownOf(f detailsForm) shownFields {
+	out := make(shownFields, len(detailsFields))
+	for _, fd := range detailsFields {
+		out[fd.name] = fingerprint(fd.name, *fd.of(&f))
+	}
+	return out
+}
+
+// Encoded is the fingerprints as JSON, for a hidden field.
+func (s shownFields) Encoded() string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// parseShown reads the hidden field back; nil when absent or not one this
+// server wrote.
+func parseShown(raw string) shownFields {
+	var s shownFields
+	if raw == "" || json.Unmarshal([]byte(raw), &s) != nil || len(s) != len(detailsFields) {
+		return nil
+	}
+	return s
+}
+
+// detailsEdit is what a posted details form changes, worked out against
+// the incident as it is now and as the form showed it.
+type detailsEdit struct {
+	changed  map[string]string // field: the value typed, as compared
+	conflict string            // the first changed field someone else changed meanwhile
+}
+
+// diffDetails compares the typed form f with the incident as it is now and
+// the fingerprints of what the form showed (nil: a form that does not
+// say; then what differs from now is what changed, and the version tells
+// conflicts). A field typed as it was shown is left alone, and so is one
+// typed as it now is.
+func diffDetails(f, now detailsForm, shown shownFields) detailsEdit {
+	e := detailsEdit{changed: map[string]string{}}
+	for _, fd := range detailsFields {
+		typed, is := normalField(fd.name, *fd.of(&f)), normalField(fd.name, *fd.of(&now))
+		if typed == is || (shown != nil && fingerprint(fd.name, typed) == shown[fd.name]) {
+			continue
+		}
+		e.changed[fd.name] = typed
+		if shown != nil && fingerprint(fd.name, is) != shown[fd.name] && e.conflict == "" {
+			e.conflict = fd.name
+		}
+	}
+	return e
+}
+
+// again is the form to show after a refusal: the fields the user changed
+// as typed, the others as they now are; and what it showed, for the next
+// save: the incident as it now is, except, when the refusal was not a
+// conflict, the fields the user changed, which keep what the form showed
+// at first, so that a change someone makes meanwhile is still seen.
+func (e detailsEdit) again(f, now detailsForm, shown shownFields, conflict bool) (detailsForm, shownFields) {
+	form := now
+	next := shownOf(now)
+	for _, fd := range detailsFields {
+		if _, ok := e.changed[fd.name]; ok {
+			*fd.of(&form) = *fd.of(&f)
+			if !conflict && shown != nil {
+				next[fd.name] = shown[fd.name]
+			}
+		}
+	}
+	return form, next
+}
