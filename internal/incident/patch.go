@@ -124,7 +124,11 @@ func (p *Patch) Apply(inc *Incident, now time.Time, author string) (*Event, erro
 	// The milestones as given, before a status change fills others around
 	// them: a conflict is named by a field the patch sent, not by one
 	// filled in between.
-	if err := checkMilestoneOrder(inc.Milestones(), p.givenMilestones()); err != nil {
+	given := inc.Milestones()
+	if p.Status.Set && p.Status.Value.Open() && !inc.Status.Open() && !p.ResolvedAt.Set {
+		given[len(given)-1].At = nil // reopening clears the resolution
+	}
+	if err := checkMilestoneOrder(given, p.givenMilestones()); err != nil {
 		return nil, err
 	}
 	// The status goes last, so that it fills only the milestones the patch

@@ -413,6 +413,15 @@ func TestStatusKeepsAResolutionUnlessReopened(t *testing.T) {
 		if got.ResolvedAt != nil {
 			t.Errorf("reopened: resolved_at %v, want it cleared", got.ResolvedAt)
 		}
+		// Reopened with a mitigation after the resolution it clears.
+		v = got.Version
+		if got, err = s.UpdateIncident(ctx, open.Ref, &incident.Patch{Version: &v, Status: incident.Some(incident.StatusResolved), ResolvedAt: incident.Some(*at("15:00"))}); err != nil {
+			t.Fatal(err)
+		}
+		v = got.Version
+		if _, err = s.UpdateIncident(ctx, open.Ref, &incident.Patch{Version: &v, Status: incident.Some(incident.StatusInvestigating), MitigatedAt: incident.Some(*at("16:00"))}); err != nil {
+			t.Errorf("reopening with a mitigation after the old resolution: %v", err)
+		}
 	})
 }
 
