@@ -508,3 +508,17 @@ func TestSummaryProseDatesTheTimeline(t *testing.T) {
 		t.Errorf("warnings %s do not say where the date and zone came from", said)
 	}
 }
+
+// Under a Duration of several days, each midnight the timeline passes is
+// passed: the Duration holds 00:10 of both days, and the second comes
+// after the first.
+func TestTimelineOverTwoMidnightsWithinTheDuration(t *testing.T) {
+	doc := "# Postmortem: Long outage\n\n## Issue Summary\n" +
+		"- **Duration:** The outage occurred from January 25, 2024, 10:00 AM to January 27, 2024, 10:00 AM (UTC).\n\n## Timeline\n" +
+		"- **10:00 AM (UTC):** Started.\n- **11:50 PM:** Still down.\n- **12:10 AM:** Past midnight.\n- **11:00 AM:** Next morning.\n" +
+		"- **11:50 PM:** Second evening.\n- **12:10 AM:** Second midnight.\n- **2:00 AM:** Recovered.\n"
+	d, _ := mustImport(t, []byte(doc))
+	wantEvents(t, d, "2024-01-25 10:00 | Started.", "2024-01-25 23:50 | Still down.", "2024-01-26 00:10 | Past midnight.",
+		"2024-01-26 11:00 | Next morning.", "2024-01-26 23:50 | Second evening.", "2024-01-27 00:10 | Second midnight.",
+		"2024-01-27 02:00 | Recovered.")
+}

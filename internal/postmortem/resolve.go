@@ -56,8 +56,11 @@ func (im *importer) resolveTimes() {
 		}
 		st.year, st.month, st.day, st.loc = date.year, date.month, date.day, loc
 		at := st.at()
-		within := start != nil && end != nil && !at.Before(*start) && !at.After(*end)
-		if !explicit && prev != nil && at.Before(prev.Add(-time.Hour)) && !newestFirst && !within {
+		within := func(t time.Time) bool { return start != nil && end != nil && !t.Before(*start) && !t.After(*end) }
+		// Past midnight, unless the Duration holds the time as written and
+		// not the next day's.
+		stays := within(at) && !within(at.AddDate(0, 0, 1))
+		if !explicit && prev != nil && at.Before(prev.Add(-time.Hour)) && !newestFirst && !stays {
 			// 11:50 PM then 12:10 AM: the timeline went past midnight.
 			at = at.AddDate(0, 0, 1)
 			im.warn(it.line, "%s is earlier than the entry before it: read as the next day", at.Format("15:04"))
