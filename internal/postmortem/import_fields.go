@@ -1,6 +1,7 @@
 package postmortem
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/yuin/goldmark/ast"
@@ -137,11 +138,16 @@ func (im *importer) detectionSentence(sec *section) bool {
 		return false
 	}
 	text := im.s.plain(p)
-	if !strings.HasPrefix(text, "The incident was detected ") || strings.Count(text, ". ") > 0 {
-		return false
+	if !generatedDetection.MatchString(text) {
+		return false // a sentence of the team's own, kept as written
 	}
 	return im.applyLabel(labelDetected, text, im.lineOf(p), sec.meaning)
 }
+
+// generatedDetection matches the sentences detectionSentence writes, and
+// nothing a person would add to them.
+var generatedDetection = regexp.MustCompile(`^The incident was detected (?:on [A-Z][a-z]+ \d{1,2}, \d{4}, )?at \d{1,2}:\d{2} [AP]M \([^()]+\)` +
+	`(?:, as it began|, (?:\d+ (?:days?|hours?|minutes?) ?)+ after it began)?\.$`)
 
 // setDuration reads the stamps of a Duration value; it reports false when
 // it holds no time.

@@ -138,3 +138,13 @@ func TestDetectionSentenceComesBackAsTheTime(t *testing.T) {
 		t.Errorf("the sentence does not follow the detection:\n%s", out)
 	}
 }
+
+// A Detection section the team wrote is kept as written, even when it
+// begins as the export's sentence does.
+func TestDetectionOfTheTeamsOwnIsKept(t *testing.T) {
+	own := "The incident was detected by a customer complaint to support at 10:40 AM UTC."
+	d, _ := mustImport(t, []byte("# Postmortem: Outage\n\n## Timeline\n\n- **10:00 AM (UTC):** Started.\n\n## Detection\n\n"+own+"\n"))
+	if !strings.Contains(d.Extra, own) {
+		t.Errorf("the team's Detection sentence was not kept: extra %q", d.Extra)
+	}
+}
