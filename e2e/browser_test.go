@@ -366,6 +366,40 @@ func TestIncidentCommanderInBrowser(t *testing.T) {
 		do(t, ctx, "back to speed", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("entry-text")))
 	})
 
+	t.Run("RefusedEntryKeepsTheOthersApart", func(t *testing.T) {
+		// An entry refused for its time comes back alone, with its time;
+		// the one typed after it waits, and both are saved, apart and in
+		// order, once the time is corrected.
+		do(t, ctx, "slow the connection", chromedp.Evaluate[chromedp.Void](`(() => {
+			const f = window.fetch;
+			window.fetch = (...a) => new Promise(r => setTimeout(r, 400)).then(() => f(...a));
+		})()`))
+		first, second := "Checked the replica lag", "Promoted the replica"
+		do(t, ctx, "type two entries, the first at a bad time",
+			chromedp.SendKeys(chromedp.ID("entry-at"), "soon"),
+			chromedp.Focus(chromedp.ID("entry-text")), chromedp.KeyEvent(first), press("Enter", "Enter", 13),
+			chromedp.KeyEvent(second), press("Enter", "Enter", 13))
+		waitFor(t, ctx, "the refusal shows", `[...document.querySelectorAll("#entry-form .error")].some(n => n.textContent.includes("1 more entry waits"))`, 10*time.Second)
+		box, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.getElementById("entry-text").value, document.getElementById("entry-at").value]`))
+		if len(box) != 2 || box[0] != first || box[1] != "soon" {
+			t.Fatalf("after the refusal the box holds %q, want the first entry alone with its time", box)
+		}
+		do(t, ctx, "correct the time and send again",
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("entry-at").value = ""`),
+			chromedp.Focus(chromedp.ID("entry-text")), press("Enter", "Enter", 13))
+		order := `[...document.querySelectorAll("#timeline .entry-text")].map(e => e.textContent.trim())`
+		waitFor(t, ctx, "both saved", fmt.Sprintf(`(() => { const o = %s; return o.includes(%q) && o.includes(%q); })()`, order, first, second), 15*time.Second)
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](order))
+		n := map[string]int{}
+		for _, e := range got {
+			n[e]++
+		}
+		if n[first] != 1 || n[second] != 1 {
+			t.Errorf("timeline %q: want each entry once", got)
+		}
+		do(t, ctx, "back to speed", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("entry-text")))
+	})
+
 	t.Run("EntryKeptWhenSessionEnded", func(t *testing.T) {
 		// The session ends (signed out in another tab) while an entry is
 		// typed: the box keeps the text and says why it was not saved.

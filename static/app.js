@@ -134,18 +134,26 @@
     });
     // An entry leaves the box as it is sent, so that the next one can be
     // typed at once; entries are sent one at a time, in order. One that
-    // is refused comes back into the box, with those queued after it,
-    // ahead of what was typed since, beside the reason.
+    // is refused comes back into the box, with its time, kind and star,
+    // ahead of what was typed since, beside the reason; those queued after
+    // it wait, each still an entry of its own, until it is sent again.
     var at = document.getElementById("entry-at");
-    var queue = [], sending = false;
+    var kind = document.getElementById("entry-kind");
+    var star = document.getElementById("entry-highlight");
+    var queue = [], sending = false, paused = false;
     var clearErrors = function () { entryForm.querySelectorAll(".error").forEach(function (n) { n.remove(); }); };
     var giveBack = function () {
-      var texts = queue.map(function (q) { return q.text; });
-      if (text.value.trim()) { texts.push(text.value); }
-      text.value = texts.join("\n");
-      if (!at.value && queue.length) { at.value = queue[0].at; }
-      queue = [];
+      var item = queue.shift();
+      paused = true;
+      text.value = item.text + (text.value.trim() ? "\n" + text.value : "");
+      at.value = item.data.get("at") || "";
+      if (kind && item.data.get("kind")) { kind.value = item.data.get("kind"); }
+      if (star) { star.checked = item.data.get("highlight") === "1"; }
+      return queue.length ? " " + queue.length + (queue.length === 1 ? " more entry waits" : " more entries wait") + " to be saved after it." : "";
     };
+    window.addEventListener("beforeunload", function (e) {
+      if (queue.length) { e.preventDefault(); e.returnValue = ""; }
+    });
     var say = function (message) {
       var msg = document.createElement("p");
       msg.className = "error";
@@ -154,7 +162,7 @@
       text.closest(".field").appendChild(msg);
     };
     var send = function () {
-      if (sending || !queue.length) { return; }
+      if (sending || paused || !queue.length) { return; }
       sending = true;
       fetch(entryForm.action, { method: "POST", body: queue[0].data, redirect: "manual", credentials: "same-origin" })
         .then(function (r) {
@@ -164,7 +172,7 @@
             return;
           }
           return r.text().then(function (html) {
-            giveBack();
+            var waiting = giveBack();
             clearErrors();
             var doc = new DOMParser().parseFromString(html, "text/html");
             var fresh = doc.getElementById("entry-form");
@@ -175,18 +183,19 @@
                 var mine = input && document.getElementById(input.id);
                 if (mine) { mine.closest(".field").appendChild(document.importNode(err, true)); }
               });
+              if (waiting) { say("Not saved." + waiting); }
               return;
             }
             // Not the page with the form: an ended session, a refusal or
             // a failure. Its message goes beside the text, which stays.
             var said = doc.querySelector("main p, section p");
-            say((said && said.textContent.trim()) || ("Not saved: the server answered " + r.status + "."));
+            say(((said && said.textContent.trim()) || ("Not saved: the server answered " + r.status + ".")) + waiting);
           });
         })
         .catch(function () {
-          giveBack();
+          var waiting = giveBack();
           clearErrors();
-          say("Not saved: the server could not be reached. Press Enter to try again.");
+          say("Not saved: the server could not be reached. Press Enter to try again." + waiting);
         })
         .then(function () {
           sending = false;
@@ -198,7 +207,14 @@
       e.preventDefault();
       if (!text.value.trim()) { return; }
       clearErrors();
-      queue.push({ data: new URLSearchParams(new FormData(entryForm)), text: text.value, at: at.value });
+      var item = { data: new URLSearchParams(new FormData(entryForm)), text: text.value };
+      if (paused) {
+        // The refused entry, sent again: ahead of those that waited.
+        queue.unshift(item);
+        paused = false;
+      } else {
+        queue.push(item);
+      }
       text.value = "";
       at.value = "";
       text.focus();
