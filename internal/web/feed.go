@@ -3,8 +3,8 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -99,6 +99,25 @@ func (s *Server) taskFeed(c *gin.Context) error {
 // calendar apps update the event when the task changes rather than add one.
 func taskUID(id int64) string { return fmt.Sprintf("task-%d@hindsight", id) }
 
+// asURI writes a link as a URI, which RFC 5545 asks for: the bytes a URI
+// cannot hold (spaces, controls, anything not ASCII, and "<>\"{}|\^`)
+// percent-encoded, and nothing else touched, so that "%2F" in a path stays.
+func asURI(link string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(link); i++ {
+		c := link[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("<>\"{}|\\^`", c) >= 0 {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
 func writeTaskEvent(w *icalWriter, t *incident.Task, loc *time.Location) {
 	due := t.DueAt.In(loc)
 	owner := t.Owner
@@ -117,13 +136,7 @@ func writeTaskEvent(w *icalWriter, t *incident.Task, loc *time.Location) {
 	w.text("DESCRIPTION", fmt.Sprintf("Follow-up task %d of %s\nOwner: %s\nPriority: %s\nStatus: %s\nDue: %s",
 		t.ID, t.IncidentRef, owner, t.Priority, t.Status, due.Format("2006-01-02 15:04 MST")))
 	if t.ExternalURL != "" {
-		// Validated as http(s) when stored; written as a URI, which holds
-		// no space ("https://x.example/a b" is "…/a%20b").
-		u := t.ExternalURL
-		if p, err := url.Parse(u); err == nil {
-			u = p.String()
-		}
-		w.prop("URL", u)
+		w.prop("URL", asURI(t.ExternalURL)) // validated as http(s) when stored
 	}
 	w.text("CATEGORIES", string(t.Priority))
 	w.prop("TRANSP", "TRANSPARENT") // a due date does not make anyone busy
