@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -37,26 +38,43 @@ var gzipPool = sync.Pool{New: func() any {
 func compress(c *gin.Context) {
 	r := c.Request
 	p := r.URL.Path
-	if strings.HasPrefix(p, hooksPrefix) || strings.HasPrefix(p, "/static/") || strings.HasSuffix(p, "/stream") ||
-		r.Header.Get("Range") != "" || !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+	if strings.HasPrefix(p, hooksPrefix) || strings.HasPrefix(p, "/static/") || strings.HasSuffix(p, "/stream") {
+		c.Next()
+		return
+	}
+	c.Writer.Header().Add("Vary", "Accept-Encoding") // for caches, whichever was asked
+	if r.Header.Get("Range") != "" || !acceptsGzip(r.Header.Get("Accept-Encoding")) {
 		c.Next()
 		return
 	}
 	w := &gzipWriter{ResponseWriter: c.Writer}
 	c.Writer = w
-	defer w.close()
+	defer func() {
+		if v := recover(); v != nil {
+			// Cut short: no gzip trailer, so that the client sees the
+			// body broken rather than complete.
+			w.gz = nil
+			panic(v)
+		}
+		w.close()
+	}()
 	c.Next()
 }
 
-// acceptsGzip reads an Accept-Encoding header: gzip listed, and not with
-// q=0.
+// acceptsGzip reads an Accept-Encoding header: gzip listed with a q above
+// zero, or none.
 func acceptsGzip(header string) bool {
 	for part := range strings.SplitSeq(header, ",") {
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(name), "gzip") {
-			q := strings.ReplaceAll(params, " ", "")
-			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			continue
 		}
+		q, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q=")
+		if !ok {
+			return true
+		}
+		v, err := strconv.ParseFloat(q, 64)
+		return err == nil && v > 0
 	}
 	return false
 }
@@ -75,7 +93,6 @@ func (w *gzipWriter) decide(first int) {
 	}
 	w.decided = true
 	h := w.Header()
-	h.Add("Vary", "Accept-Encoding")
 	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
 	if !compressible[mt] || h.Get("Content-Encoding") != "" || first < minCompress || w.Status() == http.StatusPartialContent {
 		return
