@@ -61,6 +61,9 @@ func Import(src []byte, now time.Time) (*incident.Detail, []Warning, error) {
 	}
 	im.resolveTimes()
 	im.finish()
+	if err := im.validateLines(); err != nil {
+		return nil, im.warnings, err
+	}
 	if n := utf8.RuneCountInString(im.d.Extra); n > incident.MaxExtraLen {
 		// The store would refuse it, naming a field the author never wrote.
 		return nil, im.warnings, incident.Errorf(incident.ETOOLARGE,
@@ -68,6 +71,31 @@ func Import(src []byte, now time.Time) (*incident.Detail, []Warning, error) {
 			n, im.largestNote(), incident.MaxExtraLen)
 	}
 	return im.d, im.warnings, nil
+}
+
+// validateLines checks each event and task as the store will, and names
+// the line of the document that a refusal is about: the store would name
+// "events[1].text", which the author never wrote.
+func (im *importer) validateLines() error {
+	check := func(err error, line int) error {
+		if err == nil || line <= 0 {
+			return err
+		}
+		return incident.FieldError(incident.ErrorCode(err), incident.ErrorField(err), "line %d: %s", line, incident.ErrorMessage(err))
+	}
+	for i, e := range im.d.Events {
+		e.Normalize()
+		if err := check(e.Validate(), im.eventLines[i]); err != nil {
+			return incident.RenameField(err, func(f string) string { return fmt.Sprintf("events[%d].%s", i, f) })
+		}
+	}
+	for i, t := range im.d.Tasks {
+		t.Normalize()
+		if err := check(t.Validate(), im.taskLines[i]); err != nil {
+			return incident.RenameField(err, func(f string) string { return fmt.Sprintf("tasks[%d].%s", i, f) })
+		}
+	}
+	return nil
 }
 
 // largestNote names where most of the text kept as it is stands, for an
@@ -114,6 +142,9 @@ type importer struct {
 	proseLine int
 	timeline  []timelineItem
 	dues      []pendingDue
+	// The lines of the document each event and task came from, in the
+	// order of the Detail's lists: a refusal names the line.
+	eventLines, taskLines []int
 }
 
 // A note is text of the document that maps onto no field, under the

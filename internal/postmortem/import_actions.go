@@ -123,6 +123,7 @@ func (im *importer) addTaskWith(title string, given taskMeta, more string, kind 
 		t.Status = incident.TaskOpen
 	}
 	im.d.Tasks = append(im.d.Tasks, t)
+	im.taskLines = append(im.taskLines, line)
 	if meta.due != nil {
 		im.dues = append(im.dues, pendingDue{task: len(im.d.Tasks) - 1, st: *meta.due, line: line})
 	}

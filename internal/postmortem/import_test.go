@@ -522,3 +522,18 @@ func TestTimelineOverTwoMidnightsWithinTheDuration(t *testing.T) {
 		"2024-01-26 11:00 | Next morning.", "2024-01-26 23:50 | Second evening.", "2024-01-27 00:10 | Second midnight.",
 		"2024-01-27 02:00 | Recovered.")
 }
+
+// An entry or a task the store would refuse is refused at import, naming
+// the line of the document it came from, not "events[1].text".
+func TestImportRefusalNamesTheLine(t *testing.T) {
+	long := strings.Repeat("word ", incident.MaxTextLen/5+1)
+	for _, c := range []struct{ doc, field, line string }{
+		{"# Postmortem: Outage\n\n## Timeline\n\n- **2024-01-01 10:00 UTC:** ok\n- **2024-01-01 10:05 UTC:** " + long + "\n", "events[1].text", "line 6: "},
+		{"# Postmortem: Outage\n\n## Timeline\n\n- **2024-01-01 10:00 UTC:** ok\n\n## Action Items\n\n- Fix it\n- " + long + "\n", "tasks[1].title", "line 10: "},
+	} {
+		_, _, err := Import([]byte(c.doc), importNow)
+		if incident.ErrorField(err) != c.field || !strings.HasPrefix(incident.ErrorMessage(err), c.line) {
+			t.Errorf("error %v (field %q), want %s saying %q", err, incident.ErrorField(err), c.field, c.line)
+		}
+	}
+}

@@ -78,6 +78,7 @@ func (im *importer) resolveTimes() {
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].at.Before(entries[j].at) })
 	for _, e := range entries {
 		text := strings.TrimSpace(e.item.text)
+		im.eventLines = append(im.eventLines, e.item.line)
 		im.d.Events = append(im.d.Events, incident.Event{
 			At: e.at.UTC(), Kind: classifyEvent(text), Text: text,
 			Source: incident.SourceImport, Highlight: true,
