@@ -200,10 +200,12 @@ func humanField(field string) string {
 
 // nowReads says what a field someone else changed now holds.
 func nowReads(now detailsForm, field string) string {
-	v := map[string]string{"title": now.Title, "severity": now.Severity, "commander": now.Commander,
-		"services": now.Services, "impact": now.Impact, "root_cause": now.RootCause, "resolution": now.Resolution,
-		"conclusion": now.Conclusion, "started_at": now.StartedAt, "detected_at": now.DetectedAt,
-		"acknowledged_at": now.AcknowledgedAt, "mitigated_at": now.MitigatedAt, "resolved_at": now.ResolvedAt}[field]
+	v := ""
+	for _, fd := range detailsFields {
+		if fd.name == field {
+			v = *fd.of(&now)
+		}
+	}
 	if v == "" {
 		return " (it is now empty)"
 	}
