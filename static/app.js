@@ -25,7 +25,12 @@
   }
   localTimes(document);
 
-  // Forms that ask before they destroy something.
+  // Forms that ask before they destroy something: with a dialog here, in
+  // place of the box that a page without script has to be ticked.
+  document.querySelectorAll("form[data-confirm] label.sure").forEach(function (l) {
+    l.querySelector("input").checked = true;
+    l.hidden = true;
+  });
   document.addEventListener("submit", function (e) {
     var msg = e.target.dataset && e.target.dataset.confirm;
     if (msg && !window.confirm(msg)) { e.preventDefault(); }

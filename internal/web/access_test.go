@@ -311,7 +311,7 @@ func accessTable(t *testing.T) []routeCase {
 			return fmt.Sprintf("/incidents/INC-1/events/%d", a.event()), "kind=note&text=changed"
 		}, "form"},
 		{"POST", "/incidents/:ref/events/:id/delete", pageWrites(303), func(a *accessEnv) (string, string) {
-			return fmt.Sprintf("/incidents/INC-1/events/%d/delete", a.event()), "x=1"
+			return fmt.Sprintf("/incidents/INC-1/events/%d/delete", a.event()), "sure=1"
 		}, "form"},
 		{"POST", "/incidents/:ref/root-causes", pageWrites(303), post("/incidents/INC-1/root-causes", "description=Cache+misconfiguration&category=configuration"), "form"},
 		{"POST", "/incidents/:ref/tasks", pageWrites(303), post("/incidents/INC-1/tasks", "title=Add+a+config+check"), "form"},
@@ -337,7 +337,7 @@ func accessTable(t *testing.T) []routeCase {
 			return fmt.Sprintf("/settings/users/%d", a.person()), "role=editor"
 		}, "form"},
 		{"POST", "/settings/users/:id/delete", adminPageWrites(303), func(a *accessEnv) (string, string) {
-			return fmt.Sprintf("/settings/users/%d/delete", a.person()), "x=1"
+			return fmt.Sprintf("/settings/users/%d/delete", a.person()), "sure=1"
 		}, "form"},
 		{"POST", "/settings/tokens", adminPageWrites(303), post("/settings/tokens", "name=ci&role=viewer"), "form"},
 		{"POST", "/settings/tokens/:id/revoke", adminPageWrites(303), func(a *accessEnv) (string, string) {
@@ -345,7 +345,7 @@ func accessTable(t *testing.T) []routeCase {
 			if err != nil {
 				a.t.Fatal(err)
 			}
-			return fmt.Sprintf("/settings/tokens/%d/revoke", tok.ID), "x=1"
+			return fmt.Sprintf("/settings/tokens/%d/revoke", tok.ID), "sure=1"
 		}, "form"},
 	}
 }

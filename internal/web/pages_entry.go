@@ -130,6 +130,9 @@ func (s *Server) editEvent(c *gin.Context) error {
 }
 
 func (s *Server) deleteEntry(c *gin.Context) error {
+	if err := requireSure(c); err != nil {
+		return err
+	}
 	inc, e, err := s.loadEvent(c)
 	if err != nil {
 		return err
@@ -153,6 +156,16 @@ func firstLine(s string) string {
 
 // normalizeNewlines makes a form's line breaks, which browsers send as
 // CRLF, comparable with the text as stored.
+// requireSure refuses a form that destroys something unless its box was
+// ticked, which the page's script does once the user confirms: without
+// script, nothing is deleted at a single click.
+func requireSure(c *gin.Context) error {
+	if c.PostForm("sure") != "1" {
+		return incident.FieldError(incident.EINVALID, "sure", "nothing was changed: tick the box beside the button to confirm")
+	}
+	return nil
+}
+
 // changedMeanwhile returns field when it changed since the form showed it.
 func changedMeanwhile(field string, changed bool) string {
 	if changed {

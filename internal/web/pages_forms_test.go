@@ -448,3 +448,26 @@ func TestClockTimesAroundDaylightSavingChanges(t *testing.T) {
 		}
 	}
 }
+
+// A form that destroys something needs its box ticked, which the page's
+// script does once the user confirms; without script, one click deleted
+// at once.
+func TestDeleteNeedsTheBoxTicked(t *testing.T) {
+	e, c, ev, path, _ := openEntryForm(t)
+	page := e.get(c, path).Body.String()
+	if !strings.Contains(page, `name="sure" value="1" required`) {
+		t.Fatal("the delete form has no box to tick")
+	}
+	if w := e.form(c, path+"/delete", url.Values{}); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "tick the box") {
+		t.Errorf("delete without the box: %d", w.Code)
+	}
+	if _, err := e.store.Event(context.Background(), ev.IncidentID, ev.ID); err != nil {
+		t.Fatalf("the entry was deleted without the box ticked: %v", err)
+	}
+	if w := e.form(c, path+"/delete", url.Values{"sure": {"1"}}); w.Code != http.StatusSeeOther {
+		t.Errorf("delete with the box ticked: %d", w.Code)
+	}
+	if _, err := e.store.Event(context.Background(), ev.IncidentID, ev.ID); err == nil {
+		t.Error("the entry is still there")
+	}
+}

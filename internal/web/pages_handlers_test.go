@@ -377,7 +377,7 @@ func TestForms(t *testing.T) {
 			if ev.Text != "Escalated to payments" || ev.Kind != incident.KindEscalation || ev.Highlight || ev.At.Format(time.RFC3339) != "2024-01-25T10:15:00Z" {
 				t.Fatalf("%+v", ev)
 			}
-			if w := e.form(c, "/incidents/INC-1/events/"+id+"/delete", nil); w.Code != http.StatusSeeOther {
+			if w := e.form(c, "/incidents/INC-1/events/"+id+"/delete", url.Values{"sure": {"1"}}); w.Code != http.StatusSeeOther {
 				t.Fatalf("delete: %d", w.Code)
 			}
 			if _, err := st.Event(context.Background(), d.ID, d.Events[0].ID); incident.ErrorCode(err) != incident.ENOTFOUND {

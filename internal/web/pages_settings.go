@@ -152,6 +152,9 @@ func (s *Server) setUserRole(c *gin.Context) error {
 }
 
 func (s *Server) removeUser(c *gin.Context) error {
+	if err := requireSure(c); err != nil {
+		return err
+	}
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
@@ -191,6 +194,9 @@ func (s *Server) addToken(c *gin.Context) error {
 }
 
 func (s *Server) revokeTokenPage(c *gin.Context) error {
+	if err := requireSure(c); err != nil {
+		return err
+	}
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err

@@ -68,7 +68,7 @@ func testSessionsEnd(t *testing.T, e *env) {
 		}
 	})
 	t.Run("RemovedUserSignedOutEverywhere", func(t *testing.T) {
-		w := e.form(admin, fmt.Sprintf("/settings/users/%d/delete", ed), nil)
+		w := e.form(admin, fmt.Sprintf("/settings/users/%d/delete", ed), url.Values{"sure": {"1"}})
 		if w.Code != http.StatusSeeOther {
 			t.Fatalf("remove: %d %s", w.Code, w.Body)
 		}
@@ -96,7 +96,7 @@ func testSessionsEnd(t *testing.T, e *env) {
 		if w := e.do(incident.RoleAdmin, "DELETE", fmt.Sprintf("/api/v1/users/%d", id), ""); w.Code != http.StatusUnprocessableEntity {
 			t.Fatalf("removing the last admin: %d", w.Code)
 		}
-		e.form(admin, fmt.Sprintf("/settings/users/%d/delete", id), nil)
+		e.form(admin, fmt.Sprintf("/settings/users/%d/delete", id), url.Values{"sure": {"1"}})
 		if page := e.get(admin, "/settings"); page.Code != 200 || !strings.Contains(page.Body.String(), "last admin") {
 			t.Fatalf("the last admin removed themselves: %d", page.Code)
 		}
