@@ -125,7 +125,10 @@ func (p *Patch) Apply(inc *Incident, now time.Time, author string) (*Event, erro
 	// them: a conflict is named by a field the patch sent, not by one
 	// filled in between.
 	given := inc.Milestones()
-	if p.Status.Set && p.Status.Value.Open() && !inc.Status.Open() && !p.ResolvedAt.Set {
+	if p.Status.Set && p.Status.Value.Open() && !inc.Status.Open() {
+		if p.ResolvedAt.Set && !p.ResolvedAt.Null {
+			return nil, FieldError(EINVALID, "resolved_at", "resolved_at cannot be set while reopening the incident, which clears it")
+		}
 		given[len(given)-1].At = nil // reopening clears the resolution
 	}
 	if err := checkMilestoneOrder(given, p.givenMilestones()); err != nil {

@@ -537,3 +537,15 @@ func TestImportRefusalNamesTheLine(t *testing.T) {
 		}
 	}
 }
+
+// An entry noted out of order, hours before the one above it, stays on its
+// day: the timeline went past midnight only when the next day's reading is
+// the nearer one.
+func TestEntryNotedOutOfOrderStaysOnItsDay(t *testing.T) {
+	doc := "# Postmortem: Long outage\n\n## Issue Summary\n" +
+		"- **Duration:** The outage occurred from January 25, 2024, 10:00 AM to January 27, 2024, 10:00 AM (UTC).\n\n## Timeline\n" +
+		"- **10:00 AM (UTC):** Started.\n- **2:00 PM:** Rolled back.\n- **11:30 AM:** Paged (noted later).\n- **3:00 PM:** Recovered.\n"
+	d, _ := mustImport(t, []byte(doc))
+	wantEvents(t, d, "2024-01-25 10:00 | Started.", "2024-01-25 11:30 | Paged (noted later).",
+		"2024-01-25 14:00 | Rolled back.", "2024-01-25 15:00 | Recovered.")
+}

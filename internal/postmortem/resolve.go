@@ -60,7 +60,10 @@ func (im *importer) resolveTimes() {
 		// Past midnight, unless the Duration holds the time as written and
 		// not the next day's.
 		stays := within(at) && !within(at.AddDate(0, 0, 1))
-		if !explicit && prev != nil && at.Before(prev.Add(-time.Hour)) && !newestFirst && !stays {
+		// And only when the next day's reading is the nearer: 2:00 PM, then
+		// an 11:30 AM noted late, is the same day.
+		nearer := prev != nil && at.AddDate(0, 0, 1).Sub(*prev) < prev.Sub(at)
+		if !explicit && nearer && at.Before(prev.Add(-time.Hour)) && !newestFirst && !stays {
 			// 11:50 PM then 12:10 AM: the timeline went past midnight.
 			at = at.AddDate(0, 0, 1)
 			im.warn(it.line, "%s is earlier than the entry before it: read as the next day", at.Format("15:04"))

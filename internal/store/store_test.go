@@ -419,6 +419,8 @@ func TestStatusKeepsAResolutionUnlessReopened(t *testing.T) {
 			t.Fatal(err)
 		}
 		v = got.Version
+		_, err = s.UpdateIncident(ctx, open.Ref, &incident.Patch{Version: &v, Status: incident.Some(incident.StatusInvestigating), ResolvedAt: incident.Some(*at("16:00"))})
+		wantCode(t, err, incident.EINVALID, "resolved_at") // reopening clears it: not taken and dropped
 		if _, err = s.UpdateIncident(ctx, open.Ref, &incident.Patch{Version: &v, Status: incident.Some(incident.StatusInvestigating), MitigatedAt: incident.Some(*at("16:00"))}); err != nil {
 			t.Errorf("reopening with a mitigation after the old resolution: %v", err)
 		}
