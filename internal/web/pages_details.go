@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
 )
 
@@ -76,44 +77,51 @@ func parseShown(raw string) shownFields {
 // detailsEdit is what a posted details form changes, worked out against
 // the incident as it is now and as the form showed it.
 type detailsEdit struct {
-	changed  map[string]string // field: the value typed, as compared
-	conflict string            // the first changed field someone else changed meanwhile
+	changed   map[string]bool // the fields the user changed
+	conflicts []string        // those of them someone else changed meanwhile, in the form's order
 }
 
-// diffDetails compares the typed form f with the incident as it is now and
-// the fingerprints of what the form showed (nil: a form that does not
-// say; then what differs from now is what changed, and the version tells
-// conflicts). A field typed as it was shown is left alone, and so is one
-// typed as it now is.
+// diffDetails compares the typed form f (its times as the form shows
+// them) with the incident as it is now and the fingerprints of what the
+// form showed (nil: a form that does not say; then what differs from now
+// is what changed, and the version tells conflicts). A field typed as it
+// was shown is left alone, and so is one typed as it now is.
 func diffDetails(f, now detailsForm, shown shownFields) detailsEdit {
-	e := detailsEdit{changed: map[string]string{}}
+	e := detailsEdit{changed: map[string]bool{}}
 	for _, fd := range detailsFields {
 		typed, is := normalField(fd.name, *fd.of(&f)), normalField(fd.name, *fd.of(&now))
 		if typed == is || (shown != nil && fingerprint(fd.name, typed) == shown[fd.name]) {
 			continue
 		}
-		e.changed[fd.name] = typed
-		if shown != nil && fingerprint(fd.name, is) != shown[fd.name] && e.conflict == "" {
-			e.conflict = fd.name
+		e.changed[fd.name] = true
+		if shown != nil && fingerprint(fd.name, is) != shown[fd.name] {
+			e.conflicts = append(e.conflicts, fd.name)
 		}
 	}
 	return e
 }
 
-// again is the form to show after a refusal: the fields the user changed
-// as typed, the others as they now are; and what it showed, for the next
-// save: the incident as it now is, except, when the refusal was not a
-// conflict, the fields the user changed, which keep what the form showed
-// at first, so that a change someone makes meanwhile is still seen.
-func (e detailsEdit) again(f, now detailsForm, shown shownFields, conflict bool) (detailsForm, shownFields) {
-	form := now
-	next := shownOf(now)
+// again is the form to show after a refusal, and what it showed, for the
+// next save. The fields the user changed are as typed; the others as they
+// now are, and shown so. A changed field whose conflict the user was told
+// of is shown as it now is, so that saving again replaces it. The other
+// changed fields keep what the form showed at first, so that a change
+// someone makes meanwhile is still seen; where the form did not say, as
+// nothing, so that the next save names what each holds now before it
+// replaces it.
+func (e detailsEdit) again(f, now detailsForm, shown shownFields, told []string) (detailsForm, shownFields) {
+	form, next := now, shownOf(now)
 	for _, fd := range detailsFields {
-		if _, ok := e.changed[fd.name]; ok {
-			*fd.of(&form) = *fd.of(&f)
-			if !conflict && shown != nil {
-				next[fd.name] = shown[fd.name]
-			}
+		if !e.changed[fd.name] {
+			continue
+		}
+		*fd.of(&form) = *fd.of(&f)
+		switch {
+		case slices.Contains(told, fd.name):
+		case shown != nil:
+			next[fd.name] = shown[fd.name]
+		default:
+			next[fd.name] = ""
 		}
 	}
 	return form, next

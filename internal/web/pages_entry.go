@@ -100,7 +100,13 @@ func (s *Server) editEvent(c *gin.Context) error {
 		form.Highlight = f.Highlight
 		conflict = cmp.Or(conflict, changedMeanwhile("highlight", now.Highlight != shown.Highlight))
 	}
-	if at := strings.TrimSpace(f.At); at != strings.TrimSpace(shown.At) && at != now.At {
+	// A time compares as the form shows it: "10:05" typed is the
+	// "2024-01-25 10:05:00" someone else saved.
+	at := strings.TrimSpace(f.At)
+	if t, perr := parseWhen("at", at, s.cfg.Now(), loc); perr == nil && at != "" {
+		at = entryTime(t, loc)
+	}
+	if at != strings.TrimSpace(shown.At) && at != now.At {
 		t, perr := parseWhen("at", f.At, s.cfg.Now(), loc)
 		err = perr
 		patch.At = incident.Some(t)
@@ -111,6 +117,24 @@ func (s *Server) editEvent(c *gin.Context) error {
 		err = incident.FieldError(incident.ECONFLICT, conflict, "someone else changed this entry meanwhile; it now reads “%s” (%s, %s): save again to replace it with yours",
 			clip(now.Text, 200), now.At, now.Kind)
 		f, shown = form, now
+	} else if err != nil {
+		// Refused for what was typed: the fields left alone as they now
+		// are, and shown so; the changed ones keep what the form showed,
+		// so that a change someone makes meanwhile is still seen.
+		next := now
+		if patch.Kind.Set {
+			next.Kind = shown.Kind
+		}
+		if patch.Text.Set {
+			next.Text = shown.Text
+		}
+		if patch.Highlight.Set {
+			next.Highlight = shown.Highlight
+		}
+		if patch.At.Set {
+			next.At = shown.At
+		}
+		f, shown = form, next
 	}
 	if err == nil {
 		_, err = s.store.UpdateEvent(c.Request.Context(), inc.Ref, e.ID, patch)

@@ -471,3 +471,75 @@ func TestDeleteNeedsTheBoxTicked(t *testing.T) {
 		t.Error("the entry is still there")
 	}
 }
+
+// Every field that both people changed is named, not only the first; and
+// a time typed as the clock shows it is the same change as the full date
+// someone else saved.
+func TestDetailsConflictsAllNamed(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	c := e.signIn("ana@example.com", incident.RoleEditor)
+	e.must(201, "POST", "/api/v1/incidents", `{"title":"Checkout down","started_at":"2024-01-25T10:00:00Z"}`, nil)
+	typed := formValues(t, e.get(c, "/incidents/INC-1").Body.String(), "/incidents/INC-1")
+	e.must(200, "PATCH", "/api/v1/incidents/INC-1", `{"version":1,"title":"Checkout down in the EU","impact":"Bob's impact","mitigated_at":"2024-01-25T10:30:00Z"}`, nil)
+
+	typed.Set("title", "Checkout down (Ana)")
+	typed.Set("impact", "Ana's impact")
+	typed.Set("mitigated_at", "2024-01-25 10:30") // the same as Bob's
+	w := e.form(c, "/incidents/INC-1", typed)
+	body := w.Body.String()
+	if w.Code != http.StatusConflict || !strings.Contains(body, "changed the title meanwhile") || !strings.Contains(body, "changed the impact meanwhile") ||
+		strings.Contains(body, "changed the mitigated time") {
+		t.Fatalf("both changed: %d, want 409 naming the title and the impact, not the mitigation both saved", w.Code)
+	}
+	if w = e.form(c, "/incidents/INC-1", formValues(t, body, "/incidents/INC-1")); w.Code != http.StatusSeeOther {
+		t.Fatalf("saving again: %d", w.Code)
+	}
+	inc, _ := e.store.Incident(context.Background(), "INC-1")
+	if inc.Title != "Checkout down (Ana)" || inc.Impact != "Ana's impact" {
+		t.Errorf("title %q, impact %q: want Ana's, saved over Bob's once she was told", inc.Title, inc.Impact)
+	}
+}
+
+// A form that does not say what it showed, refused, comes back so that
+// its next save names what each changed field now holds before replacing
+// it: saved again as it came back, it overwrote a change made meanwhile
+// unseen.
+func TestDetailsWithoutShownRefusedThenSaved(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	c := e.signIn("ana@example.com", incident.RoleEditor)
+	e.must(201, "POST", "/api/v1/incidents", `{"title":"Checkout down","started_at":"2024-01-25T10:00:00Z"}`, nil)
+	old := formValues(t, e.get(c, "/incidents/INC-1").Body.String(), "/incidents/INC-1")
+	old.Del("shown")
+	e.must(200, "PATCH", "/api/v1/incidents/INC-1", `{"version":1,"impact":"All checkouts fail"}`, nil)
+	old.Set("commander", "ana")
+	w := e.form(c, "/incidents/INC-1", old)
+	if w.Code != http.StatusConflict {
+		t.Fatalf("stale form without what it showed: %d", w.Code)
+	}
+	again := formValues(t, w.Body.String(), "/incidents/INC-1")
+	w = e.form(c, "/incidents/INC-1", again)
+	if inc, _ := e.store.Incident(context.Background(), "INC-1"); inc.Impact != "All checkouts fail" {
+		t.Fatalf("saving the form as it came back (%d) replaced the other's impact unseen with %q", w.Code, inc.Impact)
+	}
+}
+
+// An entry's form refused for a bad time comes back with the fields left
+// alone as they now are.
+func TestEditEntryRefusedShowsTheEntryAsItIs(t *testing.T) {
+	e, c, ev, path, v := openEntryForm(t)
+	e.must(200, "PATCH", "/api/v1/incidents/INC-1/events/"+itoa(ev.ID), `{"kind":"escalation"}`, nil)
+	v.Set("at", "soon")
+	w := e.form(c, path, v)
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `value="escalation" selected`) || !strings.Contains(w.Body.String(), `value="soon"`) {
+		t.Fatalf("bad time: %d, or the form does not show the kind as it now is and the time as typed", w.Code)
+	}
+	again := formValues(t, w.Body.String(), path)
+	again.Set("at", "2024-01-25 10:06")
+	if w = e.form(c, path, again); w.Code != http.StatusSeeOther {
+		t.Fatalf("saving again: %d", w.Code)
+	}
+	got, _ := e.store.Event(context.Background(), ev.IncidentID, ev.ID)
+	if got.Kind != incident.KindEscalation || got.At.UTC().Format("15:04") != "10:06" {
+		t.Errorf("kind %s at %s: want Bob's kind and Ana's time", got.Kind, got.At.UTC())
+	}
+}

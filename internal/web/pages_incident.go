@@ -146,12 +146,15 @@ var priorities = []incident.Priority{"P1", "P2", "P3", "P4"}
 
 var taskStates = []incident.TaskStatus{incident.TaskOpen, incident.TaskInProgress, incident.TaskDone, incident.TaskWontDo}
 
+// detailsTimeLayout is how the details form shows a milestone.
+const detailsTimeLayout = "2006-01-02 15:04"
+
 func detailsFormOf(inc *incident.Incident, loc *time.Location) detailsForm {
 	t := func(p *time.Time) string {
 		if p == nil {
 			return ""
 		}
-		return p.In(loc).Format("2006-01-02 15:04")
+		return p.In(loc).Format(detailsTimeLayout)
 	}
 	return detailsForm{Version: strconv.Itoa(inc.Version), Title: inc.Title, Severity: string(inc.Severity),
 		Commander: inc.Commander, Services: strings.Join(inc.Services, ", "), Impact: inc.Impact,

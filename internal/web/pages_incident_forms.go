@@ -114,7 +114,17 @@ func (s *Server) editIncident(c *gin.Context) error {
 		StartedAt: c.PostForm("started_at"), DetectedAt: c.PostForm("detected_at"), AcknowledgedAt: c.PostForm("acknowledged_at"),
 		MitigatedAt: c.PostForm("mitigated_at"), ResolvedAt: c.PostForm("resolved_at")}
 	shown := parseShown(c.PostForm("shown"))
-	edit := diffDetails(f, now, shown)
+	// Times compare as the form shows them: "10:30" typed is the
+	// "2024-01-25 10:30" someone else saved.
+	asShown := f
+	for _, fd := range detailsFields {
+		if v := strings.TrimSpace(*fd.of(&f)); strings.HasSuffix(fd.name, "_at") && v != "" {
+			if t, perr := parseWhen(fd.name, v, s.cfg.Now(), loc); perr == nil {
+				*fd.of(&asShown) = t.In(loc).Format(detailsTimeLayout)
+			}
+		}
+	}
+	edit := diffDetails(asShown, now, shown)
 	// Fields left alone are not sent, so whatever others saved in them
 	// stays: the version need not match. A form that does not say what it
 	// showed is held to the version it was rendered with.
@@ -125,10 +135,10 @@ func (s *Server) editIncident(c *gin.Context) error {
 	patch := &incident.Patch{Version: &version}
 	for _, fd := range detailsFields {
 		name := fd.name
-		typed, ok := edit.changed[name]
-		if !ok {
+		if !edit.changed[name] {
 			continue
 		}
+		typed := normalField(name, *fd.of(&f))
 		switch name {
 		case "title":
 			patch.Title = incident.Some(typed)
@@ -160,9 +170,12 @@ func (s *Server) editIncident(c *gin.Context) error {
 			*dst = incident.Some(at)
 		}
 	}
-	if edit.conflict != "" {
-		err = incident.FieldError(incident.ECONFLICT, edit.conflict, "someone else changed %s meanwhile%s: save again to replace it with yours",
-			humanField(edit.conflict), nowReads(now, edit.conflict))
+	conflictError := func(field string) error {
+		return incident.FieldError(incident.ECONFLICT, field, "someone else changed %s meanwhile%s: save again to replace it with yours",
+			humanField(field), nowReads(now, field))
+	}
+	if len(edit.conflicts) > 0 {
+		err = conflictError(edit.conflicts[0])
 	}
 	if err == nil && len(edit.changed) == 0 {
 		c.Redirect(http.StatusSeeOther, "/incidents/"+cur.Ref)
@@ -177,9 +190,11 @@ func (s *Server) editIncident(c *gin.Context) error {
 			return err
 		}
 		return s.rerender(c, err, "details", "title", func(p *incidentView) {
-			conflict := incident.ErrorCode(err) == incident.ECONFLICT
-			p.Details, p.Shown = edit.again(f, detailsFormOf(&p.Inc, loc), shown, conflict)
+			p.Details, p.Shown = edit.again(f, detailsFormOf(&p.Inc, loc), shown, edit.conflicts)
 			p.DetailsOpen = true
+			for _, field := range edit.conflicts[min(1, len(edit.conflicts)):] {
+				p.Errors["details."+field] = incident.ErrorMessage(conflictError(field))
+			}
 		})
 	}
 	s.notify(inc.ID, ChangeIncident, 0)
