@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -397,6 +398,20 @@ func TestIncidentCommanderInBrowser(t *testing.T) {
 		if n[first] != 1 || n[second] != 1 {
 			t.Errorf("timeline %q: want each entry once", got)
 		}
+		// A refused entry cleared away instead: the one that waited goes on.
+		dropped, kept := "Typo entry to drop", "Replica caught up"
+		do(t, ctx, "type two entries, the first at a bad time",
+			chromedp.SendKeys(chromedp.ID("entry-at"), "soon"),
+			chromedp.Focus(chromedp.ID("entry-text")), chromedp.KeyEvent(dropped), press("Enter", "Enter", 13),
+			chromedp.KeyEvent(kept), press("Enter", "Enter", 13))
+		waitFor(t, ctx, "the refusal shows", `[...document.querySelectorAll("#entry-form .error")].some(n => n.textContent.includes("1 more entry waits"))`, 10*time.Second)
+		do(t, ctx, "clear the refused entry and press Enter",
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("entry-text").value = ""; document.getElementById("entry-at").value = ""`),
+			chromedp.Focus(chromedp.ID("entry-text")), press("Enter", "Enter", 13))
+		waitFor(t, ctx, "the waiting entry saved", fmt.Sprintf(`%s.includes(%q)`, order, kept), 15*time.Second)
+		if got, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](order)); slices.Contains(got, dropped) {
+			t.Errorf("the cleared entry was saved: %q", got)
+		}
 		do(t, ctx, "back to speed", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("entry-text")))
 	})
 
@@ -414,6 +429,8 @@ func TestIncidentCommanderInBrowser(t *testing.T) {
 			t.Errorf("the entry box holds %q after the refusal", got)
 		}
 		do(t, ctx, "sign in again",
+			// The box emptied first: leaving with a refused entry in it asks.
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("entry-text").value = ""`),
 			chromedp.Navigate(srv.URL+"/login?next=/incidents/INC-1"),
 			chromedp.SendKeys(chromedp.ID("email"), email),
 			chromedp.SendKeys(chromedp.ID("password"), password+kb.Enter),

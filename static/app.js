@@ -134,6 +134,10 @@
     text.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
+        if (paused && !text.value.trim()) {
+          resume(); // an empty box does not pass the form's checks
+          return;
+        }
         entryForm.requestSubmit();
       }
     });
@@ -156,8 +160,14 @@
       if (star) { star.checked = item.data.get("highlight") === "1"; }
       return queue.length ? " " + queue.length + (queue.length === 1 ? " more entry waits" : " more entries wait") + " to be saved after it." : "";
     };
+    // The refused entry cleared away: the ones that waited go on.
+    var resume = function () {
+      paused = false;
+      clearErrors();
+      send();
+    };
     window.addEventListener("beforeunload", function (e) {
-      if (queue.length) { e.preventDefault(); e.returnValue = ""; }
+      if (queue.length || (paused && text.value.trim())) { e.preventDefault(); e.returnValue = ""; }
     });
     var say = function (message) {
       var msg = document.createElement("p");
@@ -210,7 +220,10 @@
     entryForm.addEventListener("submit", function (e) {
       if (e.defaultPrevented) { return; }
       e.preventDefault();
-      if (!text.value.trim()) { return; }
+      if (!text.value.trim()) {
+        if (paused) { resume(); }
+        return;
+      }
       clearErrors();
       var item = { data: new URLSearchParams(new FormData(entryForm)), text: text.value };
       if (paused) {
