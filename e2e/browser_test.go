@@ -375,12 +375,17 @@ func TestIncidentCommanderInBrowser(t *testing.T) {
 			const f = window.fetch;
 			window.fetch = (...a) => new Promise(r => setTimeout(r, 400)).then(() => f(...a));
 		})()`))
+		// refusedThenWaiting types an entry at a bad time and one after it,
+		// and waits until the first is refused while the second waits.
+		refusedThenWaiting := func(refused, waiting string) {
+			do(t, ctx, "type two entries, the first at a bad time",
+				chromedp.SendKeys(chromedp.ID("entry-at"), "soon"),
+				chromedp.Focus(chromedp.ID("entry-text")), chromedp.KeyEvent(refused), press("Enter", "Enter", 13),
+				chromedp.KeyEvent(waiting), press("Enter", "Enter", 13))
+			waitFor(t, ctx, "the refusal shows", `[...document.querySelectorAll("#entry-form .error")].some(n => n.textContent.includes("1 more entry waits"))`, 10*time.Second)
+		}
 		first, second := "Checked the replica lag", "Promoted the replica"
-		do(t, ctx, "type two entries, the first at a bad time",
-			chromedp.SendKeys(chromedp.ID("entry-at"), "soon"),
-			chromedp.Focus(chromedp.ID("entry-text")), chromedp.KeyEvent(first), press("Enter", "Enter", 13),
-			chromedp.KeyEvent(second), press("Enter", "Enter", 13))
-		waitFor(t, ctx, "the refusal shows", `[...document.querySelectorAll("#entry-form .error")].some(n => n.textContent.includes("1 more entry waits"))`, 10*time.Second)
+		refusedThenWaiting(first, second)
 		box, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.getElementById("entry-text").value, document.getElementById("entry-at").value]`))
 		if len(box) != 2 || box[0] != first || box[1] != "soon" {
 			t.Fatalf("after the refusal the box holds %q, want the first entry alone with its time", box)
@@ -400,11 +405,7 @@ func TestIncidentCommanderInBrowser(t *testing.T) {
 		}
 		// A refused entry cleared away instead: the one that waited goes on.
 		dropped, kept := "Typo entry to drop", "Replica caught up"
-		do(t, ctx, "type two entries, the first at a bad time",
-			chromedp.SendKeys(chromedp.ID("entry-at"), "soon"),
-			chromedp.Focus(chromedp.ID("entry-text")), chromedp.KeyEvent(dropped), press("Enter", "Enter", 13),
-			chromedp.KeyEvent(kept), press("Enter", "Enter", 13))
-		waitFor(t, ctx, "the refusal shows", `[...document.querySelectorAll("#entry-form .error")].some(n => n.textContent.includes("1 more entry waits"))`, 10*time.Second)
+		refusedThenWaiting(dropped, kept)
 		do(t, ctx, "clear the refused entry and press Enter",
 			chromedp.Evaluate[chromedp.Void](`document.getElementById("entry-text").value = ""; document.getElementById("entry-at").value = ""`),
 			chromedp.Focus(chromedp.ID("entry-text")), press("Enter", "Enter", 13))
