@@ -1,9 +1,6 @@
 package incident
 
-import (
-	"strings"
-	"time"
-)
+import "time"
 
 // Filter selects incidents for a list, newest first.
 type Filter struct {
@@ -28,20 +25,6 @@ func OpenStatuses() []Status {
 		}
 	}
 	return out
-}
-
-// IsRef reports whether s is an incident's ref, in any case: "INC-5".
-func IsRef(s string) bool {
-	n, ok := strings.CutPrefix(strings.ToUpper(s), "INC-")
-	if !ok || n == "" || len(n) > 18 {
-		return false
-	}
-	for _, c := range n {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // PageLimit returns the page size the filter asks for, within bounds.

@@ -255,10 +255,7 @@ func (s *Store) listIncidents(db *gorm.DB, f incident.Filter) ([]incident.Incide
 		if s.dialect == Postgres {
 			op = "ILIKE"
 		}
-		ref := "" // matches none
-		if incident.IsRef(f.Query) {
-			ref = strings.ToUpper(f.Query)
-		}
+		ref, _ := refOrID(f.Query) // "" (matching none) unless the text is a ref
 		q = q.Where(fmt.Sprintf(`(title %[1]s ? ESCAPE '\' OR impact %[1]s ? ESCAPE '\' OR ref = ?)`, op), like, like, ref)
 	}
 	if f.Cursor != "" {

@@ -109,6 +109,16 @@ func splitServices(s string) []string {
 	return incident.NormalizeNames(strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' }))
 }
 
+// requireSure refuses a form that destroys something unless its box was
+// ticked, which the page's script does once the user confirms: without
+// script, nothing is deleted at a single click.
+func requireSure(c *gin.Context) error {
+	if c.PostForm("sure") != "1" {
+		return incident.FieldError(incident.EINVALID, "sure", "nothing was changed: tick the box beside the button to confirm")
+	}
+	return nil
+}
+
 // fieldErrors turns err into the message shown beside its field, or
 // returns false for errors that are not about the input.
 func fieldErrors(err error, errs map[string]string, fallback string) bool {

@@ -6,27 +6,33 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"time"
+
+	"hindsight/internal/incident"
 )
 
 // detailsFields are the fields of the details form, by their names in the
-// form and the API, with where a detailsForm holds each.
+// form and the API: where a detailsForm holds each, and where a patch
+// takes it, as text or, for a milestone, as a time.
 var detailsFields = []struct {
 	name string
 	of   func(*detailsForm) *string
+	text func(*incident.Patch, string)
+	at   func(*incident.Patch) *incident.Optional[time.Time]
 }{
-	{"title", func(f *detailsForm) *string { return &f.Title }},
-	{"severity", func(f *detailsForm) *string { return &f.Severity }},
-	{"commander", func(f *detailsForm) *string { return &f.Commander }},
-	{"services", func(f *detailsForm) *string { return &f.Services }},
-	{"impact", func(f *detailsForm) *string { return &f.Impact }},
-	{"root_cause", func(f *detailsForm) *string { return &f.RootCause }},
-	{"resolution", func(f *detailsForm) *string { return &f.Resolution }},
-	{"conclusion", func(f *detailsForm) *string { return &f.Conclusion }},
-	{"started_at", func(f *detailsForm) *string { return &f.StartedAt }},
-	{"detected_at", func(f *detailsForm) *string { return &f.DetectedAt }},
-	{"acknowledged_at", func(f *detailsForm) *string { return &f.AcknowledgedAt }},
-	{"mitigated_at", func(f *detailsForm) *string { return &f.MitigatedAt }},
-	{"resolved_at", func(f *detailsForm) *string { return &f.ResolvedAt }},
+	{"title", func(f *detailsForm) *string { return &f.Title }, func(p *incident.Patch, v string) { p.Title = incident.Some(v) }, nil},
+	{"severity", func(f *detailsForm) *string { return &f.Severity }, func(p *incident.Patch, v string) { p.Severity = incident.Some(incident.Severity(v)) }, nil},
+	{"commander", func(f *detailsForm) *string { return &f.Commander }, func(p *incident.Patch, v string) { p.Commander = incident.Some(v) }, nil},
+	{"services", func(f *detailsForm) *string { return &f.Services }, func(p *incident.Patch, v string) { p.Services = incident.Some(splitServices(v)) }, nil},
+	{"impact", func(f *detailsForm) *string { return &f.Impact }, func(p *incident.Patch, v string) { p.Impact = incident.Some(v) }, nil},
+	{"root_cause", func(f *detailsForm) *string { return &f.RootCause }, func(p *incident.Patch, v string) { p.RootCause = incident.Some(v) }, nil},
+	{"resolution", func(f *detailsForm) *string { return &f.Resolution }, func(p *incident.Patch, v string) { p.Resolution = incident.Some(v) }, nil},
+	{"conclusion", func(f *detailsForm) *string { return &f.Conclusion }, func(p *incident.Patch, v string) { p.Conclusion = incident.Some(v) }, nil},
+	{"started_at", func(f *detailsForm) *string { return &f.StartedAt }, nil, func(p *incident.Patch) *incident.Optional[time.Time] { return &p.StartedAt }},
+	{"detected_at", func(f *detailsForm) *string { return &f.DetectedAt }, nil, func(p *incident.Patch) *incident.Optional[time.Time] { return &p.DetectedAt }},
+	{"acknowledged_at", func(f *detailsForm) *string { return &f.AcknowledgedAt }, nil, func(p *incident.Patch) *incident.Optional[time.Time] { return &p.AcknowledgedAt }},
+	{"mitigated_at", func(f *detailsForm) *string { return &f.MitigatedAt }, nil, func(p *incident.Patch) *incident.Optional[time.Time] { return &p.MitigatedAt }},
+	{"resolved_at", func(f *detailsForm) *string { return &f.ResolvedAt }, nil, func(p *incident.Patch) *incident.Optional[time.Time] { return &p.ResolvedAt }},
 }
 
 // normalField is a field's value as compared: trimmed, with a browser's

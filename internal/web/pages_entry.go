@@ -103,19 +103,19 @@ func (s *Server) editEvent(c *gin.Context) error {
 	// A time compares as the form shows it: "10:05" typed is the
 	// "2024-01-25 10:05:00" someone else saved.
 	at := strings.TrimSpace(f.At)
-	if t, perr := parseWhen("at", at, s.cfg.Now(), loc); perr == nil && at != "" {
-		at = entryTime(t, loc)
+	typedAt, perr := parseWhen("at", at, s.cfg.Now(), loc)
+	if perr == nil && at != "" {
+		at = entryTime(typedAt, loc)
 	}
 	if at != strings.TrimSpace(shown.At) && at != now.At {
-		t, perr := parseWhen("at", f.At, s.cfg.Now(), loc)
 		err = perr
-		patch.At = incident.Some(t)
+		patch.At = incident.Some(typedAt)
 		form.At = f.At
 		conflict = cmp.Or(conflict, changedMeanwhile("at", now.At != shown.At))
 	}
 	if conflict != "" && err == nil {
 		err = incident.FieldError(incident.ECONFLICT, conflict, "someone else changed this entry meanwhile; it now reads “%s” (%s, %s): save again to replace it with yours",
-			clip(now.Text, 200), now.At, now.Kind)
+			incident.Clip(now.Text, 200), now.At, now.Kind)
 		f, shown = form, now
 	} else if err != nil {
 		// Refused for what was typed: the fields left alone as they now
@@ -178,18 +178,6 @@ func firstLine(s string) string {
 	return line
 }
 
-// normalizeNewlines makes a form's line breaks, which browsers send as
-// CRLF, comparable with the text as stored.
-// requireSure refuses a form that destroys something unless its box was
-// ticked, which the page's script does once the user confirms: without
-// script, nothing is deleted at a single click.
-func requireSure(c *gin.Context) error {
-	if c.PostForm("sure") != "1" {
-		return incident.FieldError(incident.EINVALID, "sure", "nothing was changed: tick the box beside the button to confirm")
-	}
-	return nil
-}
-
 // changedMeanwhile returns field when it changed since the form showed it.
 func changedMeanwhile(field string, changed bool) string {
 	if changed {
@@ -198,12 +186,6 @@ func changedMeanwhile(field string, changed bool) string {
 	return ""
 }
 
-// clip shortens s to n characters, marking the cut.
-func clip(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
-}
-
+// normalizeNewlines makes a form's line breaks, which browsers send as
+// CRLF, comparable with the text as stored.
 func normalizeNewlines(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -114,15 +115,23 @@ func (s *Server) editIncident(c *gin.Context) error {
 		StartedAt: c.PostForm("started_at"), DetectedAt: c.PostForm("detected_at"), AcknowledgedAt: c.PostForm("acknowledged_at"),
 		MitigatedAt: c.PostForm("mitigated_at"), ResolvedAt: c.PostForm("resolved_at")}
 	shown := parseShown(c.PostForm("shown"))
-	// Times compare as the form shows them: "10:30" typed is the
-	// "2024-01-25 10:30" someone else saved.
+	// Each milestone typed is read once: for the patch, and as the form
+	// shows it, to compare: "10:30" typed is the "2024-01-25 10:30"
+	// someone else saved.
 	asShown := f
+	times, bad := map[string]time.Time{}, map[string]error{}
 	for _, fd := range detailsFields {
-		if v := strings.TrimSpace(*fd.of(&f)); strings.HasSuffix(fd.name, "_at") && v != "" {
-			if t, perr := parseWhen(fd.name, v, s.cfg.Now(), loc); perr == nil {
-				*fd.of(&asShown) = t.In(loc).Format(detailsTimeLayout)
-			}
+		v := strings.TrimSpace(*fd.of(&f))
+		if fd.at == nil || v == "" {
+			continue
 		}
+		t, perr := parseWhen(fd.name, v, s.cfg.Now(), loc)
+		if perr != nil {
+			bad[fd.name] = perr
+			continue
+		}
+		times[fd.name] = t
+		*fd.of(&asShown) = t.In(loc).Format(detailsTimeLayout)
 	}
 	edit := diffDetails(asShown, now, shown)
 	// Fields left alone are not sent, so whatever others saved in them
@@ -134,40 +143,19 @@ func (s *Server) editIncident(c *gin.Context) error {
 	}
 	patch := &incident.Patch{Version: &version}
 	for _, fd := range detailsFields {
-		name := fd.name
-		if !edit.changed[name] {
+		if !edit.changed[fd.name] {
 			continue
 		}
-		typed := normalField(name, *fd.of(&f))
-		switch name {
-		case "title":
-			patch.Title = incident.Some(typed)
-		case "severity":
-			patch.Severity = incident.Some(incident.Severity(typed))
-		case "commander":
-			patch.Commander = incident.Some(typed)
-		case "services":
-			patch.Services = incident.Some(splitServices(typed))
-		case "impact":
-			patch.Impact = incident.Some(typed)
-		case "root_cause":
-			patch.RootCause = incident.Some(typed)
-		case "resolution":
-			patch.Resolution = incident.Some(typed)
-		case "conclusion":
-			patch.Conclusion = incident.Some(typed)
-		default: // a milestone; one left as shown keeps its seconds
-			dst := map[string]*incident.Optional[time.Time]{"started_at": &patch.StartedAt, "detected_at": &patch.DetectedAt,
-				"acknowledged_at": &patch.AcknowledgedAt, "mitigated_at": &patch.MitigatedAt, "resolved_at": &patch.ResolvedAt}[name]
-			if typed == "" {
-				*dst = incident.Optional[time.Time]{Set: true, Null: true}
-				continue
-			}
-			at, perr := parseWhen(name, typed, s.cfg.Now(), loc)
-			if perr != nil && err == nil {
-				err = perr
-			}
-			*dst = incident.Some(at)
+		typed := normalField(fd.name, *fd.of(&f))
+		switch {
+		case fd.at == nil:
+			fd.text(patch, typed)
+		case typed == "":
+			*fd.at(patch) = incident.Optional[time.Time]{Set: true, Null: true}
+		case bad[fd.name] != nil:
+			err = cmp.Or(err, bad[fd.name])
+		default: // a milestone left as shown was not changed, and keeps its seconds
+			*fd.at(patch) = incident.Some(times[fd.name])
 		}
 	}
 	conflictError := func(field string) error {
@@ -224,7 +212,7 @@ func nowReads(now detailsForm, field string) string {
 	if v == "" {
 		return " (it is now empty)"
 	}
-	return " (it now reads “" + clip(v, 120) + "”)"
+	return " (it now reads “" + incident.Clip(v, 120) + "”)"
 }
 
 func (s *Server) addRootCause(c *gin.Context) error {
